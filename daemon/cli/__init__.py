@@ -1,0 +1,8 @@
+"""The `maid` command line. Each module below registers its subcommands on `app`."""
+
+from daemon.cli.app import app
+from daemon.cli import osu as _osu  # noqa: F401  (registers info, roundtrip)
+
+
+def main() -> None:
+    app()

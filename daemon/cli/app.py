@@ -1,0 +1,40 @@
+"""The `maid` Typer application and the output helpers every subcommand shares.
+
+Subcommand modules register on this app at import; they import engine code inside their
+functions so that `maid --help` stays fast (transformers alone takes seconds to import).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="maid",
+    help="maid, the mapper's AI daemon: an osu! editor companion.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """maid, the mapper's AI daemon: an osu! editor companion."""
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output for `--json`: one JSON document on stdout, nothing else."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a clear error to stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
