@@ -1,0 +1,333 @@
+"""Song audio as the Mapperatorinator checkpoints hear it: decoding, windows and the log-mel spectrogram.
+
+The reference decodes with pydub (ffmpeg + CPython ``audioop``); the model was run on exactly those samples,
+so this module reproduces that chain's integer arithmetic rather than using a better resampler:
+
+1. decode to the integers pydub would hold (16-bit for MP3, 32-bit for Ogg and float sources, WAV as stored);
+2. ``audioop.ratecv`` linear interpolation to 16 kHz on the interleaved channels (no anti-alias filter);
+3. ``audioop.tomono`` / pydub's channel average (floor of L/2 + R/2);
+4. int to float32 and whole-file peak normalisation (float32 ``samples / peak``, bit-exact with the fixtures).
+
+Decoding uses soundfile (libsndfile decodes WAV, FLAC, Ogg Vorbis/Opus and MP3 with gapless trimming);
+ffmpeg is only a fallback for containers libsndfile cannot read (m4a, aac, webm).
+
+The mel spectrogram equals torchaudio's ``MelSpectrogram`` (HTK, norm None, reflect padding, power 2)
+followed by ``log1p``, in plain torch. This module never writes files and holds no state.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import torch
+
+SAMPLE_RATE = 16000
+HOP_LENGTH = 128
+MILLISECONDS_PER_SECOND = 1000
+
+_MP3_FLOAT_SCALE = float(1 << 15)  # ffmpeg float -> s16: lrintf(x * 2^15), clipped
+_S32_FLOAT_SCALE = float(1 << 31)  # ffmpeg float -> s32: llrintf(x * 2^31), clipped
+_READ_BLOCK = 1 << 18  # frames per soundfile read; MP3 frame counts are estimates, so read to EOF
+
+
+class AudioError(Exception):
+    """A song file that cannot be turned into model input; the message names the file and what to do."""
+
+    def __init__(self, path: Path | str, problem: str, advice: str) -> None:
+        self.path = Path(path)
+        super().__init__(f"{self.path}: {problem}. {advice}")
+
+
+@dataclass(frozen=True)
+class PcmAudio:
+    """Integer samples exactly as pydub would hold them after decoding.
+
+    ``samples`` is (frames, channels) int64; ``sample_width`` is pydub's width in bytes (1, 2 or 4), which
+    decides the fixed-point scaling inside ``audioop.ratecv``.
+    """
+
+    samples: np.ndarray
+    sample_width: int
+    sample_rate: int
+
+
+@dataclass(frozen=True)
+class MelConfig:
+    """The spectrogram settings stored in a checkpoint's config.json."""
+
+    sample_rate: int = SAMPLE_RATE
+    n_fft: int = 1024
+    hop_length: int = HOP_LENGTH
+    n_mels: int = 80
+    f_min: float = 20.0
+    f_max: float = 8000.0
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """How a song is cut into model windows (reference ``Preprocessor.segment``).
+
+    ``frame_times_ms`` are the integer window start times that relative time-shift tokens count from.
+    """
+
+    samples_per_window: int
+    stride: int
+    padded_length: int
+    frame_times_ms: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.frame_times_ms)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Decoding
+
+
+def load_audio(path: Path | str, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a song to mono float32 at ``sample_rate``, peak-normalised to [-1, 1], as the reference does."""
+    path = Path(path)
+    pcm = decode_pcm(path)
+    resampled = ratecv(pcm.samples, pcm.sample_width, pcm.sample_rate, sample_rate)
+    mono = downmix(resampled)
+    return peak_normalise(mono, path)
+
+
+def decode_pcm(path: Path) -> PcmAudio:
+    """Decode ``path`` to the integer samples pydub would produce from it (see module docstring)."""
+    if not path.is_file():
+        raise AudioError(path, "audio file not found", "Check the beatmap's AudioFilename and that the file exists")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "audio file is empty (0 bytes)", "Replace it with the song's audio file")
+    try:
+        pcm = _decode_soundfile(path)
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        if shutil.which("ffmpeg") is None:
+            raise AudioError(
+                path,
+                f"cannot decode audio ({error})",
+                "Convert it to MP3, OGG, FLAC or WAV, or install ffmpeg so other formats can be read",
+            ) from None
+        pcm = _decode_ffmpeg(path)
+    if len(pcm.samples) == 0:
+        raise AudioError(path, "audio file holds no samples", "Replace it with the song's audio file")
+    return pcm
+
+
+def _decode_soundfile(path: Path) -> PcmAudio:
+    with soundfile.SoundFile(path) as file:
+        container, subtype, rate = file.format, file.subtype, file.samplerate
+        if subtype in ("PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32"):
+            raw = _read_all(file, "int32")  # libsndfile left-aligns every PCM width in int32
+            return _pcm_from_int32(raw, subtype, container == "WAV" or container == "WAVEX", rate)
+        floats = _read_all(file, "float64")
+    if subtype == "MPEG_LAYER_III" or container == "MPEG":
+        return PcmAudio(_float_to_int(floats, _MP3_FLOAT_SCALE, 16), 2, rate)
+    return PcmAudio(_float_to_int(floats, _S32_FLOAT_SCALE, 32), 4, rate)
+
+
+def _read_all(file: soundfile.SoundFile, dtype: str) -> np.ndarray:
+    blocks = []
+    while True:
+        block = file.read(_READ_BLOCK, dtype=dtype, always_2d=True)
+        if len(block) == 0:
+            break
+        blocks.append(block)
+    if not blocks:
+        return np.zeros((0, file.channels), dtype=dtype)
+    return np.concatenate(blocks)
+
+
+def _pcm_from_int32(raw: np.ndarray, subtype: str, pydub_wav_reader: bool, rate: int) -> PcmAudio:
+    """Integer samples for PCM input; ``raw`` is libsndfile's int32 (value << (32 - bits))."""
+    raw = raw.astype(np.int64)
+    if subtype in ("PCM_S8", "PCM_U8"):
+        if pydub_wav_reader:
+            return PcmAudio(raw >> 24, 1, rate)
+        return PcmAudio(raw >> 16, 2, rate)  # ffmpeg decodes 8-bit FLAC/AIFF to s16
+    if subtype == "PCM_16":
+        return PcmAudio(raw >> 16, 2, rate)
+    if subtype == "PCM_24" and pydub_wav_reader:
+        # pydub widens 24-bit WAV to 32 bits by putting a sign byte *below* the sample: (v << 8) | 0xFF if v < 0.
+        return PcmAudio(raw | np.where(raw < 0, 0xFF, 0), 4, rate)
+    return PcmAudio(raw, 4, rate)
+
+
+def _float_to_int(floats: np.ndarray, scale: float, bits: int) -> np.ndarray:
+    """ffmpeg's float -> integer conversion: round half to even of x * scale, clipped to the integer range."""
+    limit = 1 << (bits - 1)
+    return np.clip(np.rint(floats * scale), -limit, limit - 1).astype(np.int64)
+
+
+def _decode_ffmpeg(path: Path) -> PcmAudio:
+    """Fallback: ffmpeg to 16-bit WAV, as pydub asks for the planar-float codecs libsndfile cannot read."""
+    with tempfile.TemporaryDirectory(prefix="maid-audio-") as folder:
+        wav = Path(folder) / "decoded.wav"
+        command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(path), "-vn", "-acodec", "pcm_s16le", str(wav)]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0 or not wav.is_file():
+            detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
+            raise AudioError(path, f"cannot decode audio (ffmpeg: {detail})", "Convert it to MP3 or OGG")
+        with soundfile.SoundFile(wav) as file:
+            raw = _read_all(file, "int32")
+            rate = file.samplerate
+    return PcmAudio(raw.astype(np.int64) >> 16, 2, rate)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# audioop arithmetic
+
+
+def ratecv(samples: np.ndarray, width: int, in_rate: int, out_rate: int) -> np.ndarray:
+    """``audioop.ratecv(data, width, channels, in_rate, out_rate, None)`` on (frames, channels) integers.
+
+    Linear interpolation on 32-bit fixed point: output j uses input k = ceil(j*I/O) and k-1 (sample -1 is 0),
+    weighted by d = k*O - j*I, with the division in double precision truncated toward zero, then shifted
+    back to ``width`` bytes with an arithmetic shift. I/O are the rates divided by their gcd.
+    """
+    if in_rate == out_rate or len(samples) == 0:
+        return samples
+    divisor = math.gcd(in_rate, out_rate)
+    step_in, step_out = in_rate // divisor, out_rate // divisor
+    shift = 32 - 8 * width
+    scaled = np.concatenate([np.zeros((1, samples.shape[1]), dtype=np.int64), samples.astype(np.int64) << shift])
+
+    count = (len(samples) - 1) * step_out // step_in + 1
+    position = np.arange(count, dtype=np.int64) * step_in  # j*I
+    k = -(-position // step_out)  # ceil(j*I / O)
+    weight = (k * step_out - position)[:, None].astype(np.float64)  # d in [0, O)
+    previous = scaled[k].astype(np.float64)  # s[k-1] (scaled is shifted by one)
+    current = scaled[k + 1].astype(np.float64)  # s[k]
+    mixed = np.trunc((previous * weight + current * (step_out - weight)) / step_out).astype(np.int64)
+    return mixed >> shift
+
+
+def downmix(samples: np.ndarray) -> np.ndarray:
+    """pydub ``set_channels(1)``: floor(L/2 + R/2) for stereo, sum of per-channel floor(x / n) otherwise."""
+    channels = samples.shape[1]
+    if channels == 1:
+        return samples[:, 0]
+    if channels == 2:
+        return (samples[:, 0] + samples[:, 1]) >> 1
+    return (samples // channels).sum(axis=1)
+
+
+def peak_normalise(samples: np.ndarray, path: Path) -> np.ndarray:
+    """Integer samples to float32 divided by their peak |sample| (float32 division, as the golden waveforms)."""
+    floats = samples.astype(np.float32)
+    peak = np.max(np.abs(floats))
+    if peak == 0:
+        raise AudioError(path, "audio is completely silent", "Use the song's real audio file; silence cannot be mapped")
+    return floats / peak
+
+
+def song_length_ms(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
+    """Length of decoded audio in milliseconds, before any window padding."""
+    return len(samples) / sample_rate * MILLISECONDS_PER_SECOND
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Windows
+
+
+def plan_windows(
+    n_samples: int,
+    src_seq_len: int,
+    *,
+    hop_length: int = HOP_LENGTH,
+    sample_rate: int = SAMPLE_RATE,
+    lookback: float = 0.5,
+    lookahead: float = 0.4,
+    parallel: bool = False,
+) -> WindowPlan:
+    """Window layout for ``n_samples`` of audio, with the reference's rounding quirks.
+
+    Window length is (src_seq_len - 1) * hop samples; the stride is int(length * (1 - lookback - lookahead))
+    in float64 (0.09999999999999998 for the defaults, so v30's stride is 52415, not 52416), or the window
+    length in parallel mode. Audio shorter than a window is padded to one window; otherwise it is padded by
+    stride - (n - length) % stride (a whole extra stride when that remainder is 0, as the reference does).
+    Start times are i * stride_ms rounded to float32 and truncated to int32.
+    """
+    length = (src_seq_len - 1) * hop_length
+    stride = length if parallel else int(length * (1 - lookback - lookahead))
+    if n_samples <= length:
+        padded = length
+    else:
+        padded = n_samples + stride - (n_samples - length) % stride
+    count = (padded - length) // stride + 1
+    stride_ms = stride * MILLISECONDS_PER_SECOND / sample_rate
+    times = (np.arange(count, dtype=np.float64) * stride_ms).astype(np.float32).astype(np.int32)
+    return WindowPlan(length, stride, padded, tuple(int(t) for t in times))
+
+
+def split_windows(audio: np.ndarray, plan: WindowPlan) -> np.ndarray:
+    """Zero-pad normalised audio to ``plan.padded_length`` and cut it into (count, samples_per_window) float32."""
+    padded = np.zeros(plan.padded_length, dtype=np.float32)
+    padded[: len(audio)] = audio[: plan.padded_length]
+    view = np.lib.stride_tricks.sliding_window_view(padded, plan.samples_per_window)
+    return np.ascontiguousarray(view[:: plan.stride][: plan.count])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mel spectrogram
+
+
+def hann_window(n_fft: int) -> torch.Tensor:
+    """Periodic Hann window, as stored under ``spectrogram.transform.spectrogram.window``."""
+    return torch.hann_window(n_fft, periodic=True, dtype=torch.float32)
+
+
+def mel_filterbank(config: MelConfig) -> torch.Tensor:
+    """HTK triangular filterbank without area normalisation, (n_fft // 2 + 1, n_mels) float32.
+
+    Same arithmetic as torchaudio's ``melscale_fbanks`` (stored under ``spectrogram.transform.mel_scale.fb``).
+    """
+    n_freqs = config.n_fft // 2 + 1
+    all_freqs = torch.linspace(0, config.sample_rate // 2, n_freqs)
+    mel_min = 2595.0 * math.log10(1.0 + config.f_min / 700.0)
+    mel_max = 2595.0 * math.log10(1.0 + config.f_max / 700.0)
+    mel_points = torch.linspace(mel_min, mel_max, config.n_mels + 2)
+    freq_points = 700.0 * (10.0 ** (mel_points / 2595.0) - 1.0)
+    spacing = freq_points[1:] - freq_points[:-1]  # (n_mels + 1)
+    slopes = freq_points.unsqueeze(0) - all_freqs.unsqueeze(1)  # (n_freqs, n_mels + 2)
+    down = (-1.0 * slopes[:, :-2]) / spacing[:-1]
+    up = slopes[:, 2:] / spacing[1:]
+    return torch.max(torch.zeros(1), torch.min(down, up))
+
+
+def log_mel_spectrogram(
+    audio: torch.Tensor,
+    config: MelConfig,
+    window: torch.Tensor | None = None,
+    filterbank: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """log1p of the power mel spectrogram: audio (batch, samples) -> (batch, samples // hop + 1, n_mels).
+
+    Always computed in float32. ``window`` and ``filterbank`` default to the computed ones; pass the tensors
+    from a checkpoint to use exactly what it stores.
+    """
+    window = hann_window(config.n_fft) if window is None else window
+    filterbank = mel_filterbank(config) if filterbank is None else filterbank
+    audio = audio.to(torch.float32)
+    spectrum = torch.stft(
+        audio,
+        n_fft=config.n_fft,
+        hop_length=config.hop_length,
+        win_length=config.n_fft,
+        window=window.to(device=audio.device, dtype=torch.float32),
+        center=True,
+        pad_mode="reflect",
+        normalized=False,
+        onesided=True,
+        return_complex=True,
+    )  # (batch, n_freqs, frames)
+    power = spectrum.abs().pow(2.0)
+    mel = torch.matmul(power.transpose(-1, -2), filterbank.to(device=audio.device, dtype=torch.float32))
+    return torch.log1p(mel)
