@@ -1,0 +1,166 @@
+"""Decoder prompts for one audio window: class tokens, special tokens, SOS and the context blocks.
+
+Follows `Processor.get_prompt` / `get_class_vector` of the reference (pipeline.md §2.3.2, §2.6;
+model.md §4.8). Event lists come from `engine.contexts` with absolute times; here they are sliced to
+the window and turned into ids, TIME_SHIFT relative to the window start. v30 has no class tokens:
+its conditioning is `model_kwargs` for the encoder.
+
+This module never reads files or runs the model.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.events import ContextType, Event, EventType
+from engine.tokenizer import SOS, Tokenizer
+
+DEFAULT_DIFFICULTY = 5.0  # the v30 encoder's difficulty when none is known
+DEFAULT_SCROLL_SPEED = 100
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """What a generation is conditioned on (the reference's GenerationConfig); None = unknown."""
+
+    gamemode: int = 0
+    difficulty: float | None = None  # star rating
+    mapper_id: int | None = None  # osu! user id
+    year: int | None = None
+    hitsounded: bool = True
+    circle_size: float | None = None
+    slider_multiplier: float = 1.4
+    keycount: int = 4
+    hold_note_ratio: float | None = None
+    scroll_speed_ratio: float | None = None
+    descriptors: tuple[str, ...] = ()
+    negative_descriptors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContextEvents:
+    """The full event list of one context, with each event's absolute time in ms (sorted)."""
+
+    type: ContextType
+    events: tuple[Event, ...]
+    times: tuple[int, ...]
+
+
+def class_token_ids(tok: Tokenizer, cond: Conditioning, song_length_ms: float, negative: bool = False) -> list[int]:
+    """Class tokens in training order, each only if the model has it (pipeline.md §2.6).
+
+    The negative vector swaps in the negative descriptors and keeps the mapper only when descriptors
+    or negative descriptors were given (otherwise the guidance would be mapper vs. no mapper).
+    """
+    mode = cond.gamemode
+    ids = [tok.encode_gamemode(mode)] if tok.has(EventType.GAMEMODE) else []
+    if tok.has(EventType.DIFFICULTY):
+        ids.append(tok.encode_difficulty(cond.difficulty))
+    if tok.has(EventType.MAPPER):
+        keep_mapper = not negative or bool(cond.descriptors or cond.negative_descriptors)
+        ids.append(tok.encode_mapper(cond.mapper_id if keep_mapper else None))
+    if tok.has(EventType.YEAR):
+        ids.append(tok.encode_year(cond.year))
+    if tok.has(EventType.HITSOUNDED):
+        ids.append(tok.encode_hitsounded(cond.hitsounded))
+    if tok.has(EventType.SONG_LENGTH):
+        ids.append(tok.encode_song_length(song_length_ms))
+    if mode in (0, 2) and tok.has(EventType.GLOBAL_SV) and tok.profile.add_sv:
+        ids.append(tok.encode_global_sv(cond.slider_multiplier))
+    if mode in (0, 2) and tok.has(EventType.CS):
+        ids.append(tok.encode_cs(cond.circle_size))
+    if mode == 3 and tok.has(EventType.MANIA_KEYCOUNT):
+        ids += [tok.encode_keycount(cond.keycount), tok.encode_hold_note_ratio(cond.hold_note_ratio)]
+    if mode in (1, 3) and tok.has(EventType.SCROLL_SPEED_RATIO):
+        ids.append(tok.encode_scroll_speed_ratio(cond.scroll_speed_ratio))
+    if tok.has(EventType.DESCRIPTOR):
+        ids += tok.encode_descriptors(cond.negative_descriptors if negative else cond.descriptors)
+    return ids
+
+
+def special_token_ids(tok: Tokenizer, contexts: Sequence[ContextEvents], frame_time: int,
+                      song_length_ms: float) -> list[int]:
+    """The extra special tokens (last_sv, song_position) the model was trained with, in that order.
+
+    last_sv is the last SCROLL_SPEED strictly before the window in the SV context (MAP when there is
+    none), default 100.
+    """
+    ids = []
+    if tok.profile.add_sv and tok.context_sos:
+        by_type = {c.type: c for c in contexts}
+        source = by_type.get(ContextType.SV) or by_type.get(ContextType.MAP)
+        last = DEFAULT_SCROLL_SPEED
+        if source is not None:
+            end = bisect.bisect_left(source.times, frame_time)
+            last = next((e.value for e in reversed(source.events[:end]) if e.type == EventType.SCROLL_SPEED), last)
+        ids.append(tok.encode(Event(EventType.SCROLL_SPEED, last)))
+    if tok.has(EventType.SONG_POSITION):
+        ids.append(tok.encode_song_position(frame_time, song_length_ms))
+    return ids
+
+
+def window_slice(ctx: ContextEvents, frame_time: int, window_ms: float) -> tuple[int, int]:
+    """[start, end) of the events with time in [frame_time, frame_time + window_ms)."""
+    return bisect.bisect_left(ctx.times, frame_time), bisect.bisect_left(ctx.times, frame_time + window_ms)
+
+
+def window_token_ids(tok: Tokenizer, events: Sequence[Event], frame_time: int) -> list[int]:
+    """Ids of events inside a window; TIME_SHIFT becomes int((t − frame_time)/10), clipped to its range."""
+    shift = tok.event_range[EventType.TIME_SHIFT]
+    ids = []
+    for e in events:
+        if e.type == EventType.TIME_SHIFT:
+            steps = int((e.value - frame_time) / 10)
+            e = Event(EventType.TIME_SHIFT, min(max(steps, shift.min_value), shift.max_value))
+        ids.append(tok.encode(e))
+    return ids
+
+
+def build_prompt(tok: Tokenizer, head_ids: Sequence[int], context_ids: Sequence[tuple[ContextType, list[int]]],
+                 max_length: int) -> list[int]:
+    """head (class + special tokens), SOS, then each context block; the last block stays open.
+
+    Models without context tokens (v30) get SOS followed by the tokens. While the prompt would reach
+    `max_length`, every context is cut to its last max_length/2, /4, … tokens (10 halvings at most).
+    """
+    for halvings in range(11):
+        keep = max_length >> halvings if halvings else max_length
+        prompt = list(head_ids) + [SOS]
+        for i, (ctx, ids) in enumerate(context_ids):
+            body = ids[max(len(ids) - keep, 0):] if halvings else ids
+            if tok.context_sos:
+                closing = [tok.context_eos[ctx]] if i < len(context_ids) - 1 else []
+                prompt += [tok.context_sos[ctx], *body, *closing]
+            else:
+                prompt += body
+        if len(prompt) < max_length:
+            return prompt
+    raise ValueError(f"prompt is still {len(prompt)} tokens after cutting every context; the limit is {max_length}")
+
+
+def window_prompt(tok: Tokenizer, cond: Conditioning, contexts: Sequence[ContextEvents], frame_time: int,
+                  song_length_ms: float, negative: bool = False) -> list[int]:
+    """The full decoder prompt of one window with every context given (the MaiMod layout)."""
+    profile = tok.profile
+    head = class_token_ids(tok, cond, song_length_ms, negative) + special_token_ids(tok, contexts, frame_time,
+                                                                                   song_length_ms)
+    blocks = []
+    for ctx in contexts:
+        start, end = window_slice(ctx, frame_time, profile.window_ms)
+        blocks.append((ctx.type, window_token_ids(tok, ctx.events[start:end], frame_time)))
+    return build_prompt(tok, head, blocks, profile.tgt_seq_len)
+
+
+def model_kwargs(tok: Tokenizer, cond: Conditioning, frame_time: int, song_length_ms: float) -> dict[str, list]:
+    """v30/v31 encoder conditioning of one window; empty for models that take it as tokens."""
+    profile = tok.profile
+    if not profile.encoder_conditioning:
+        return {}
+    mapper = tok.mapper_class(cond.mapper_id)
+    return {
+        "difficulty": [DEFAULT_DIFFICULTY if cond.difficulty is None else float(cond.difficulty)],
+        "mapper_idx": [-1 if mapper is None else mapper],
+        "song_position": [[frame_time / song_length_ms, (frame_time + profile.window_ms) / song_length_ms]],
+    }
