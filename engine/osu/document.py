@@ -1,0 +1,280 @@
+"""The lossless .osu document: every physical line kept, sections located, typed views computed on demand.
+
+A `Beatmap` is immutable. Parsing only splits lines and finds section headers; the typed views (general,
+metadata, timing points, hit objects, …) are read lazily and cached, so opening a file to look at one
+value stays cheap. `to_bytes()` of an unchanged document is the input, byte for byte. Edits
+(`engine.osu.edits`) build a new Beatmap from changed lines. This module must never normalise, re-order or
+drop a line, and never raise for a line osu! would skip (that is a `Problem`).
+
+What counts as unloadable (raises OsuFormatError): a file with no non-blank line (lazer fails with
+"Unknown file format"), a header `osu file format v…` whose version is not an int32 (both clients fail), and
+UTF-16/32 text. Everything else parses; osu!-skipped lines are listed in `problems`.
+
+Section rules: a header is a line starting with `[` whose end (after a trailing `//` comment and
+whitespace) is `]`, as in lazer. Unlike either client, an unknown section is kept as its own section and
+ignored by the typed views (lazer would read its keys as [General], stable as the section before it).
+Lines before the first header belong to a section named "" (the format line lives there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from engine.osu import keyvalues
+from engine.osu.colours import Colours, parse_colour
+from engine.osu.errors import OsuFormatError, Problem
+from engine.osu.events import Background, Break, Events, Video, event_type, parse_event
+from engine.osu.hitobjects import HitObject, parse_hit_object
+from engine.osu.keyvalues import Difficulty, Editor, General, Metadata
+from engine.osu.lines import content, decode, encode, split_lines
+from engine.osu.numbers import parse_int
+from engine.osu.timing import TimingIndex, TimingPoint, parse_timing_point
+
+FORMAT_PREFIX = "osu file format v"
+DEFAULT_VERSION = 14
+SECTION_NAMES = ("General", "Editor", "Metadata", "Difficulty", "Events", "TimingPoints", "Colours", "HitObjects")
+MODES = {0: "osu", 1: "taiko", 2: "catch", 3: "mania"}
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A run of lines: `header` is the index of its `[Name]` line (None for the lines before the first
+    header); the body is lines[start:end]."""
+
+    name: str
+    header: int | None
+    start: int
+    end: int
+
+
+def _header_name(line: str) -> str | None:
+    text = line.rstrip()
+    cut = text.find("//")
+    if cut > 0:
+        text = text[:cut].rstrip()
+    return text[1:-1] if text.endswith("]") and len(text) >= 2 else None
+
+
+def find_sections(lines: list[str]) -> tuple[Section, ...]:
+    sections: list[Section] = []
+    name, header, start = "", None, 0
+    for index, line in enumerate(lines):
+        if line[:1] == "[":
+            found = _header_name(line)
+            if found is not None:
+                sections.append(Section(name, header, start, index))
+                name, header, start = found, index, index + 1
+    sections.append(Section(name, header, start, len(lines)))
+    return tuple(sections)
+
+
+class Beatmap:
+    """One .osu file. Build it with `parse_beatmap` / `read_beatmap`; never mutated afterwards."""
+
+    def __init__(self, lines: list[str], bom: bool, path: str | None = None) -> None:
+        self.lines = lines
+        self.bom = bom
+        self.path = path
+        self.sections = find_sections(lines)
+        self._header_problems: list[Problem] = []
+        self.version = self._read_version()
+
+    # -- physical document ------------------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The file's bytes; identical to the input for an unedited document."""
+        return encode(self.bom, "".join(self.lines))
+
+    def line_text(self, index: int) -> str:
+        """Line `index` (0-based) without its terminator."""
+        return content(self.lines[index])
+
+    def sections_named(self, name: str) -> list[Section]:
+        return [section for section in self.sections if section.name == name]
+
+    def entries(self, name: str) -> Iterator[tuple[int, str]]:
+        """(line index, text) of every line osu! reads in the sections called `name`: blank and `//` lines
+        skipped, a trailing `// comment` cut (except in [Metadata]) and trailing whitespace trimmed."""
+        strip_comments = name != "Metadata"
+        lines = self.lines
+        for section in self.sections:
+            if section.name != name:
+                continue
+            for index in range(section.start, section.end):
+                text = lines[index].rstrip()
+                if not text:
+                    continue
+                if "//" in text:
+                    if text.lstrip().startswith("//"):
+                        continue
+                    if strip_comments:
+                        text = text[:text.index("//")].rstrip()
+                yield index, text
+
+    def key_values(self, section: str) -> Iterator[tuple[int, str, str]]:
+        """(line index, key, value) of a key/value section, in file order (duplicates included)."""
+        for index, text in self.entries(section):
+            pair = keyvalues.split_key_value(text)
+            if pair is not None:
+                yield index, pair[0], pair[1]
+
+    def value(self, section: str, key: str) -> str | None:
+        """The raw (trimmed) value of the last `key` line in `section`, None when absent."""
+        found = None
+        for _, name, raw in self.key_values(section):
+            if name == key:
+                found = raw
+        return found
+
+    # -- header ---------------------------------------------------------------------------------------------
+
+    def _read_version(self) -> int:
+        first = next(((index, line.strip()) for index, line in enumerate(self.lines) if line.strip()), None)
+        if first is None:
+            raise OsuFormatError("the file is empty: osu! cannot load a beatmap without any line", self.path)
+        index, text = first
+        if not text.startswith(FORMAT_PREFIX):
+            self._header_problems.append(Problem(index + 1, self.line_text(index),
+                                                 f"no 'osu file format vN' header; osu! reads it as v{DEFAULT_VERSION}"))
+            return DEFAULT_VERSION
+        try:
+            return parse_int(text[text.rindex("v") + 1:])
+        except ValueError:
+            raise OsuFormatError("the format version is not an integer; osu! refuses to load the file",
+                                 self.path, index + 1, self.line_text(index)) from None
+
+    # -- typed views ----------------------------------------------------------------------------------------
+
+    def _key_value_view(self, section: str, cls: type, problems: list[Problem]) -> object:
+        values = keyvalues.read_values(section, self.key_values(section), problems, self.line_text)
+        return keyvalues.build(cls, values)
+
+    @cached_property
+    def _view_problems(self) -> dict[str, list[Problem]]:
+        return {}
+
+    def _problems_of(self, view: str) -> list[Problem]:
+        return self._view_problems.setdefault(view, [])
+
+    @cached_property
+    def general(self) -> General:
+        return self._key_value_view("General", General, self._problems_of("general"))  # type: ignore[return-value]
+
+    @cached_property
+    def editor(self) -> Editor:
+        return self._key_value_view("Editor", Editor, self._problems_of("editor"))  # type: ignore[return-value]
+
+    @cached_property
+    def metadata(self) -> Metadata:
+        return self._key_value_view("Metadata", Metadata, self._problems_of("metadata"))  # type: ignore[return-value]
+
+    @cached_property
+    def difficulty(self) -> Difficulty:
+        return self._key_value_view("Difficulty", Difficulty,  # type: ignore[return-value]
+                                    self._problems_of("difficulty"))
+
+    @property
+    def mode(self) -> int:
+        """0 osu!, 1 taiko, 2 catch, 3 mania."""
+        return self.general.mode
+
+    @property
+    def mode_name(self) -> str:
+        return MODES[self.mode]
+
+    @cached_property
+    def events(self) -> Events:
+        problems = self._problems_of("events")
+        background: Background | None = None
+        video: Video | None = None
+        breaks: list[Break] = []
+        for index, text in self.entries("Events"):
+            kind = event_type(text)
+            if kind is None or kind > 2:
+                continue
+            try:
+                event = parse_event(text, kind, index)
+            except (ValueError, IndexError) as error:
+                problems.append(Problem(index + 1, self.line_text(index), f"[Events] osu! skips this line: {error}"))
+                continue
+            if isinstance(event, Break):
+                breaks.append(event)
+            elif isinstance(event, Video):
+                video = event
+            elif isinstance(event, Background):
+                background = event
+        return Events(background, video, tuple(breaks))
+
+    @cached_property
+    def timing_points(self) -> tuple[TimingPoint, ...]:
+        """Every readable timing line in file order (not sorted: the file's order is kept)."""
+        problems = self._problems_of("timing_points")
+        sample_set = keyvalues.SAMPLE_SETS[self.general.sample_set]
+        volume = self.general.sample_volume
+        points: list[TimingPoint] = []
+        for index, text in self.entries("TimingPoints"):
+            try:
+                points.append(parse_timing_point(text, sample_set, volume, index))
+            except (ValueError, IndexError) as error:
+                problems.append(Problem(index + 1, self.line_text(index), f"[TimingPoints] osu! skips this line: {error}"))
+        return tuple(points)
+
+    @cached_property
+    def timing(self) -> TimingIndex:
+        """Lookups: red line and SV in effect at a time."""
+        return TimingIndex.build(self.timing_points)
+
+    @cached_property
+    def hit_objects(self) -> tuple[HitObject, ...]:
+        """Every readable object line in file order (osu! sorts by time; `derived.sorted_objects` does too)."""
+        problems = self._problems_of("hit_objects")
+        objects: list[HitObject] = []
+        for index, text in self.entries("HitObjects"):
+            try:
+                objects.append(parse_hit_object(text, index))
+            except (ValueError, IndexError) as error:
+                problems.append(Problem(index + 1, self.line_text(index), f"[HitObjects] osu! skips this line: {error}"))
+        return tuple(objects)
+
+    @cached_property
+    def colours(self) -> Colours:
+        problems = self._problems_of("colours")
+        combo: list[tuple[int, int, int]] = []
+        custom: list[tuple[str, tuple[int, int, int]]] = []
+        for index, key, raw in self.key_values("Colours"):
+            try:
+                colour = parse_colour(raw)
+            except ValueError as error:
+                problems.append(Problem(index + 1, self.line_text(index), f"[Colours] osu! skips this line: {error}"))
+                continue
+            if key.startswith("Combo"):
+                combo.append(colour)
+            else:
+                custom.append((key, colour))
+        return Colours(tuple(combo), tuple(custom))
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Lines osu! skips or reads only partly, by line number (reads every typed view)."""
+        for view in ("general", "editor", "metadata", "difficulty", "events", "timing_points", "hit_objects",
+                     "colours"):
+            getattr(self, view)
+        found = self._header_problems + [p for view in self._view_problems.values() for p in view]
+        return sorted(found, key=lambda problem: problem.line_number)
+
+    def __repr__(self) -> str:
+        return f"Beatmap({self.path or '<data>'!s}, v{self.version}, {len(self.lines)} lines)"
+
+
+def parse_beatmap(data: bytes, path: str | None = None) -> Beatmap:
+    """Parse a .osu file's bytes. Raises OsuFormatError only for files osu! cannot load (see module doc)."""
+    bom, text = decode(data, path)
+    return Beatmap(split_lines(text), bom, path)
+
+
+def read_beatmap(path: str | Path) -> Beatmap:
+    """Read and parse a .osu file (OSError for I/O problems, OsuFormatError for unloadable content)."""
+    return parse_beatmap(Path(path).read_bytes(), str(path))

@@ -1,0 +1,271 @@
+"""[HitObjects]: typed hit objects, how a line is read, and stable's spelling of a changed object.
+
+`x,y,time,type,hitSound,objectParams…,hitSample`, read as lazer's legacy parser reads it (kind precedence
+circle > slider > spinner > hold, slides > 9000 rejected, bad edge sounds read as 0). Values are kept as
+written: times are not shifted by the v3/v4 +24 ms offset, coordinates are not truncated, slider lengths
+are not clamped. Optional trailing parts are None when the line had no such field, so that a changed
+object is written back with the same shape. This module never touches document lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.osu.numbers import MAX_COORDINATE_VALUE, format_number, parse_float, parse_int
+
+CIRCLE = 1
+SLIDER = 2
+NEW_COMBO = 4
+SPINNER = 8
+COMBO_SKIP = 0b111_0000
+HOLD = 128
+MAX_SLIDES = 9000
+CURVE_TYPES = frozenset("BCLP")
+
+HITSOUND_NORMAL = 1
+HITSOUND_WHISTLE = 2
+HITSOUND_FINISH = 4
+HITSOUND_CLAP = 8
+
+
+@dataclass(frozen=True, slots=True)
+class HitSample:
+    """`normalSet:additionSet:index:volume:filename`; 0 means "from the timing point" for every number."""
+
+    normal_set: int = 0
+    addition_set: int = 0
+    index: int = 0
+    volume: int = 0
+    filename: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HitObject:
+    """Fields every object has. `type` keeps all written bits (kind, new combo, combo skip); `line` is the
+    0-based document line (None for an object that is not in the document yet). `hit_sample` is None when
+    the line has no hitSample field."""
+
+    x: float
+    y: float
+    time: float
+    type: int
+    hit_sound: int = 0
+    hit_sample: HitSample | None = None
+    line: int | None = None
+
+    @property
+    def new_combo(self) -> bool:
+        """The new-combo bit as written (see `engine.osu.derived.combo_numbers` for the effective one)."""
+        return bool(self.type & NEW_COMBO)
+
+    @property
+    def combo_skip(self) -> int:
+        """Extra combo colours to skip ("colour hax"), bits 4–6 of `type`."""
+        return (self.type & COMBO_SKIP) >> 4
+
+    @property
+    def end_time(self) -> float:
+        """Objects with a length override this; sliders need the timing (`engine.osu.derived.slider_end_time`)."""
+        return self.time
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Circle(HitObject):
+    """Hit circle (taiko don/kat, catch fruit, mania note)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CurveSegment:
+    """Control points sharing one curve type letter (`B`, `C`, `L`, `P`, or `B<n>` in v128)."""
+
+    curve_type: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Slider(HitObject):
+    """Slider. `control_points` exclude the head (x, y), which is the implicit first point. `length` is the
+    pixel length as written (None when the field is absent); `slides` is repeats + 1 as written.
+    `edge_sounds`/`edge_sets` are None when their field is absent."""
+
+    curve_type: str = "B"
+    segments: tuple[CurveSegment, ...] = ()
+    slides: int = 1
+    length: float | None = None
+    edge_sounds: tuple[int, ...] | None = None
+    edge_sets: tuple[tuple[int, int], ...] | None = None
+
+    @property
+    def control_points(self) -> tuple[tuple[float, float], ...]:
+        return tuple(point for segment in self.segments for point in segment.points)
+
+    @property
+    def span_count(self) -> int:
+        """Passes over the path; osu! treats slides < 1 as 1."""
+        return max(1, self.slides)
+
+    @property
+    def pixel_length(self) -> float | None:
+        """The length osu! uses, or None when it must be computed from the path (absent, 0 or negative)."""
+        return self.length if self.length is not None and self.length > 0 else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spinner(HitObject):
+    """Spinner (taiko swell, catch banana shower). `end_time` as written; duration is max(0, end - time)."""
+
+    end: float
+
+    @property
+    def end_time(self) -> float:
+        return max(self.time, self.end)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HoldNote(HitObject):
+    """mania hold note; its end time is the first element of the hitSample field."""
+
+    end: float
+
+    @property
+    def end_time(self) -> float:
+        return max(self.time, self.end)
+
+
+def parse_hit_sample(text: str) -> HitSample:
+    """Read `n:a:i:v:file` (fewer parts allowed, as lazer allows; an empty field means defaults)."""
+    if not text:
+        return HitSample()
+    split = text.split(":")
+    if len(split) < 2:
+        raise ValueError(f"hit sample {text!r} needs at least normalSet:additionSet")
+    return HitSample(parse_int(split[0]), parse_int(split[1]),
+                     parse_int(split[2]) if len(split) > 2 else 0,
+                     parse_int(split[3]) if len(split) > 3 else 0,
+                     split[4] if len(split) > 4 else "")
+
+
+def format_hit_sample(sample: HitSample) -> str:
+    return f"{sample.normal_set}:{sample.addition_set}:{sample.index}:{sample.volume}:{sample.filename}"
+
+
+def _parse_point(token: str) -> tuple[float, float]:
+    x, y = token.split(":")[:2]
+    return parse_float(x, MAX_COORDINATE_VALUE), parse_float(y, MAX_COORDINATE_VALUE)
+
+
+def parse_curve(text: str) -> tuple[str, tuple[CurveSegment, ...]]:
+    """`B|1:2|3:4` → (stable's curve type: the last known letter, Catmull when none; segments split at every
+    type letter as lazer splits them)."""
+    curve_type = "C"
+    segments: list[CurveSegment] = []
+    current_type: str | None = None
+    points: list[tuple[float, float]] = []
+    for token in text.split("|"):
+        if not token:
+            raise ValueError(f"empty token in slider curve {text!r}")
+        if token[0].isalpha():
+            if current_type is not None or points:
+                segments.append(CurveSegment(current_type or "C", tuple(points)))
+                points = []
+            current_type = token
+            if token in CURVE_TYPES:
+                curve_type = token
+        else:
+            points.append(_parse_point(token))
+    segments.append(CurveSegment(current_type or "C", tuple(points)))
+    return curve_type, tuple(segments)
+
+
+def format_curve(segments: tuple[CurveSegment, ...]) -> str:
+    parts: list[str] = []
+    for segment in segments:
+        parts.append(segment.curve_type)
+        parts.extend(f"{format_number(x)}:{format_number(y)}" for x, y in segment.points)
+    return "|".join(parts)
+
+
+def parse_hit_object(text: str, line: int | None = None) -> HitObject:
+    """Read one line (comment and terminator removed); ValueError/IndexError where osu! skips the line."""
+    split = text.split(",")
+    if len(split) < 5:
+        raise ValueError("a hit object needs at least x,y,time,type,hitSound")
+    x = parse_float(split[0], MAX_COORDINATE_VALUE)
+    y = parse_float(split[1], MAX_COORDINATE_VALUE)
+    time = parse_float(split[2])
+    kind = parse_int(split[3])
+    hit_sound = parse_int(split[4])
+    count = len(split)
+    if kind & CIRCLE:
+        sample = parse_hit_sample(split[5]) if count > 5 else None
+        return Circle(x=x, y=y, time=time, type=kind, hit_sound=hit_sound, hit_sample=sample, line=line)
+    if kind & SLIDER:
+        if count < 7:
+            raise ValueError("a slider needs curve and slides fields")
+        curve_type, segments = parse_curve(split[5])
+        slides = parse_int(split[6])
+        if slides > MAX_SLIDES:
+            raise ValueError(f"{slides} slides is more than osu! accepts ({MAX_SLIDES})")
+        length = parse_float(split[7], MAX_COORDINATE_VALUE) if count > 7 else None
+        edge_sounds = _parse_edge_sounds(split[8]) if count > 8 else None
+        edge_sets = _parse_edge_sets(split[9]) if count > 9 else None
+        sample = parse_hit_sample(split[10]) if count > 10 else None
+        return Slider(x=x, y=y, time=time, type=kind, hit_sound=hit_sound, hit_sample=sample, line=line,
+                      curve_type=curve_type, segments=segments, slides=slides, length=length,
+                      edge_sounds=edge_sounds, edge_sets=edge_sets)
+    if kind & SPINNER:
+        end = parse_float(split[5])
+        sample = parse_hit_sample(split[6]) if count > 6 else None
+        return Spinner(x=x, y=y, time=time, type=kind, hit_sound=hit_sound, hit_sample=sample, line=line, end=end)
+    if kind & HOLD:
+        end, sample = time, None
+        if count > 5 and split[5]:
+            head, colon, rest = split[5].partition(":")
+            end = parse_float(head)
+            sample = parse_hit_sample(rest) if colon else None
+        return HoldNote(x=x, y=y, time=time, type=kind, hit_sound=hit_sound, hit_sample=sample, line=line, end=end)
+    raise ValueError(f"type {kind} names no object kind (1 circle, 2 slider, 8 spinner, 128 hold)")
+
+
+def _parse_edge_sounds(text: str) -> tuple[int, ...]:
+    sounds = []
+    for part in text.split("|") if text else ():
+        try:
+            sounds.append(parse_int(part))
+        except ValueError:
+            sounds.append(0)
+    return tuple(sounds)
+
+
+def _parse_edge_sets(text: str) -> tuple[tuple[int, int], ...]:
+    sets = []
+    for part in text.split("|") if text else ():
+        sample = parse_hit_sample(part)
+        sets.append((sample.normal_set, sample.addition_set))
+    return tuple(sets)
+
+
+def format_fields(obj: HitObject) -> list[str]:
+    """Stable's spelling of every field the object has (as many as its line had, or the full form)."""
+    fields = [format_number(obj.x), format_number(obj.y), format_number(obj.time), str(obj.type), str(obj.hit_sound)]
+    sample = format_hit_sample(obj.hit_sample) if obj.hit_sample is not None else None
+    if isinstance(obj, Slider):
+        fields += [format_curve(obj.segments), str(obj.slides)]
+        optional = [
+            format_number(obj.length) if obj.length is not None else None,
+            "|".join(map(str, obj.edge_sounds)) if obj.edge_sounds is not None else None,
+            "|".join(f"{n}:{a}" for n, a in obj.edge_sets) if obj.edge_sets is not None else None,
+            sample,
+        ]
+        while optional and optional[-1] is None:
+            optional.pop()
+        fields += ["" if part is None else part for part in optional]
+    elif isinstance(obj, Spinner):
+        fields.append(format_number(obj.end))
+        if sample is not None:
+            fields.append(sample)
+    elif isinstance(obj, HoldNote):
+        fields.append(format_number(obj.end) + (":" + sample if sample is not None else ""))
+    elif sample is not None:
+        fields.append(sample)
+    return fields
