@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.events import ContextType, Event, EventType
-from engine.tokenizer import SOS, Tokenizer
+from engine.tokenizer import EOS, SOS, Tokenizer
 
 DEFAULT_DIFFICULTY = 5.0  # the v30 encoder's difficulty when none is known
 DEFAULT_SCROLL_SPEED = 100
@@ -164,3 +164,24 @@ def model_kwargs(tok: Tokenizer, cond: Conditioning, frame_time: int, song_lengt
         "mapper_idx": [-1 if mapper is None else mapper],
         "song_position": [[frame_time / song_length_ms, (frame_time + profile.window_ms) / song_length_ms]],
     }
+
+
+def events_from_ids(tok: Tokenizer, ids: Sequence[int], frame_time: int) -> list[Event]:
+    """Generated ids of one window back to events with absolute times (pipeline.md §2.3.3 step 3).
+
+    TIME_SHIFT v ≥ 0 becomes frame_time + 10·v + 5: encoding truncates, so the half step centres the
+    decoded time in its 10 ms bucket. Decoding stops at EOS or a context EOS; PAD, SOS and context
+    SOS ids carry no event and are skipped.
+    """
+    stops = {EOS, *tok.context_eos.values()}
+    events = []
+    for token_id in ids:
+        if token_id in stops:
+            break
+        if not tok.is_event(token_id):
+            continue
+        e = tok.decode(token_id)
+        if e.type == EventType.TIME_SHIFT:
+            e = Event(EventType.TIME_SHIFT, frame_time + 10 * e.value + (5 if e.value >= 0 else 0))
+        events.append(e)
+    return events
