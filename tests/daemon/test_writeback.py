@@ -1,0 +1,208 @@
+"""The write-back protocol on real .osu files: backup, atomic replace, rebase, conflict, undo, journal."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from daemon.writeback import (
+    BACKUP_TIME_FORMAT,
+    Edit,
+    Provenance,
+    Region,
+    Retention,
+    WriteBack,
+    WriteBackError,
+    WriteConflict,
+    sha256,
+)
+
+from tests.daemon.conftest import AI, nudge_objects
+
+
+def hit_object_times(data: bytes) -> list[int]:
+    body = data.split(b"[HitObjects]", 1)[1]
+    return [int(line.split(b",")[2]) for line in body.splitlines() if line.count(b",") >= 4]
+
+
+def middle_range(data: bytes) -> tuple[int, int]:
+    times = hit_object_times(data)
+    return times[len(times) // 3], times[len(times) // 3 + 10]
+
+
+def user_save(path: Path, old: bytes, new: bytes) -> None:
+    """The editor saving: an in-place rewrite with one change, like osu! stable does."""
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new, 1))
+
+
+def test_write_backs_up_replaces_and_journals(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0]
+    wb = WriteBack(tmp_path / "backups")
+    snap = wb.read(path)
+    start, end = middle_range(snap.data)
+    result = wb.write(snap, nudge_objects(start, end))
+
+    assert result.changed and not result.rebased
+    assert path.read_bytes() == nudge_objects(start, end).apply(snap.data) != snap.data
+    assert result.backup is not None and result.backup.read_bytes() == snap.data
+    assert result.sha256_before == snap.sha256 and result.sha256_after == sha256(path.read_bytes())
+    assert wb.is_own_write(path, result.sha256_after) and not wb.is_own_write(path, snap.sha256)
+    (entry,) = wb.journal()
+    assert entry["file"] == str(path) and entry["backup"] == str(result.backup) and entry["job"] == "job-1"
+    assert entry["provenance"] == {"ai": True, "task": "remap", "model": "OliBomby/Mapperatorinator-v30", "summary": "test edit"}
+    assert entry["region"] == {"lines": None, "time_range": [start, end]}
+    assert [b.path for b in wb.list_backups(path)] == [result.backup]
+    assert wb.list_backups(mapset[1]) == []
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_unchanged_result_writes_nothing(mapset: list[Path], tmp_path: Path) -> None:
+    wb = WriteBack(tmp_path / "backups")
+    snap = wb.read(mapset[0])
+    result = wb.write(snap, Edit(lambda b: b, Region(), AI))
+    assert not result.changed and result.backup is None and wb.journal() == []
+
+
+def test_save_outside_the_region_rebases(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0]
+    wb = WriteBack(tmp_path / "backups")
+    snap = wb.read(path)
+    start, end = middle_range(snap.data)
+    user_save(path, b"\nTitle:", b"\nTitle:Edited ")  # the mapper saves a metadata change meanwhile
+    saved = path.read_bytes()
+
+    result = wb.write(snap, nudge_objects(start, end))
+    assert result.rebased
+    assert path.read_bytes() == nudge_objects(start, end).apply(saved)
+    assert b"\nTitle:Edited " in path.read_bytes()
+    assert result.backup is not None and result.backup.read_bytes() == saved
+
+
+def test_save_inside_the_region_conflicts_and_keeps_the_result(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0]
+    wb = WriteBack(tmp_path / "backups")
+    snap = wb.read(path)
+    start, end = middle_range(snap.data)
+    body = snap.data.split(b"[HitObjects]", 1)[1]
+    victim = next(line for line in body.splitlines() if line.count(b",") >= 4 and int(line.split(b",")[2]) == start)
+    user_save(path, victim, b"1" + victim)  # the mapper moved an object inside the range
+    saved = path.read_bytes()
+
+    with pytest.raises(WriteConflict) as info:
+        wb.write(snap, nudge_objects(start, end))
+    assert path.read_bytes() == saved
+    assert str(path) in str(info.value)
+    assert info.value.pending is not None and info.value.pending.read_bytes() == nudge_objects(start, end).apply(snap.data)
+    assert wb.list_backups(path) == [] and wb.journal() == []
+
+
+def test_line_region_conflicts_when_lines_move(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0]
+    wb = WriteBack(tmp_path / "backups")
+    snap = wb.read(path)
+    lines = snap.data.splitlines(keepends=True)
+    target = len(lines) - 5
+    edit = Edit(lambda b: b"".join(lines[:target]) + b"// changed\r\n" + b"".join(lines[target + 1 :]), Region(lines=frozenset({target})), AI)
+    user_save(path, b"[Metadata]", b"// a comment the mapper added\r\n[Metadata]")  # shifts every later line
+    with pytest.raises(WriteConflict):
+        wb.write(snap, edit)
+    assert b"// a comment the mapper added" in path.read_bytes()
+
+
+def test_whole_file_region_never_rebases(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0]
+    wb = WriteBack(tmp_path / "backups")
+    snap = wb.read(path)
+    user_save(path, b"\nTitle:", b"\nTitle:x")
+    with pytest.raises(WriteConflict):
+        wb.write(snap, Edit(lambda b: b + b"\r\n", Region(), AI))
+
+
+def test_time_region_covers_objects_and_timing_in_effect(mapset: list[Path]) -> None:
+    data = mapset[0].read_bytes()
+    start, end = middle_range(data)
+    content = Region(time_range=(start, end)).content(data)
+    picked = {int(line.split(b":", 1)[0]) for line in content.splitlines()}
+    lines = data.splitlines()
+    objects_at = lines.index(b"[HitObjects]") if b"[HitObjects]" in lines else lines.index(b"[HitObjects]\r")
+    timing_at = next(i for i, line in enumerate(lines) if line.startswith(b"[TimingPoints]"))
+    in_range = {i for i in range(objects_at + 1, len(lines)) if lines[i].count(b",") >= 4 and start <= int(lines[i].split(b",")[2]) <= end}
+    assert in_range and in_range <= picked
+    timing = picked - in_range
+    assert timing and all(timing_at < i < objects_at for i in timing)
+    assert any(lines[i].split(b",")[6] == b"1" and float(lines[i].split(b",")[0]) <= start for i in timing), "the red line in effect"
+
+
+def test_undo_steps_back_and_backs_up_first(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0]
+    wb = WriteBack(tmp_path / "backups")
+    v0 = path.read_bytes()
+    start, end = middle_range(v0)
+    wb.write(wb.read(path), nudge_objects(start, end))
+    v1 = path.read_bytes()
+    wb.write(wb.read(path), nudge_objects(start, end))
+    v2 = path.read_bytes()
+    assert len({v0, v1, v2}) == 3
+
+    first = wb.undo(path)
+    assert path.read_bytes() == v1 and first.backup is not None and first.backup.read_bytes() == v2
+    wb.undo(path)
+    assert path.read_bytes() == v0
+    with pytest.raises(WriteBackError, match="nothing to undo"):
+        wb.undo(path)
+    kinds = [e["kind"] for e in wb.journal()]
+    assert kinds == ["write", "write", "undo", "undo"]
+    assert all(e["provenance"]["ai"] is False for e in wb.journal()[2:])
+
+
+def test_restore_a_chosen_backup(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[1]
+    wb = WriteBack(tmp_path / "backups")
+    v0 = path.read_bytes()
+    start, end = middle_range(v0)
+    first = wb.write(wb.read(path), nudge_objects(start, end))
+    wb.write(wb.read(path), nudge_objects(start, end))
+    assert first.backup is not None
+    result = wb.restore(path, first.backup)
+    assert path.read_bytes() == v0 and result.backup is not None
+    with pytest.raises(WriteBackError, match="is not a backup of"):
+        wb.restore(path, mapset[2])
+
+
+def test_retention_by_count_and_age(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0]
+    wb = WriteBack(tmp_path / "backups", Retention(count=3, days=1))
+    start, end = middle_range(path.read_bytes())
+    for _ in range(5):
+        wb.write(wb.read(path), nudge_objects(start, end))
+    backups = wb.list_backups(path)
+    assert len(backups) == 3
+    # Age: make the two older backups look 2 days old; the next write prunes them but keeps the newest.
+    old = (datetime.now(timezone.utc) - timedelta(days=2)).strftime(BACKUP_TIME_FORMAT)
+    for i, backup in enumerate(backups[1:]):
+        backup.path.rename(backup.path.with_name(f"{old}-{i + 1}{backup.path.name[26:]}"))
+    wb.write(wb.read(path), nudge_objects(start, end))
+    assert [b.created > datetime.now(timezone.utc) - timedelta(hours=1) for b in wb.list_backups(path)] == [True, True]
+
+
+def test_read_only_file_is_refused(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0]
+    os.chmod(path, 0o444)
+    before = path.read_bytes()
+    wb = WriteBack(tmp_path / "backups")
+    with pytest.raises(WriteBackError, match="read-only") as info:
+        wb.write(wb.read(path), nudge_objects(*middle_range(before)))
+    assert str(path) in str(info.value) and path.read_bytes() == before and wb.list_backups(path) == []
+
+
+def test_long_file_names_get_short_backup_names(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0].rename(mapset[0].with_name("x" * 230 + ".osu"))
+    wb = WriteBack(tmp_path / "backups")
+    result = wb.write(wb.read(path), nudge_objects(*middle_range(path.read_bytes())))
+    assert result.backup is not None and len(result.backup.name.encode()) <= 255
+    assert [b.path for b in wb.list_backups(path)] == [result.backup]
