@@ -1,0 +1,195 @@
+"""The watcher on real files with a real watchdog observer: one delivery per save, nothing for our own I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop, recent_mapset_folders, watch_budget
+from daemon.writeback import Edit, Provenance, Region, WriteBack
+from tests.watcher.conftest import Recorder, make_songs, osu_bytes, save_atomic, save_in_place, save_recreate
+
+FAST = WatchOptions(debounce_s=0.15, read_retry_s=0.05)
+
+
+def only_osu(folder: Path) -> Path:
+    (path,) = folder.glob("*.osu")
+    return path
+
+
+@pytest.mark.parametrize("save", [save_in_place, save_atomic, save_recreate], ids=["in-place", "atomic", "recreate"])
+def test_each_kind_of_save_is_delivered_once(mapset: Path, recorder: Recorder, save) -> None:
+    path = only_osu(mapset)
+    with Watcher(recorder, options=FAST) as watcher:
+        watcher.focus(mapset)
+        save(path, osu_bytes(1))
+        saves = recorder.settle()
+    assert len(saves) == 1
+    (saved,) = saves
+    assert saved.path == path.resolve()
+    assert saved.data == osu_bytes(1)
+    assert saved.sha256 == hashlib.sha256(osu_bytes(1)).hexdigest()
+
+
+def test_a_burst_of_saves_is_debounced_and_the_last_content_checked(mapset: Path, recorder: Recorder) -> None:
+    path = only_osu(mapset)
+    with Watcher(recorder, options=FAST) as watcher:
+        watcher.focus(mapset)
+        for revision in range(1, 21):
+            save_in_place(path, osu_bytes(revision))
+            time.sleep(0.05)
+        saves = recorder.settle()
+    assert 1 <= len(saves) <= 3, [s.data[-40:] for s in saves]
+    assert saves[-1].data == osu_bytes(20)
+
+
+def test_saves_of_two_files_are_debounced_separately(mapset: Path, recorder: Recorder) -> None:
+    first = only_osu(mapset)
+    second = mapset / "maid - Watch (tester) [Hard].osu"
+    second.write_bytes(osu_bytes(100))
+    with Watcher(recorder, options=FAST) as watcher:
+        watcher.focus(mapset)
+        save_in_place(first, osu_bytes(1))
+        save_in_place(second, osu_bytes(101))
+        saves = recorder.settle()
+    assert {(s.path.name, s.data) for s in saves} == {(first.name, osu_bytes(1)), (second.name, osu_bytes(101))}
+
+
+def test_maids_own_reads_and_unchanged_saves_are_not_delivered(mapset: Path, recorder: Recorder) -> None:
+    path = only_osu(mapset)
+    with Watcher(recorder, options=FAST) as watcher:
+        watcher.focus(mapset)
+        save_in_place(path, osu_bytes(1))
+        assert len(recorder.wait(1)) == 1
+        time.sleep(0.3)
+        for _ in range(5):
+            path.read_bytes()  # open + close without writing, as every check does
+        os.utime(path)  # touch
+        save_in_place(path, osu_bytes(1))  # Ctrl+S with nothing changed
+        saves = recorder.settle()
+    assert len(saves) == 1
+
+
+def test_maids_own_write_is_not_delivered(mapset: Path, recorder: Recorder, tmp_path: Path) -> None:
+    path = only_osu(mapset)
+    writeback = WriteBack(tmp_path / "backups")
+    with Watcher(recorder, options=FAST, is_own_write=writeback.is_own_write) as watcher:
+        watcher.focus(mapset)
+        snapshot = writeback.read(path)
+        edit = Edit(apply=lambda old: old + b"1500,500,4,2,0,60,1,0\r\n", region=Region(), provenance=Provenance(ai=False, task="test"))
+        result = writeback.write(snapshot, edit)
+        assert result.changed
+        time.sleep(0.6)
+        assert recorder.saves == []
+        save_in_place(path, osu_bytes(7))  # the mapper saves afterwards: that one counts
+        saves = recorder.settle()
+    assert [s.data for s in saves] == [osu_bytes(7)]
+
+
+def test_temp_files_non_beatmaps_and_the_backup_folder_are_ignored(mapset: Path, recorder: Recorder, tmp_path: Path) -> None:
+    backups = mapset / "maid-backups"
+    backups.mkdir()
+    path = only_osu(mapset)
+    options = WatchOptions(debounce_s=0.15, ignored_folders=(backups,))
+    with Watcher(recorder, options=options) as watcher:
+        watcher.focus(mapset)
+        watcher.focus(backups)  # even when told to watch it
+        (mapset / "diff.osu.tmp").write_bytes(osu_bytes(1))
+        (mapset / ".maid-0123456789ab-123-abcd.osu").write_bytes(osu_bytes(2))
+        (mapset / "notes.txt").write_bytes(b"not a map")
+        (mapset / "storyboard.osb").write_bytes(b"[Events]\r\n")
+        (backups / "2026-01-01 00-00-00.000000_write__diff.osu").write_bytes(osu_bytes(3))
+        (backups / "diff.osu").write_bytes(osu_bytes(4))
+        time.sleep(0.6)
+        assert recorder.saves == []
+        save_in_place(path, osu_bytes(5))
+        saves = recorder.settle()
+    assert [s.data for s in saves] == [osu_bytes(5)]
+
+
+def test_a_file_that_vanishes_before_the_read_is_retried_then_logged(
+    mapset: Path, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = only_osu(mapset)
+    options = WatchOptions(debounce_s=0.3, read_attempts=4, read_retry_s=0.1)
+    with caplog.at_level(logging.WARNING, logger="daemon.watcher"), Watcher(recorder, options=options) as watcher:
+        watcher.focus(mapset)
+        save_in_place(path, osu_bytes(1))
+        recorder.wait(1)
+        save_in_place(path, osu_bytes(2))  # inside the quiet window: read when it ends...
+        path.unlink()  # ...but the file is gone by then
+        time.sleep(0.3 + 4 * 0.1 + 0.4)
+        path.write_bytes(osu_bytes(3))  # the watcher is still alive
+        saves = recorder.settle()
+    assert [s.data for s in saves] == [osu_bytes(1), osu_bytes(3)]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert str(path.resolve()) in warnings[0] and "after 4 attempts" in warnings[0] and "FileNotFoundError" in warnings[0]
+
+
+def test_a_songs_folder_is_watched_only_at_the_active_and_recent_mapsets(tmp_path: Path, recorder: Recorder) -> None:
+    songs = tmp_path / "Songs"
+    folders = make_songs(songs, 60)
+    options = WatchOptions(debounce_s=0.15, recent_mapsets=5, rescan_s=0.5)
+    with Watcher(recorder, songs_dir=songs, options=options) as watcher:
+        assert watcher.watched_folders == sorted(f.resolve() for f in folders[-5:])
+        old = folders[3]
+        save_in_place(only_osu(old), osu_bytes(900))  # not watched: the editor has not opened it
+        time.sleep(0.4)
+        assert recorder.saves == []
+
+        watcher.focus(old)  # the editor opens it
+        assert old.resolve() in watcher.watched_folders
+        assert len(watcher.watched_folders) == 6
+        save_in_place(only_osu(old), osu_bytes(901))
+        assert [s.data for s in recorder.wait(1)] == [osu_bytes(901)]
+
+        fresh = songs / "9999 new - mapset"  # a mapset created while watching
+        fresh.mkdir()
+        deadline = time.monotonic() + 3
+        while fresh.resolve() not in watcher.watched_folders and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (fresh / "new.osu").write_bytes(osu_bytes(902))
+        assert [s.data for s in recorder.wait(2)][-1] == osu_bytes(902)
+
+        revived = folders[10]  # modified by another program: picked up by the periodic rescan
+        os.utime(revived)
+        deadline = time.monotonic() + 3
+        while revived.resolve() not in watcher.watched_folders and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert revived.resolve() in watcher.watched_folders
+        assert len(watcher.watched_folders) <= 6
+
+
+def test_recent_mapset_folders_are_the_newest_by_mtime(tmp_path: Path) -> None:
+    folders = make_songs(tmp_path, 30)
+    (tmp_path / "not a folder.txt").write_text("x")
+    assert recent_mapset_folders(tmp_path, 4) == folders[::-1][:4]
+    assert recent_mapset_folders(tmp_path / "missing", 4) == []
+
+
+def test_watch_budget_stays_well_below_the_os_limit() -> None:
+    assert watch_budget(32, limit=8192) == 32
+    assert watch_budget(100_000, limit=8192) == 512
+    assert watch_budget(0, limit=8192) == 1
+
+
+def test_saves_are_handed_to_the_asyncio_loop(mapset: Path) -> None:
+    async def main() -> tuple[SavedFile, threading.Thread]:
+        loop = asyncio.get_running_loop()
+        got: asyncio.Future[tuple[SavedFile, threading.Thread]] = loop.create_future()
+        with Watcher(in_loop(loop, lambda saved: got.set_result((saved, threading.current_thread()))), options=FAST) as watcher:
+            watcher.focus(mapset)
+            save_atomic(only_osu(mapset), osu_bytes(42))
+            return await asyncio.wait_for(got, 5)
+
+    saved, thread = asyncio.run(main())
+    assert saved.data == osu_bytes(42)
+    assert thread is threading.main_thread()
