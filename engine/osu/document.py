@@ -29,7 +29,7 @@ from engine.osu.errors import OsuFormatError, Problem
 from engine.osu.events import Background, Break, Events, Video, event_type, parse_event
 from engine.osu.hitobjects import HitObject, parse_hit_object
 from engine.osu.keyvalues import Difficulty, Editor, General, Metadata
-from engine.osu.lines import content, decode, encode, split_lines
+from engine.osu.lines import join_lines, split_lines, text as line_text
 from engine.osu.numbers import parse_int
 from engine.osu.timing import TimingIndex, TimingPoint, parse_timing_point
 
@@ -58,12 +58,12 @@ def _header_name(line: str) -> str | None:
     return text[1:-1] if text.endswith("]") and len(text) >= 2 else None
 
 
-def find_sections(lines: list[str]) -> tuple[Section, ...]:
+def find_sections(lines: list[bytes]) -> tuple[Section, ...]:
     sections: list[Section] = []
     name, header, start = "", None, 0
     for index, line in enumerate(lines):
-        if line[:1] == "[":
-            found = _header_name(line)
+        if line[:1] == b"[":
+            found = _header_name(line_text(line))
             if found is not None:
                 sections.append(Section(name, header, start, index))
                 name, header, start = found, index, index + 1
@@ -74,7 +74,7 @@ def find_sections(lines: list[str]) -> tuple[Section, ...]:
 class Beatmap:
     """One .osu file. Build it with `parse_beatmap` / `read_beatmap`; never mutated afterwards."""
 
-    def __init__(self, lines: list[str], bom: bool, path: str | None = None) -> None:
+    def __init__(self, lines: list[bytes], bom: bool, path: str | None = None) -> None:
         self.lines = lines
         self.bom = bom
         self.path = path
@@ -86,11 +86,11 @@ class Beatmap:
 
     def to_bytes(self) -> bytes:
         """The file's bytes; identical to the input for an unedited document."""
-        return encode(self.bom, "".join(self.lines))
+        return join_lines(self.bom, self.lines)
 
     def line_text(self, index: int) -> str:
         """Line `index` (0-based) without its terminator."""
-        return content(self.lines[index])
+        return line_text(self.lines[index])
 
     def sections_named(self, name: str) -> list[Section]:
         return [section for section in self.sections if section.name == name]
@@ -104,7 +104,7 @@ class Beatmap:
             if section.name != name:
                 continue
             for index in range(section.start, section.end):
-                text = lines[index].rstrip()
+                text = lines[index].decode("utf-8", "surrogateescape").rstrip()
                 if not text:
                     continue
                 if "//" in text:
@@ -132,10 +132,11 @@ class Beatmap:
     # -- header ---------------------------------------------------------------------------------------------
 
     def _read_version(self) -> int:
-        first = next(((index, line.strip()) for index, line in enumerate(self.lines) if line.strip()), None)
-        if first is None:
+        found = next(((index, line_text(line).strip()) for index, line in enumerate(self.lines)
+                      if line_text(line).strip()), None)
+        if found is None:
             raise OsuFormatError("the file is empty: osu! cannot load a beatmap without any line", self.path)
-        index, text = first
+        index, text = found
         if not text.startswith(FORMAT_PREFIX):
             self._header_problems.append(Problem(index + 1, self.line_text(index),
                                                  f"no 'osu file format vN' header; osu! reads it as v{DEFAULT_VERSION}"))
@@ -271,8 +272,8 @@ class Beatmap:
 
 def parse_beatmap(data: bytes, path: str | None = None) -> Beatmap:
     """Parse a .osu file's bytes. Raises OsuFormatError only for files osu! cannot load (see module doc)."""
-    bom, text = decode(data, path)
-    return Beatmap(split_lines(text), bom, path)
+    bom, lines = split_lines(data, path)
+    return Beatmap(lines, bom, path)
 
 
 def read_beatmap(path: str | Path) -> Beatmap:
