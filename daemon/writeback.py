@@ -345,13 +345,17 @@ class WriteBack:
             return WriteResult(path, False, rebased, None, before, after)
         _refuse_read_only(path)
         backup = self._store_copy(self._mapset_folder(path), path, current, code)
+        own = (_key(path), after)
+        with self._locks_guard:  # before the rename: the watcher may see the new file at once
+            self._own[own] = None
         try:
             _atomic_replace(path, new, seen)
         except BaseException:
             _unlink_quietly(backup)  # no write happened: the backup would only confuse undo
+            with self._locks_guard:
+                self._own.pop(own, None)
             raise
         with self._locks_guard:
-            self._own[(_key(path), after)] = None
             self._own_stats[_stat_signature(path)] = None
             for remembered in (self._own, self._own_stats):
                 while len(remembered) > OWN_WRITES_REMEMBERED:
