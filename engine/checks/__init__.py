@@ -1,0 +1,12 @@
+"""Rule-based checks (ranking-criteria style): run them with `run_checks` or `check_path`.
+
+Each check is a small function in the module of its category, registered with an id, title, modes, scope,
+severity and category (`engine.checks.registry`). Importing this package registers all of them.
+"""
+
+from engine.checks import timing  # noqa: F401  (registers checks)
+from engine.checks.fixes import FixConflict, apply_fixes
+from engine.checks.registry import CHECKS, CheckInfo, Scope
+from engine.checks.runner import check_path, run_checks
+
+__all__ = ["CHECKS", "CheckInfo", "FixConflict", "Scope", "apply_fixes", "check_path", "run_checks"]

@@ -1,0 +1,222 @@
+"""What a check sees: one difficulty with the derived values checks share, or a whole mapset.
+
+`DifficultyContext` wraps an `engine.osu` Beatmap and computes once what many checks need: objects sorted by
+time with their end times, effective new combos and combo numbers (as the editor numbers them in a
+timestamp), mania columns, slider paths on demand, red lines, the interpreted difficulty level. Checks
+report through `flag(...)`, which fills in the running check's id, category, file and severity. Nothing here
+reads files other than what it is given, and nothing here mutates the beatmap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from engine.checks.geometry import SliderPath, build_path, circle_radius, preempt_ms
+from engine.checks.levels import Level, interpret_level
+from engine.checks.registry import MANIA, CheckInfo
+from engine.findings import Finding, Fix, Severity
+from engine.osu import derived
+from engine.osu.document import Beatmap
+from engine.osu.hitobjects import HitObject, HoldNote, Slider, Spinner
+from engine.osu.timing import TimingPoint
+
+@dataclass(eq=False)
+class Obj:
+    """One hit object as checks see it. `index` is its position in `beatmap.hit_objects` (file order)."""
+
+    index: int
+    raw: HitObject
+    kind: str
+    time: float
+    end_time: float
+    new_combo: bool = False
+    combo: int = 1
+    column: int | None = None
+
+    @property
+    def x(self) -> float:
+        return self.raw.x
+
+    @property
+    def y(self) -> float:
+        return self.raw.y
+
+    @property
+    def duration(self) -> float:
+        return self.end_time - self.time
+
+    @property
+    def is_slider(self) -> bool:
+        return self.kind == "slider"
+
+    @property
+    def is_spinner(self) -> bool:
+        return self.kind == "spinner"
+
+
+def object_kind(obj: HitObject) -> str:
+    if isinstance(obj, Slider):
+        return "slider"
+    if isinstance(obj, Spinner):
+        return "spinner"
+    if isinstance(obj, HoldNote):
+        return "hold"
+    return "circle"
+
+
+class DifficultyContext:
+    """One difficulty for the checks. `folder_files` are the lower-cased relative paths in the mapset folder
+    (None when the map was given without its folder, e.g. from memory)."""
+
+    def __init__(self, beatmap: Beatmap, file: str | None = None, folder_files: frozenset[str] | None = None) -> None:
+        self.beatmap = beatmap
+        self.file = file if file is not None else (Path(beatmap.path).name if beatmap.path else None)
+        self.folder_files = folder_files
+        self.check: CheckInfo | None = None
+        self._paths: dict[int, SliderPath] = {}
+
+    # -- basic views --------------------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> int:
+        return self.beatmap.mode
+
+    @property
+    def version(self) -> str:
+        return self.beatmap.metadata.version
+
+    @cached_property
+    def level(self) -> Level | None:
+        return interpret_level(self.version, self.mode)
+
+    @cached_property
+    def radius(self) -> float:
+        return circle_radius(self.beatmap.difficulty.circle_size)
+
+    @cached_property
+    def preempt(self) -> float:
+        return preempt_ms(self.beatmap.difficulty.approach_rate)
+
+    @cached_property
+    def key_count(self) -> int:
+        return derived.mania_key_count(self.beatmap)
+
+    @cached_property
+    def timing_points(self) -> list[TimingPoint]:
+        """Timing lines sorted by time (file order kept among equal times)."""
+        return sorted(self.beatmap.timing_points, key=lambda point: point.time)
+
+    @cached_property
+    def red_lines(self) -> list[TimingPoint]:
+        return [point for point in self.timing_points if point.uninherited and point.beat_length > 0]
+
+    @cached_property
+    def breaks(self) -> list[tuple[float, float]]:
+        return sorted((item.start, item.end) for item in self.beatmap.events.breaks)
+
+    def red_line_at(self, time: float) -> TimingPoint | None:
+        return self.beatmap.timing.uninherited_at(time)
+
+    def beat_length_at(self, time: float) -> float:
+        return self.beatmap.timing.beat_length_at(time)
+
+    # -- objects ------------------------------------------------------------------------------------------
+
+    @cached_property
+    def objects(self) -> list[Obj]:
+        """Objects sorted by start time (stable: equal times keep file order), with derived values."""
+        index_of = {id(raw): index for index, raw in enumerate(self.beatmap.hit_objects)}
+        keys = self.key_count
+        objects: list[Obj] = []
+        for raw, combo in derived.combos(self.beatmap):
+            end = derived.end_time(self.beatmap, raw, self._measured_length)
+            column = derived.mania_column(raw.x, keys) if self.mode == MANIA else None
+            objects.append(Obj(index_of[id(raw)], raw, object_kind(raw), raw.time, raw.time if end is None else end,
+                               combo.new_combo, combo.number, column))
+        return objects
+
+    def _measured_length(self, slider: Slider) -> float:
+        segments = [(segment.curve_type, segment.points) for segment in slider.segments]
+        return build_path((slider.x, slider.y), segments, None).length
+
+    def span_duration(self, slider: Slider) -> float:
+        """ms for one pass over the path."""
+        return derived.slider_span_duration(self.beatmap, slider, self._measured_length) or 0.0
+
+    def path_of(self, slider: Slider) -> SliderPath:
+        """The slider's played path (cached)."""
+        key = id(slider)
+        if key not in self._paths:
+            segments = [(segment.curve_type, segment.points) for segment in slider.segments]
+            self._paths[key] = build_path((slider.x, slider.y), segments, slider.pixel_length)
+        return self._paths[key]
+
+    def end_position(self, o: Obj) -> tuple[float, float]:
+        """Where an object ends: a slider's tail (its head after an even number of passes)."""
+        if not isinstance(o.raw, Slider):
+            return o.x, o.y
+        path = self.path_of(o.raw)
+        return path.position_at(path.length if o.raw.span_count % 2 else 0.0)
+
+    def in_break(self, time: float) -> bool:
+        return any(start <= time <= end for start, end in self.breaks)
+
+    @cached_property
+    def drain_time(self) -> float:
+        """ms from the first object's start to the last object's end, minus breaks."""
+        if not self.objects:
+            return 0.0
+        start = self.objects[0].time
+        end = max(o.end_time for o in self.objects)
+        return end - start - sum(max(0.0, min(b, end) - max(a, start)) for a, b in self.breaks)
+
+    # -- reporting ----------------------------------------------------------------------------------------
+
+    def selection(self, objects: Sequence[Obj]) -> tuple[str, ...]:
+        """How the editor names these objects in a timestamp (§15.4)."""
+        ordered = sorted(objects, key=lambda o: o.time)
+        if self.mode == MANIA:
+            return tuple(f"{round(o.time)}|{o.column}" for o in ordered)
+        return tuple(str(o.combo) for o in ordered)
+
+    def flag(self, message: str, *, objects: Sequence[Obj] = (), time: float | None = None,
+             end: float | None = None, severity: Severity | None = None, suggestion: str = "",
+             fix: Fix | None = None, line: int | None = None) -> Finding:
+        """A finding of the running check about this difficulty."""
+        assert self.check is not None, "flag() is only valid while a check runs"
+        if time is None and objects:
+            time = min(o.time for o in objects)
+        if end is None and objects:
+            end = max(o.end_time for o in objects)
+        return Finding(
+            check=self.check.id, severity=self.check.severity if severity is None else severity,
+            category=self.check.category, message=message, file=self.file, difficulty=self.version,
+            start_ms=time, end_ms=end if end is not None else time,
+            objects=tuple(sorted(o.index for o in objects)), selection=self.selection(objects),
+            suggestion=suggestion, fix=fix, line=line)
+
+
+@dataclass
+class MapsetContext:
+    """The difficulties of one mapset and its folder (None when the difficulties came without one)."""
+
+    difficulties: list[DifficultyContext]
+    folder: Path | None = None
+    files: list[str] = field(default_factory=list)
+    check: CheckInfo | None = None
+
+    def flag(self, message: str, *, difficulty: DifficultyContext | None = None, objects: Sequence[Obj] = (),
+             time: float | None = None, severity: Severity | None = None, suggestion: str = "",
+             file: str | None = None, line: int | None = None) -> Finding:
+        """A finding of the running check; about one difficulty when `difficulty` is given."""
+        assert self.check is not None, "flag() is only valid while a check runs"
+        if difficulty is not None:
+            difficulty.check = self.check
+            return difficulty.flag(message, objects=objects, time=time, severity=severity, suggestion=suggestion,
+                                   line=line)
+        return Finding(check=self.check.id, severity=self.check.severity if severity is None else severity,
+                       category=self.check.category, message=message, file=file, start_ms=time, end_ms=time,
+                       suggestion=suggestion, line=line)

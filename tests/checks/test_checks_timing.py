@@ -1,0 +1,88 @@
+"""Timing checks: each flags a map made with the issue and not the same map without it."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.checks import apply_fixes, run_checks
+from engine.findings import Severity
+from tests.checks.maps import base_map, flagged, objects, parse
+
+BASE = base_map()
+RED = "1000,500,4,2,0,60,1,0"
+
+
+def with_object_line(index: int, line: str) -> str:
+    lines = objects()
+    lines[index] = line
+    return base_map(hit_objects=lines)
+
+
+def with_timing(*extra: str) -> str:
+    return base_map(timing=[RED, "17000,-100,4,2,0,60,0,1", "25000,-100,4,2,0,60,0,0", *extra])
+
+
+CASES = {
+    "timing.unsnapped-objects": with_object_line(5, "384,288,3507,1,0,0:0:0:0:"),
+    "timing.unsnapped-green-lines": with_timing("5007,-100,4,2,0,60,0,0"),
+    "timing.first-line": base_map(timing=["500,-100,4,2,0,60,0,0", RED]),
+    "timing.objects-before-first-line": base_map(timing=["3000,500,4,2,0,60,1,0", "17000,-100,4,2,0,60,0,1",
+                                                         "25000,-100,4,2,0,60,0,0"]),
+    "timing.concurrent-lines": with_timing("9000,-100,4,2,0,60,0,0", "9000,-50,4,2,0,60,0,0"),
+    "timing.redundant-red-line": with_timing("9000,500,4,2,0,60,1,0"),
+    "timing.redundant-green-line": with_timing("9000,-100,4,2,0,60,0,0"),
+    "timing.line-volume": with_timing("9000,-100,4,2,0,3,0,0"),
+    "timing.object-before-line": with_object_line(
+        2, "384,96,2000,2,0,L|454:96,1,70,0|0,0:0|0:0,0:0:0:0:").replace(
+        "17000,-100,4,2,0,60,0,1", "2003,-50,4,2,0,60,0,0\n17000,-100,4,2,0,60,0,1"),
+    "timing.wrong-red-line": base_map(timing=[RED, "9040,400,4,2,0,60,1,0"],
+                                      hit_objects=objects(16) + ["256,192,9000,1,0,0:0:0:0:",
+                                                                 "256,192,9440,1,0,0:0:0:0:"]),
+    "timing.offset-drift": base_map(timing=["1006,500,4,2,0,60,1,0", "17000,-100,4,2,0,60,0,1",
+                                            "25000,-100,4,2,0,60,0,0"]),
+    "timing.rare-divisor": with_object_line(5, "384,288,3583,1,0,0:0:0:0:"),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(CASES))
+def test_check_flags_the_issue_and_not_the_base_map(check_id: str) -> None:
+    assert flagged(CASES[check_id], check_id), f"{check_id} missed its issue"
+    assert not flagged(BASE, check_id), f"{check_id} flags the clean base map"
+
+
+def test_base_map_has_no_findings_at_all() -> None:
+    assert run_checks(parse(BASE)) == []
+
+
+def test_unsnap_levels_follow_the_two_thresholds() -> None:
+    problem = flagged(with_object_line(5, "384,288,3503,1,0,0:0:0:0:"), "timing.unsnapped-objects")
+    minor = flagged(with_object_line(5, "384,288,3501,1,0,0:0:0:0:"), "timing.unsnapped-objects")
+    assert [f.severity for f in problem] == [Severity.PROBLEM]
+    assert [f.severity for f in minor] == [Severity.MINOR]
+    assert problem[0].message == "Circle is unsnapped by +3.00 ms."
+
+
+def test_unsnapped_object_fix_resnaps_only_that_line() -> None:
+    text = CASES["timing.unsnapped-objects"]
+    beatmap = parse(text)
+    [finding] = flagged(beatmap, "timing.unsnapped-objects")
+    fixed = apply_fixes(beatmap, [finding])
+    before, after = beatmap.to_bytes().decode().splitlines(), fixed.to_bytes().decode().splitlines()
+    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    assert changed == [("384,288,3507,1,0,0:0:0:0:", "384,288,3500,1,0,0:0:0:0:")]
+    assert not flagged(fixed, "timing.unsnapped-objects")
+
+
+def test_offset_drift_fix_moves_the_red_line_onto_the_objects() -> None:
+    beatmap = parse(CASES["timing.offset-drift"])
+    [finding] = flagged(beatmap, "timing.offset-drift")
+    assert "-6 ms" in finding.message
+    fixed = apply_fixes(beatmap, [finding])
+    assert fixed.timing_points[0].time == 1000
+    assert not flagged(fixed, "timing.unsnapped-objects")
+
+
+def test_green_line_fix_resnaps_the_line() -> None:
+    beatmap = parse(CASES["timing.unsnapped-green-lines"])
+    fixed = apply_fixes(beatmap, flagged(beatmap, "timing.unsnapped-green-lines"))
+    assert 5000 in [p.time for p in fixed.timing_points]
