@@ -103,10 +103,9 @@ def sorted_objects(objects: Sequence[HitObject]) -> list[HitObject]:
 class Combo:
     """Effective combo information of one object (objects in time order).
 
-    `number` is the number shown on the object (1-based), `new_combo` whether it starts a combo (the written
-    bit, or forced: first object, after a spinner, first after a break), `colour_offset` lazer's
-    ComboIndexWithOffsets (each new combo adds 1 + its colour skip); the combo colour is
-    `colours[colour_offset % len(colours)]` as lazer indexes them."""
+    `number` is the number shown on the object (1-based), `new_combo` whether it starts a combo, and
+    `colour_offset` lazer's ComboIndexWithOffsets: each new combo adds 1 plus its colour skip; the combo
+    colour is `colours[colour_offset % len(colours)]` as lazer indexes them."""
 
     number: int
     new_combo: bool
@@ -117,22 +116,29 @@ class Combo:
 
 
 def combos(beatmap: Beatmap) -> list[tuple[HitObject, Combo]]:
-    """Combo numbers and colour offsets for every object in time order (meaningful for osu! and catch)."""
-    breaks = sorted((b.start, b.end) for b in beatmap.events.breaks)
+    """Combo numbers and colour offsets in time order, by osu!'s rules (those of ppy's
+    `hitobject-combo-offset.osu`): the first object starts combo 1 and its colour skip is ignored; a
+    spinner never starts a combo and its new-combo bit and skip are ignored; the object after a spinner and
+    the first object after a break start a new combo; a written new-combo bit adds its colour skip.
+    Meaningful for osu! and catch (taiko and mania show no combos)."""
+    break_ends = sorted(b.end for b in beatmap.events.breaks)
     result: list[tuple[HitObject, Combo]] = []
     number, offset = 0, 0
     previous: HitObject | None = None
     next_break = 0
     for obj in sorted_objects(beatmap.hit_objects):
         after_break = False
-        while next_break < len(breaks) and breaks[next_break][1] <= obj.time:
-            if previous is not None and previous.time <= breaks[next_break][0]:
-                after_break = True
+        while next_break < len(break_ends) and break_ends[next_break] <= obj.time:
+            after_break = previous is not None
             next_break += 1
-        forced = previous is None or isinstance(previous, Spinner) or after_break
-        starts = obj.new_combo or forced
+        if previous is None:
+            starts, skip = True, 0
+        elif isinstance(obj, Spinner):
+            starts, skip = False, 0
+        else:
+            starts = obj.new_combo or isinstance(previous, Spinner) or after_break
+            skip = obj.combo_skip if obj.new_combo else 0
         if starts:
-            skip = 0 if isinstance(obj, Spinner) or not obj.new_combo else obj.combo_skip
             offset += 1 + skip
             number = 1
         else:

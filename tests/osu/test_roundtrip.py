@@ -1,0 +1,115 @@
+"""Every corpus file comes back byte for byte, or fails with the clear error the table below expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.osu import OsuFormatError, parse_beatmap, read_beatmap
+from tests.conftest import corpus_files
+
+# File name → why osu! cannot load it (and so neither do we).
+EXPECTED_FAILURES = {
+    "Thetan-ILW-osu-parser-rs__blank__e3b0c442.osu": "zero bytes: lazer fails with 'Unknown file format'",
+}
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
+def test_corpus_file_round_trips_or_fails_clearly(path: Path) -> None:
+    data = path.read_bytes()
+    if path.name in EXPECTED_FAILURES:
+        with pytest.raises(OsuFormatError) as raised:
+            parse_beatmap(data, str(path))
+        assert raised.value.path == str(path) and path.name in str(raised.value)
+        return
+    beatmap = parse_beatmap(data, str(path))
+    assert beatmap.to_bytes() == data
+    assert beatmap.bom == data.startswith(b"\xef\xbb\xbf")
+
+
+def test_expected_failures_are_in_the_corpus(corpus_dir: Path) -> None:
+    assert all((corpus_dir / name).exists() for name in EXPECTED_FAILURES)
+
+
+def test_every_typed_view_reads_on_every_corpus_file(corpus_dir: Path) -> None:
+    readable = [p for p in sorted(corpus_dir.glob("*.osu")) if p.name not in EXPECTED_FAILURES]
+    modes = set()
+    for path in readable:
+        beatmap = read_beatmap(path)
+        beatmap.problems  # reads every view; raises nothing
+        modes.add(beatmap.mode)
+        assert beatmap.to_bytes() == path.read_bytes()
+    assert modes == {0, 1, 2, 3}
+
+
+def test_missing_and_corrupted_headers_read_as_v14_with_a_problem(corpus_dir: Path) -> None:
+    for name in ("ppy-osu__missing-header__c103f8c2.osu", "ppy-osu__corrupted-header__2b5bafc3.osu",
+                 "asherlr23-eternity-beatmap-database__beatmap__99596aff.osu"):
+        beatmap = read_beatmap(corpus_dir / name)
+        assert beatmap.version == 14
+        assert any("header" in problem.message for problem in beatmap.problems)
+
+
+def test_template_placeholders_are_problems_not_errors(corpus_dir: Path) -> None:
+    path = corpus_dir / "OliBomby-Mapperatorinator__template__0b0120ab.osu"
+    beatmap = read_beatmap(path)
+    placeholders = [p for p in beatmap.problems if "$" in p.line_text]
+    assert placeholders and all(p.line_number >= 1 for p in placeholders)
+    assert beatmap.difficulty.hp_drain_rate == 5.0  # the default stays where the value is a placeholder
+    assert beatmap.to_bytes() == path.read_bytes()
+
+
+def test_decimal_comma_reads_as_dotnet_does(corpus_dir: Path) -> None:
+    beatmap = read_beatmap(corpus_dir / "Thetan-ILW-osu-parser-rs__broken__9d16c4dd.osu")
+    assert beatmap.value("Difficulty", "SliderTickRate") == "1,337"
+    assert beatmap.difficulty.slider_tick_rate == 1337.0
+
+
+@pytest.mark.parametrize("data", [
+    b"osu file format v14\r\n\r\n[General]\r\nMode: 1\r\n",
+    b"osu file format v14\n[General]\nMode: 3",
+    b"osu file format v14\r[General]\rMode: 2\r\r",
+    b"osu file format v14\r\n[General]\nMode: 2\r[Metadata]\r\nTitle:\xff\xfe broken \xc3(\r\n",
+    b"\xef\xbb\xbfosu file format v128\n[Metadata]\nTitle:\xe2\x80\xa8odd\x0bbreaks\x1c\x85\n",
+    b"osu file format v9\n[Junk]\nwhatever: 1\n[HitObjects]\n  // comment\n1,2,3\nfoo\n",
+    b"\n\n   \nosu file format v5\n",
+])
+def test_synthetic_files_round_trip(data: bytes) -> None:
+    beatmap = parse_beatmap(data)
+    assert beatmap.to_bytes() == data
+
+
+def test_line_ends_are_exactly_crlf_lf_and_lone_cr() -> None:
+    beatmap = parse_beatmap(b"osu file format v14\r\n[General]\nA: 1\rB: 2\x0bC: 3\xe2\x80\xa8")
+    assert [line[-2:] for line in beatmap.lines[:3]] == [b"\r\n", b"]\n", b"1\r"]
+    assert len(beatmap.lines) == 4  # \x0b and U+2028 are not line ends for osu!
+
+
+def test_unknown_sections_and_keys_are_kept_but_not_read() -> None:
+    beatmap = parse_beatmap(b"osu file format v14\n[General]\nMode: 1\nFancy: yes\n[Junk]\nMode: 3\n")
+    assert beatmap.mode == 1
+    assert [section.name for section in beatmap.sections] == ["", "General", "Junk"]
+    assert beatmap.value("General", "Fancy") == "yes"
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"),
+    (b" \r\n\t\n", "empty"),
+    (b"osu file format vX\n[General]\n", "not an integer"),
+    (b"osu file format v99999999999\n", "not an integer"),
+    (b"\xff\xfeo\x00s\x00u\x00", "UTF-16"),
+])
+def test_unloadable_input_raises_osu_format_error(data: bytes, message: str) -> None:
+    with pytest.raises(OsuFormatError, match=message) as raised:
+        parse_beatmap(data, "some/map.osu")
+    assert raised.value.path == "some/map.osu"
+    assert "some/map.osu" in str(raised.value)
+
+
+def test_error_names_line_number_and_text() -> None:
+    with pytest.raises(OsuFormatError) as raised:
+        parse_beatmap(b"\n\nosu file format v1x4\n", "a.osu")
+    assert raised.value.line_number == 3
+    assert raised.value.line_text == "osu file format v1x4"
+    assert "a.osu:3" in str(raised.value)
