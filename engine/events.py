@@ -98,6 +98,15 @@ class Event:
 
 
 @dataclass(frozen=True)
+class ContextEvents:
+    """The full event list of one context, with each event's absolute time in ms (sorted by time)."""
+
+    type: ContextType
+    events: tuple[Event, ...]
+    times: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class EventRange:
     """An inclusive value range of one event type; its ids are consecutive."""
 

@@ -14,7 +14,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.events import ContextType, Event, EventType
+from engine.events import ContextEvents, ContextType, Event, EventType
 from engine.tokenizer import EOS, SOS, Tokenizer
 
 DEFAULT_DIFFICULTY = 5.0  # the v30 encoder's difficulty when none is known
@@ -37,15 +37,6 @@ class Conditioning:
     scroll_speed_ratio: float | None = None
     descriptors: tuple[str, ...] = ()
     negative_descriptors: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ContextEvents:
-    """The full event list of one context, with each event's absolute time in ms (sorted)."""
-
-    type: ContextType
-    events: tuple[Event, ...]
-    times: tuple[int, ...]
 
 
 def class_token_ids(tok: Tokenizer, cond: Conditioning, song_length_ms: float, negative: bool = False) -> list[int]:

@@ -6,45 +6,14 @@ checked on its own (tests/compat/test_tokens_events.py checks the event lists bu
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from engine.events import ContextType, Event, EventType
-from engine.prompts import (
-    Conditioning, ContextEvents, class_token_ids, model_kwargs, window_prompt, window_slice, window_token_ids,
-)
+from engine.prompts import class_token_ids, model_kwargs, window_prompt, window_slice, window_token_ids
 from engine.tokenizer import Tokenizer
-from tests.conftest import GOLDEN
-
-CASES = sorted(GOLDEN.glob("tokens/v3*/*.json")) if GOLDEN.exists() else []
-
-
-def _case_id(path: Path) -> str:
-    return f"{path.parent.name}/{path.stem}"
-
-
-def conditioning_from_fixture(cfg: dict) -> Conditioning:
-    """The fixture's generation_config; "unknown" marks a descriptor id with no name, which is skipped."""
-    return Conditioning(
-        gamemode=cfg["gamemode"], difficulty=cfg["difficulty"], mapper_id=cfg["mapper_id"], year=cfg["year"],
-        hitsounded=cfg["hitsounded"], circle_size=cfg["circle_size"], slider_multiplier=cfg["slider_multiplier"],
-        keycount=cfg["keycount"], hold_note_ratio=cfg["hold_note_ratio"],
-        scroll_speed_ratio=cfg["scroll_speed_ratio"],
-        descriptors=tuple(d for d in cfg["descriptors"] or () if d != "unknown"),
-        negative_descriptors=tuple(cfg["negative_descriptors"] or ()),
-    )
-
-
-def contexts_from_fixture(case: dict) -> list[ContextEvents]:
-    return [
-        ContextEvents(ContextType(c["context_type"]),
-                      tuple(Event(EventType(t), v) for t, v, _ in c["events"]),
-                      tuple(time for _, _, time in c["events"]))
-        for c in case["contexts"]
-    ]
+from tests.compat.tokens_cases import CASES, case_id, conditioning_from_fixture, contexts_from_fixture, load_case
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +21,9 @@ def tokenizers(golden_dir: Path) -> dict[str, Tokenizer]:
     return {v: Tokenizer.load(golden_dir / f"tiny-{v}") for v in ("v30", "v32")}
 
 
-@pytest.mark.parametrize("path", CASES, ids=_case_id)
+@pytest.mark.parametrize("path", CASES, ids=case_id)
 def test_window_prompts_match_reference(path: Path, tokenizers: dict[str, Tokenizer]) -> None:
-    case = json.loads(path.read_text())
+    case = load_case(path)
     tok = tokenizers[path.parent.name]
     cond = conditioning_from_fixture(case["generation_config"])
     contexts = contexts_from_fixture(case)
