@@ -80,3 +80,15 @@ def write_mapset(folder: Path, texts: dict[str, str], files: dict[str, bytes] | 
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     return folder
+
+
+def with_objects(replace: dict[int, str] | None = None, add: list[str] | None = None, count: int = 80,
+                 drop: tuple[int, ...] = (), **kwargs: object) -> str:
+    """The base map with some object lines replaced (by index), some dropped and others added."""
+    lines = objects(count)
+    for index, line in (replace or {}).items():
+        lines[index] = line
+    lines = [line for index, line in enumerate(lines) if index not in drop]
+    lines += add or []
+    lines.sort(key=lambda line: int(line.split(",")[2]))
+    return base_map(hit_objects=lines, **kwargs)  # type: ignore[arg-type]

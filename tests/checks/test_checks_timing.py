@@ -6,16 +6,14 @@ import pytest
 
 from engine.checks import apply_fixes, run_checks
 from engine.findings import Severity
-from tests.checks.maps import base_map, flagged, objects, parse
+from tests.checks.maps import base_map, flagged, objects, parse, with_objects
 
 BASE = base_map()
 RED = "1000,500,4,2,0,60,1,0"
 
 
 def with_object_line(index: int, line: str) -> str:
-    lines = objects()
-    lines[index] = line
-    return base_map(hit_objects=lines)
+    return with_objects({index: line})
 
 
 def with_timing(*extra: str) -> str:

@@ -1,0 +1,356 @@
+"""Hit-object ("Compose") checks: concurrent objects, offscreen and out-of-playfield objects, broken,
+invisible, zero-length and too-short sliders, spinners, stacks, drain time, reverse arrows, combos.
+
+Positions are as written (osu! stacking is not computed); slider bodies are sampled every few osu!px along
+their played path (`engine.checks.geometry`). Thresholds are Mapset Verifier's unless a docstring says.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from engine.checks.context import DifficultyContext, Obj
+from engine.checks.fixes import field_edit
+from engine.checks.geometry import (
+    PLAYFIELD_HEIGHT,
+    PLAYFIELD_WIDTH,
+    SCREEN_BOTTOM,
+    SCREEN_LEFT,
+    SCREEN_RIGHT,
+    SCREEN_TOP,
+)
+from engine.checks.levels import Level
+from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
+from engine.findings import Finding, Fix, Severity
+from engine.osu.hitobjects import NEW_COMBO, CurveSegment, Slider, format_curve
+from engine.osu.numbers import format_number
+
+COMPOSE = "Compose"
+STD = frozenset({STANDARD})
+
+
+@check("compose.concurrent-objects", "Concurrent hit objects", category=COMPOSE, severity=Severity.PROBLEM,
+       modes=frozenset({STANDARD, TAIKO, CATCH}))
+def concurrent_objects(ctx: DifficultyContext) -> Iterator[Finding]:
+    """An object starting at or before the previous one ends (Problem), or ≤ 10 ms after it (Problem, not for
+    spinners). mania compares per column (`mania.column-overlap`)."""
+    for previous, current in zip(ctx.objects, ctx.objects[1:]):
+        gap = current.time - previous.end_time
+        if gap <= 0:
+            yield ctx.flag(f"{current.kind.capitalize()} starts before the {previous.kind} before it ends.",
+                           objects=[previous, current], suggestion="Delete or move one of them.")
+        elif gap <= 10 and not (previous.is_spinner or current.is_spinner):
+            yield ctx.flag(f"{current.kind.capitalize()} starts only {gap:g} ms after the {previous.kind} before "
+                           "it ends.", objects=[previous, current], suggestion="Leave a playable gap.")
+
+
+def body_points(ctx: DifficultyContext, o: Obj) -> list[tuple[float, float]]:
+    """Points an object covers: its position, or a slider's path sampled every ~5 osu!px."""
+    if not isinstance(o.raw, Slider):
+        return [(o.x, o.y)]
+    path = ctx.path_of(o.raw)
+    steps = max(1, int(path.length / 5))
+    return [path.position_at(path.length * i / steps) for i in range(steps + 1)]
+
+
+def _shift_into(points: list[tuple[float, float]], margin: float, box: tuple[float, float, float, float]
+                ) -> tuple[float, float]:
+    """The smallest (dx, dy) that brings every point, grown by `margin`, inside box (left, top, right, bottom)."""
+    left, top, right, bottom = box
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    dx = max(0.0, left + margin - min(xs)) - max(0.0, max(xs) + margin - right)
+    dy = max(0.0, top + margin - min(ys)) - max(0.0, max(ys) + margin - bottom)
+    return math.ceil(dx) if dx > 0 else math.floor(dx), math.ceil(dy) if dy > 0 else math.floor(dy)
+
+
+def move_fix(ctx: DifficultyContext, o: Obj, dx: float, dy: float, why: str) -> Fix | None:
+    """Move an object (a slider with its whole path) by (dx, dy)."""
+    if o.raw.line is None:
+        return None
+    fields = {0: format_number(o.x + dx), 1: format_number(o.y + dy)}
+    if isinstance(o.raw, Slider):
+        moved = tuple(CurveSegment(s.curve_type, tuple((x + dx, y + dy) for x, y in s.points)) for s in o.raw.segments)
+        fields[5] = format_curve(moved)
+    return Fix(f"Move the {o.kind} by ({dx:+g}, {dy:+g}) {why}.", (field_edit(ctx.beatmap, o.raw.line, fields),))
+
+
+@check("compose.offscreen", "Offscreen hit objects", category=COMPOSE, severity=Severity.PROBLEM, modes=STD)
+def offscreen(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A circle's border, or any part of a slider body, beyond the 4:3 screen (x −67…579, y −60…428 osu!px;
+    Mapset Verifier's and lazer's limits). The fix moves the object (with its path) back onto the screen."""
+    screen = (SCREEN_LEFT, SCREEN_TOP, SCREEN_RIGHT, SCREEN_BOTTOM)
+    for o in ctx.objects:
+        if o.is_spinner:
+            continue
+        dx, dy = _shift_into(body_points(ctx, o), ctx.radius, screen)
+        if dx or dy:
+            part = "slider body" if o.is_slider and (o.x, o.y) != (o.x + dx, o.y + dy) else o.kind
+            yield ctx.flag(f"The {part} goes offscreen.", objects=[o], fix=move_fix(ctx, o, dx, dy, "onto the screen"),
+                           suggestion="Move it back into the playfield.")
+
+
+@check("compose.out-of-playfield", "Objects outside the playfield", category=COMPOSE, severity=Severity.WARNING,
+       modes=frozenset({STANDARD, CATCH, MANIA}))
+def out_of_playfield(ctx: DifficultyContext) -> Iterator[Finding]:
+    """An object position outside 0–512 × 0–384 (osu!: Minor, the editor cannot place it there; catch: Warning,
+    the fruit is clamped to the edge; mania: Warning, x outside 0–512 is clamped into the edge column).
+    The fix clamps the position (moving a slider with its path)."""
+    for o in ctx.objects:
+        if o.is_spinner:
+            continue
+        x_out = not 0 <= o.x <= PLAYFIELD_WIDTH
+        y_out = ctx.mode == STANDARD and not 0 <= o.y <= PLAYFIELD_HEIGHT
+        if not (x_out or y_out):
+            continue
+        dx = min(max(o.x, 0.0), PLAYFIELD_WIDTH) - o.x
+        dy = (min(max(o.y, 0.0), PLAYFIELD_HEIGHT) - o.y) if ctx.mode == STANDARD else 0.0
+        where = f"({format_number(o.x)}, {format_number(o.y)})" if ctx.mode == STANDARD else f"x = {format_number(o.x)}"
+        yield ctx.flag(f"{o.kind.capitalize()} at {where} is outside the playfield.", objects=[o],
+                       severity=Severity.MINOR if ctx.mode == STANDARD else Severity.WARNING,
+                       fix=move_fix(ctx, o, dx, dy, "into the playfield"), suggestion="Move it into the playfield.")
+
+
+@check("compose.zero-length-objects", "Zero-length sliders, spinners and hold notes", category=COMPOSE,
+       severity=Severity.PROBLEM)
+def zero_length_objects(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A slider, spinner or hold note lasting under 0.5 ms (lazer's check; Problem)."""
+    for o in ctx.objects:
+        if o.kind != "circle" and o.duration < 0.5:
+            yield ctx.flag(f"{o.kind.capitalize()} has no length ({o.duration:g} ms).", objects=[o],
+                           suggestion="Give it a length or replace it with a circle.")
+
+
+@check("compose.invisible-sliders", "Invisible sliders", category=COMPOSE, severity=Severity.PROBLEM,
+       modes=frozenset({STANDARD, CATCH}))
+def invisible_sliders(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A slider with no control points besides its head, all points on the head, or a negative length."""
+    for o in ctx.objects:
+        if not isinstance(o.raw, Slider):
+            continue
+        points = o.raw.control_points
+        if not points or all(p == (o.x, o.y) for p in points):
+            yield ctx.flag("Slider has no path besides its head, so its body is invisible.", objects=[o],
+                           suggestion="Give it a path or replace it with a circle.")
+        elif o.raw.length is not None and o.raw.length < 0:
+            yield ctx.flag(f"Slider has a negative length ({format_number(o.raw.length)}).", objects=[o],
+                           suggestion="Redraw the slider in the editor.")
+
+
+@check("compose.broken-slider-path", "Slider paths osu! reads differently than written", category=COMPOSE,
+       severity=Severity.WARNING, modes=frozenset({STANDARD, CATCH}))
+def broken_slider_path(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A curve letter osu! does not know (read as Catmull; Warning), a perfect-circle curve without exactly 3
+    points or with collinear points (drawn as Bézier / a line; Minor), fewer than 1 slide (played as 1;
+    Warning)."""
+    for o in ctx.objects:
+        if not isinstance(o.raw, Slider):
+            continue
+        letters = {segment.curve_type for segment in o.raw.segments}
+        unknown = sorted(letter for letter in letters if letter[:1] not in "BCLP")
+        if unknown:
+            yield ctx.flag(f"Slider curve type {', '.join(unknown)} is unknown to osu!; it is read as Catmull.",
+                           objects=[o], suggestion="Redraw the slider.")
+        if o.raw.curve_type == "P" and ctx.beatmap.version < 128:
+            points = [(o.x, o.y), *o.raw.control_points]
+            if len(points) != 3:
+                yield ctx.flag(f"Perfect-circle slider with {len(points)} points is drawn as a Bézier curve.",
+                               objects=[o], severity=Severity.MINOR, suggestion="Check its shape in the editor.")
+            elif abs((points[1][0] - points[0][0]) * (points[2][1] - points[0][1])
+                     - (points[1][1] - points[0][1]) * (points[2][0] - points[0][0])) < 1e-6:
+                yield ctx.flag("Perfect-circle slider with collinear points is drawn as a straight line.",
+                               objects=[o], severity=Severity.MINOR, suggestion="Make it a linear slider.")
+        if o.raw.slides < 1:
+            yield ctx.flag(f"Slider has {o.raw.slides} slides; osu! plays it once.", objects=[o],
+                           suggestion="Set slides to 1 or more.")
+
+
+@check("compose.slider-nodes", "Abnormal amount of slider nodes", category=COMPOSE, severity=Severity.WARNING,
+       modes=frozenset({STANDARD, CATCH}))
+def slider_nodes(ctx: DifficultyContext) -> Iterator[Finding]:
+    """More than 10 · √(pixel length) control points: hard to read and edit (Warning)."""
+    for o in ctx.objects:
+        if isinstance(o.raw, Slider) and o.raw.length and o.raw.length > 0:
+            nodes = len(o.raw.control_points)
+            if nodes > 10 * math.sqrt(o.raw.length):
+                yield ctx.flag(f"Slider has {nodes} nodes for {o.raw.length:g} px.", objects=[o],
+                               suggestion="Simplify the slider.")
+
+
+@check("compose.too-short-sliders", "Too short sliders on Easy", category=COMPOSE, severity=Severity.WARNING,
+       modes=STD)
+def too_short_sliders(ctx: DifficultyContext) -> Iterator[Finding]:
+    """An Easy slider shorter than 125 ms (Mapset Verifier: Warning; lazer rates it Problem — MV chosen)."""
+    if ctx.level != Level.EASY:
+        return
+    for o in ctx.objects:
+        if o.is_slider and o.duration / max(1, o.raw.span_count) < 125:  # type: ignore[attr-defined]
+            yield ctx.flag(f"Slider span lasts {o.duration:.0f} ms; Easy needs at least 125 ms.", objects=[o],
+                           suggestion="Make it longer or use a circle.")
+
+
+def _od_scaled(od: float, base: float, up: float, down: float) -> float:
+    return base + (od - 5) * up if od >= 5 else base - (5 - od) * down
+
+
+@check("compose.ninja-spinners", "Too short spinners", category=COMPOSE, severity=Severity.PROBLEM, modes=STD)
+def ninja_spinners(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A spinner shorter than 450 + (OD−5)·17 ms (OD < 5: 450 − (5−OD)·17) cannot be cleared (Problem); shorter
+    than 500 + (OD−5)·20 (OD < 5: 500 − (5−OD)·21.8) auto cannot reach the 1000 bonus (Warning)."""
+    od = ctx.beatmap.difficulty.overall_difficulty
+    problem = _od_scaled(od, 450, 17, 17)
+    warning = _od_scaled(od, 500, 20, 21.8)
+    for o in ctx.objects:
+        if o.is_spinner and o.duration < warning:
+            yield ctx.flag(f"Spinner lasts {o.duration:.0f} ms; at OD {od:g} it needs {problem:.0f} ms to be clearable "
+                           f"and {warning:.0f} ms for the full bonus.", objects=[o],
+                           severity=Severity.PROBLEM if o.duration < problem else Severity.WARNING,
+                           suggestion="Make the spinner longer or remove it.")
+
+
+SPINNER_RULES = {Level.EASY: (1000, 1000), Level.NORMAL: (750, 500), Level.HARD: (500, 250)}
+
+
+@check("compose.spinner-length-recovery", "Spinner length and recovery on lower difficulties",
+       category=COMPOSE, severity=Severity.PROBLEM, modes=STD)
+def spinner_length_recovery(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Easy/Normal/Hard: a spinner shorter than 1000/750/500 ms, or less than 1000/500/250 ms between its end
+    and the next object (Problem; within ×1.2 of the limit Warning)."""
+    if ctx.level not in SPINNER_RULES:
+        return
+    length, recovery = SPINNER_RULES[ctx.level]
+    for i, o in enumerate(ctx.objects):
+        if not o.is_spinner:
+            continue
+        if o.duration < length * 1.2:
+            yield ctx.flag(f"Spinner lasts {o.duration:.0f} ms; {ctx.level.name.title()} needs {length} ms.",
+                           objects=[o], severity=Severity.PROBLEM if o.duration < length else Severity.WARNING,
+                           suggestion="Make it longer.")
+        following = next((n for n in ctx.objects[i + 1:] if not n.is_spinner), None)
+        if following is not None and following.time - o.end_time < recovery * 1.2:
+            gap = following.time - o.end_time
+            yield ctx.flag(f"Only {gap:.0f} ms to recover after the spinner; {ctx.level.name.title()} needs "
+                           f"{recovery} ms.", objects=[o, following],
+                           severity=Severity.PROBLEM if gap < recovery else Severity.WARNING,
+                           suggestion="Shorten the spinner or move the next object later.")
+
+
+STACK_GAPS = {Level.EASY: 375, Level.NORMAL: 375, Level.HARD: 188, Level.INSANE: 94}
+
+
+@check("compose.stacks", "Perfect stacks too close in time and failed stacks", category=COMPOSE,
+       severity=Severity.PROBLEM, modes=STD)
+def stacks(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Easy–Insane: objects on the same spot closer than 1/1, 1/1, 1/2, 1/4 beat at 160 BPM (375/375/188/94 ms;
+    Problem, Insane Warning); objects almost but not exactly on one spot (within radius/14) closer than the
+    stack threshold, which osu! does not stack (Problem, "failed stack")."""
+    if ctx.level not in STACK_GAPS:
+        return
+    limit = STACK_GAPS[ctx.level]
+    threshold = ctx.preempt * ctx.beatmap.general.stack_leniency
+    circles = [o for o in ctx.objects if not o.is_spinner]
+    for previous, current in zip(circles, circles[1:]):
+        gap = current.time - previous.end_time
+        end = ctx.end_position(previous)
+        distance = math.dist(end, (current.x, current.y))
+        if distance == 0 and gap < limit:
+            yield ctx.flag(f"Stacked objects only {gap:.0f} ms apart; {ctx.level.name.title()} needs {limit} ms.",
+                           objects=[previous, current],
+                           severity=Severity.WARNING if ctx.level == Level.INSANE else Severity.PROBLEM,
+                           suggestion="Space them out or leave more time between them.")
+        elif 0 < distance < ctx.radius / 14 and gap < threshold:
+            yield ctx.flag(f"Objects {distance:.1f} px apart look stacked, but osu! does not stack them.",
+                           objects=[previous, current], suggestion="Stack them exactly or move them apart.")
+
+
+@check("compose.drain-time", "Too short drain time", category=COMPOSE, severity=Severity.PROBLEM)
+def drain_time(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Drain time (first object to last object end, minus breaks) under 30 s (Problem)."""
+    if ctx.objects and ctx.drain_time < 30_000:
+        yield ctx.flag(f"Drain time is {ctx.drain_time / 1000:.1f} s; a ranked difficulty needs at least 30 s.",
+                       suggestion="Map more of the song.")
+
+
+REVERSE_LIMITS = {Level.EASY: (250, 333), Level.NORMAL: (125, 167)}
+
+
+@check("compose.short-reverse-sliders", "Multiple reverses on too short sliders", category=COMPOSE,
+       severity=Severity.PROBLEM, modes=STD)
+def short_reverse_sliders(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Easy/Normal: a slider with ≥ 2 reverses lasting under 250/125 ms (Problem) or 333/167 ms (Warning)."""
+    if ctx.level not in REVERSE_LIMITS:
+        return
+    problem, warning = REVERSE_LIMITS[ctx.level]
+    for o in ctx.objects:
+        if isinstance(o.raw, Slider) and o.raw.span_count >= 3 and o.duration < warning:
+            yield ctx.flag(f"Slider with {o.raw.span_count - 1} reverses lasts only {o.duration:.0f} ms.",
+                           objects=[o], severity=Severity.PROBLEM if o.duration < problem else Severity.WARNING,
+                           suggestion="Use fewer reverses or a longer slider.")
+
+
+@check("compose.slider-only-sections", "Slider-only sections on lower difficulties", category=COMPOSE,
+       severity=Severity.MINOR, modes=STD)
+def slider_only_sections(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Easy/Normal: more than 6 sliders in a row spanning more than 5 s (Minor)."""
+    if ctx.level not in (Level.EASY, Level.NORMAL):
+        return
+    run: list[Obj] = []
+    for o in [*ctx.objects, None]:
+        if o is not None and o.is_slider:
+            run.append(o)
+            continue
+        if len(run) > 6 and run[-1].end_time - run[0].time > 5000:
+            yield ctx.flag(f"{len(run)} sliders in a row without a circle.", objects=[run[0], run[-1]],
+                           suggestion="Mix in circles so the section is easier to read.")
+        run = []
+
+
+@check("compose.obscured-reverses", "Obscured reverse arrows", category=COMPOSE, severity=Severity.WARNING,
+       modes=STD)
+def obscured_reverses(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Easy–Insane: an object visible over a reverse arrow (ending within the approach time before it) and
+    within radius/1.75 of it (closer than radius/3 counts as an intended stack)."""
+    if ctx.level is None or ctx.level > Level.INSANE:
+        return
+    near, stacked = ctx.radius / 1.75, ctx.radius / 3
+    for i, o in enumerate(ctx.objects):
+        if not isinstance(o.raw, Slider) or o.raw.span_count < 2:
+            continue
+        span = ctx.span_duration(o.raw)
+        path = ctx.path_of(o.raw)
+        for repeat in range(1, o.raw.span_count):
+            arrow_time = o.time + span * repeat
+            arrow = path.position_at(path.length if repeat % 2 else 0.0)
+            for other in ctx.objects[max(0, i - 8):i + 8]:
+                if other is o or not arrow_time - ctx.preempt <= other.time <= arrow_time or other.is_spinner:
+                    continue
+                distance = math.dist(arrow, (other.x, other.y))
+                if stacked <= distance <= near:
+                    yield ctx.flag("This object covers the slider's reverse arrow.", objects=[o, other],
+                                   time=arrow_time, suggestion="Move it away from the reverse arrow.")
+
+
+@check("compose.forced-new-combo", "New combo the game forces but the file lacks", category=COMPOSE,
+       severity=Severity.MINOR, modes=frozenset({STANDARD, CATCH}))
+def forced_new_combo(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A spinner, or the first object after a spinner, without the new-combo bit: osu! starts a new combo there
+    anyway, so the file disagrees with what players see (Minor). The fix sets the bit."""
+    for previous, o in zip(ctx.objects, ctx.objects[1:]):
+        if o.raw.new_combo or not (o.is_spinner or previous.is_spinner) or o.raw.line is None:
+            continue
+        fix = Fix("Set the new-combo bit.", (field_edit(ctx.beatmap, o.raw.line, {3: str(o.raw.type | NEW_COMBO)}),))
+        yield ctx.flag(f"{o.kind.capitalize()} is always a new combo but its new-combo bit is not set.",
+                       objects=[o], fix=fix, suggestion="Tick 'New combo' on it.")
+
+
+@check("compose.combo-skip-without-new-combo", "Combo colour skip without a new combo", category=COMPOSE,
+       severity=Severity.MINOR, modes=frozenset({STANDARD, CATCH}))
+def combo_skip_without_new_combo(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Colour-skip bits on an object that does not start a combo do nothing (Minor). The fix clears them."""
+    for o in ctx.objects:
+        if o.raw.combo_skip and not o.raw.new_combo and o.raw.line is not None:
+            fix = Fix("Clear the colour-skip bits.", (field_edit(ctx.beatmap, o.raw.line, {3: str(o.raw.type & ~0b1110000)}),))
+            yield ctx.flag("Colour skip set on an object without a new combo; it does nothing.", objects=[o],
+                           fix=fix, suggestion="Set a new combo here or clear the skip.")
+
+
