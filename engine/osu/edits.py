@@ -1,0 +1,260 @@
+"""Edits of a lossless document. Each returns a new Beatmap whose bytes differ only in the lines the edit
+had to change.
+
+- A changed value, object or timing point is a field-level patch of its own line: fields whose value did not
+  change keep their original spelling (`1.40`, `-100.000000000002`, `+5`, spaces), a trailing `// comment` and
+  the line terminator are kept.
+- New lines use the file's dominant terminator and stable's spelling (`Key: value` in General/Editor,
+  `Key:value` in Metadata/Difficulty, `Name : value` in Colours, 15-digit doubles, full v14 object lines) and
+  go to their chronological place: after the last line with a time ≤ theirs, else before the first one, else
+  at the end of the section before its trailing blank lines. A missing section is created where stable
+  would write it.
+- A modified object (one that carries the `line` it was read from) stays on its line; removing lines never
+  touches their neighbours. A file that ended without a final newline still does.
+
+This module never reorders, re-sorts or normalises existing lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from engine.osu.document import SECTION_NAMES, Beatmap, Section
+from engine.osu.errors import OsuFormatError
+from engine.osu.hitobjects import HitObject, HitSample, HoldNote, Slider, format_fields, parse_hit_object
+from engine.osu.lines import dominant_terminator, encode_line, terminator, text as line_text
+from engine.osu.timing import TimingPoint, format_timing_point, parse_timing_point
+
+KEY_VALUE_SPELLING = {"General": "{key}: {value}", "Editor": "{key}: {value}", "Metadata": "{key}:{value}",
+                      "Difficulty": "{key}:{value}", "Colours": "{key} : {value}"}
+
+
+# -- key/value sections --------------------------------------------------------------------------------------
+
+
+def set_value(beatmap: Beatmap, section: str, key: str, value: str) -> Beatmap:
+    """Set `key` in `section` to `value` (text as it should appear). Rewrites the value part of the last line
+    with that key; adds a line (and the section) when the key is absent."""
+    if "\r" in value or "\n" in value:
+        raise OsuFormatError(f"a value cannot contain a line break ({section}.{key})", beatmap.path)
+    found = None
+    for index, name, _ in beatmap.key_values(section):
+        if name == key:
+            found = index
+    if found is not None:
+        text = line_text(beatmap.lines[found])
+        colon = text.index(":")
+        rest = text[colon + 1:]
+        lead = rest[:len(rest) - len(rest.lstrip())]
+        body = rest[len(lead):]
+        if section != "Metadata" and "//" in body:
+            body = body[:body.index("//")]
+        tail = rest[len(lead) + len(body.rstrip()):]
+        new_text = text[:colon + 1] + lead + value + tail
+        return _apply(beatmap, replaced={found: new_text})
+    spelling = KEY_VALUE_SPELLING.get(section, "{key}:{value}")
+    return _insert_lines(beatmap, section, [spelling.format(key=key, value=value)])
+
+
+# -- hit objects and timing points -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """How one comma-list section's entries are read, spelt and timed."""
+
+    section: str
+    entries: Callable[[Beatmap], Sequence[HitObject | TimingPoint]]
+    parse: Callable[[str], HitObject | TimingPoint]
+    fields: Callable[[HitObject | TimingPoint], list[str]]
+    complete: Callable[[HitObject | TimingPoint], HitObject | TimingPoint]
+
+
+def _complete_object(obj: HitObject) -> HitObject:
+    """A new object gets the fields stable v14 always writes."""
+    if isinstance(obj, Slider):
+        if obj.edge_sounds is None and obj.edge_sets is None and obj.hit_sample is None:
+            return obj
+        nodes = obj.span_count + 1
+        return replace(obj, length=obj.length if obj.length is not None else 0.0,
+                       edge_sounds=obj.edge_sounds if obj.edge_sounds is not None else (0,) * nodes,
+                       edge_sets=obj.edge_sets if obj.edge_sets is not None else ((0, 0),) * nodes,
+                       hit_sample=obj.hit_sample or HitSample())
+    return obj if obj.hit_sample is not None else replace(obj, hit_sample=HitSample())
+
+
+HIT_OBJECTS = _Kind("HitObjects", lambda b: b.hit_objects, parse_hit_object, format_fields,
+                    _complete_object)  # type: ignore[arg-type]
+TIMING_POINTS = _Kind("TimingPoints", lambda b: b.timing_points, parse_timing_point,
+                      lambda p: format_timing_point(p).split(","), lambda p: p)  # type: ignore[arg-type, return-value]
+
+
+def replace_hit_objects(beatmap: Beatmap, start: float, end: float, objects: Iterable[HitObject]) -> Beatmap:
+    """Replace the objects with start ≤ time < end by `objects` (which must lie in that range). Objects read
+    from this document keep their line (patched field by field); others are new lines."""
+    return _replace_range(beatmap, HIT_OBJECTS, start, end, list(objects))
+
+
+def replace_timing_points(beatmap: Beatmap, start: float, end: float, points: Iterable[TimingPoint]) -> Beatmap:
+    """Replace the timing points with start ≤ time < end by `points` (which must lie in that range)."""
+    return _replace_range(beatmap, TIMING_POINTS, start, end, list(points))
+
+
+def add_hit_objects(beatmap: Beatmap, objects: Iterable[HitObject]) -> Beatmap:
+    """Insert new objects at their chronological place."""
+    return _edit(beatmap, HIT_OBJECTS, remove=(), items=[replace(obj, line=None) for obj in objects])
+
+
+def add_timing_points(beatmap: Beatmap, points: Iterable[TimingPoint]) -> Beatmap:
+    """Insert new timing points at their chronological place (after existing points at the same time)."""
+    return _edit(beatmap, TIMING_POINTS, remove=(), items=[replace(point, line=None) for point in points])
+
+
+def remove_hit_objects(beatmap: Beatmap, objects: Iterable[HitObject]) -> Beatmap:
+    """Delete the lines of objects read from this document."""
+    return _edit(beatmap, HIT_OBJECTS, remove=_lines_of(beatmap, HIT_OBJECTS, objects), items=[])
+
+
+def remove_timing_points(beatmap: Beatmap, points: Iterable[TimingPoint]) -> Beatmap:
+    """Delete the lines of timing points read from this document."""
+    return _edit(beatmap, TIMING_POINTS, remove=_lines_of(beatmap, TIMING_POINTS, points), items=[])
+
+
+def update_hit_objects(beatmap: Beatmap, objects: Iterable[HitObject]) -> Beatmap:
+    """Write changed objects (read from this document, then `dataclasses.replace`d) back onto their lines."""
+    items = list(objects)
+    return _edit(beatmap, HIT_OBJECTS, remove=_lines_of(beatmap, HIT_OBJECTS, items), items=items)
+
+
+def update_timing_points(beatmap: Beatmap, points: Iterable[TimingPoint]) -> Beatmap:
+    """Write changed timing points back onto their lines."""
+    items = list(points)
+    return _edit(beatmap, TIMING_POINTS, remove=_lines_of(beatmap, TIMING_POINTS, items), items=items)
+
+
+def _lines_of(beatmap: Beatmap, kind: _Kind, items: Iterable[HitObject | TimingPoint]) -> list[int]:
+    known = {entry.line for entry in kind.entries(beatmap)}
+    lines = []
+    for item in items:
+        if item.line is None or item.line not in known:
+            raise OsuFormatError(f"{kind.section} entry at {item.time} was not read from this document "
+                                 "(it has no line); add it instead", beatmap.path)
+        lines.append(item.line)
+    return lines
+
+
+def _replace_range(beatmap: Beatmap, kind: _Kind, start: float, end: float,
+                   items: list[HitObject | TimingPoint]) -> Beatmap:
+    outside = [item for item in items if not start <= item.time < end]
+    if outside:
+        raise OsuFormatError(f"{kind.section} entry at {outside[0].time} ms lies outside the replaced range "
+                             f"[{start}, {end})", beatmap.path)
+    removed = [entry.line for entry in kind.entries(beatmap) if start <= entry.time < end]
+    return _edit(beatmap, kind, remove=removed, items=items)
+
+
+def _code_and_suffix(text: str) -> tuple[str, str]:
+    """Split a list-section line into the part osu! reads and what follows it (comment, trailing spaces)."""
+    code = text
+    if "//" in code:
+        code = code[:code.index("//")]
+    code = code.rstrip()
+    return code, text[len(code):]
+
+
+def _patch(kind: _Kind, old_text: str, item: HitObject | TimingPoint) -> str:
+    """Field-level patch: keep every original field whose value did not change."""
+    code, suffix = _code_and_suffix(old_text)
+    old_fields = kind.fields(kind.parse(code))
+    new_fields = kind.fields(item)
+    raw = code.split(",")
+    if old_fields == new_fields:
+        return old_text
+    out = [raw[i] if i < len(old_fields) and i < len(raw) and new_fields[i] == old_fields[i] else field
+           for i, field in enumerate(new_fields)]
+    if len(new_fields) == len(old_fields):
+        out += raw[len(old_fields):]
+    return ",".join(out) + suffix
+
+
+def _edit(beatmap: Beatmap, kind: _Kind, remove: Iterable[int], items: list[HitObject | TimingPoint]) -> Beatmap:
+    removed = set(remove)
+    replaced: dict[int, str] = {}
+    new_items = []
+    for item in items:
+        if item.line is not None and item.line in removed and item.line not in replaced:
+            replaced[item.line] = _patch(kind, beatmap.line_text(item.line), item)
+            removed.discard(item.line)
+        else:
+            new_items.append(kind.complete(replace(item, line=None)))
+    kept = [(entry.time, entry.line) for entry in kind.entries(beatmap)
+            if entry.line is not None and entry.line not in removed]
+    inserted: dict[int, list[str]] = {}
+    for item in sorted(new_items, key=lambda entry: entry.time):
+        anchor = _anchor(beatmap, kind.section, kept, item.time)
+        inserted.setdefault(anchor, []).append(",".join(kind.fields(item)))
+    if new_items and not beatmap.sections_named(kind.section):
+        return _insert_lines(_apply(beatmap, replaced=replaced, removed=removed), kind.section,
+                             [",".join(kind.fields(item)) for item in sorted(new_items, key=lambda e: e.time)])
+    return _apply(beatmap, replaced=replaced, removed=removed, inserted=inserted)
+
+
+def _anchor(beatmap: Beatmap, section: str, kept: list[tuple[float, int]], time: float) -> int:
+    """Line index before which a new entry at `time` goes."""
+    before = [line for entry_time, line in kept if entry_time <= time]
+    if before:
+        return max(before) + 1
+    if kept:
+        return min(line for _, line in kept)
+    sections = beatmap.sections_named(section)
+    return _body_end(beatmap, sections[-1]) if sections else len(beatmap.lines)
+
+
+def _body_end(beatmap: Beatmap, section: Section) -> int:
+    """Index after the section's last non-blank line (new lines go before its trailing blank lines)."""
+    end = section.end
+    while end > section.start and not beatmap.lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def _insert_lines(beatmap: Beatmap, section: str, texts: list[str]) -> Beatmap:
+    """Append lines at the end of the (last) section called `section`, creating the section if needed."""
+    sections = beatmap.sections_named(section)
+    if sections:
+        return _apply(beatmap, inserted={_body_end(beatmap, sections[-1]): texts})
+    order = SECTION_NAMES.index(section) if section in SECTION_NAMES else len(SECTION_NAMES)
+    following = [s for s in beatmap.sections if s.name in SECTION_NAMES[order + 1:] and s.header is not None]
+    block = [f"[{section}]", *texts]
+    if following:
+        return _apply(beatmap, inserted={following[0].header: [*block, ""]})  # type: ignore[dict-item]
+    needs_gap = bool(beatmap.lines) and bool(beatmap.lines[-1].strip())
+    return _apply(beatmap, inserted={len(beatmap.lines): ([""] if needs_gap else []) + block})
+
+
+def _apply(beatmap: Beatmap, replaced: dict[int, str] | None = None, removed: Iterable[int] = (),
+           inserted: dict[int, list[str]] | None = None) -> Beatmap:
+    """Build the new document: `inserted[i]` lines go before old line i (i == len(lines): at the end)."""
+    replaced = replaced or {}
+    inserted = inserted or {}
+    removed = set(removed)
+    old = beatmap.lines
+    end = dominant_terminator(old)
+    lines: list[bytes] = []
+    for index in range(len(old) + 1):
+        for new_text in inserted.get(index, ()):
+            if lines and not terminator(lines[-1]):
+                lines[-1] += end
+            lines.append(encode_line(new_text, end))
+        if index == len(old) or index in removed:
+            continue
+        if lines and not terminator(lines[-1]):
+            lines[-1] += end
+        if index in replaced:
+            lines.append(encode_line(replaced[index], terminator(old[index])))
+        else:
+            lines.append(old[index])
+    if old and not terminator(old[-1]) and lines and terminator(lines[-1]):
+        lines[-1] = lines[-1][:len(lines[-1]) - len(terminator(lines[-1]))]
+    return Beatmap(lines, beatmap.bom, beatmap.path)
