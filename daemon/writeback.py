@@ -65,6 +65,10 @@ class WriteConflict(WriteBackError):
         self.pending = pending
 
 
+class NoSuchBackup(WriteBackError):
+    """Nothing to restore: the backup named is not one of this file, or no backup is left to undo to."""
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The bytes a job read, and their sha256."""
@@ -253,7 +257,7 @@ class WriteBack:
         for backup in self.list_backups(path):
             if backup.code != "undo" and str(backup.path) not in undone and sha256(_read(backup.path)) != current:
                 return self._restore(path, backup.path, "undo", job)
-        raise WriteBackError(path, f"nothing to undo for {path}: no backup differs from the file as it is now")
+        raise NoSuchBackup(path, f"nothing to undo for {path}: no backup differs from the file as it is now")
 
     def list_backups(self, path: Path) -> list[Backup]:
         """Backups of `path`, newest first."""
@@ -284,7 +288,7 @@ class WriteBack:
 
     def _restore(self, path: Path, backup: Path, code: str, job: str) -> WriteResult:
         if not backup.is_file() or backup.parent.resolve() != self._mapset_folder(path).resolve():
-            raise WriteBackError(path, f"{backup} is not a backup of {path}; see `maid backups list {path}`")
+            raise NoSuchBackup(path, f"{backup} is not a backup of {path}; see `maid backups list {path}`")
         with self._file_lock(path):
             new = _read(backup)
             provenance = Provenance(ai=False, task=code, summary=f"restored {backup.name}")

@@ -33,6 +33,16 @@ def standard_maps(count: int) -> list[Path]:
     return picked
 
 
+def hit_object_times(data: bytes) -> list[int]:
+    body = data.split(b"[HitObjects]", 1)[1]
+    return [int(line.split(b",")[2]) for line in body.splitlines() if line.count(b",") >= 4]
+
+
+def middle_range(data: bytes) -> tuple[int, int]:
+    times = hit_object_times(data)
+    return times[len(times) // 3], times[len(times) // 3 + 10]
+
+
 def nudge_objects(start: float, end: float) -> Edit:
     """An edit that moves every hit object starting in [start, end] one pixel right (keeps all other bytes)."""
 

@@ -20,17 +20,7 @@ from daemon.writeback import (
     sha256,
 )
 
-from tests.daemon.conftest import AI, nudge_objects
-
-
-def hit_object_times(data: bytes) -> list[int]:
-    body = data.split(b"[HitObjects]", 1)[1]
-    return [int(line.split(b",")[2]) for line in body.splitlines() if line.count(b",") >= 4]
-
-
-def middle_range(data: bytes) -> tuple[int, int]:
-    times = hit_object_times(data)
-    return times[len(times) // 3], times[len(times) // 3 + 10]
+from tests.daemon.conftest import AI, hit_object_times, middle_range, nudge_objects
 
 
 def user_save(path: Path, old: bytes, new: bytes) -> None:

@@ -1,0 +1,350 @@
+"""The API's method handlers, registered on `rpc` with their params and result models.
+
+A handler gets the `RequestContext` (the daemon's services, the server and the calling client) and a
+validated params model; it answers a result model or raises `RpcError`. Methods whose engine part has
+not landed are registered with their params models and answer NOT_AVAILABLE, naming what they need:
+no fake results. File writes run in worker threads (they fsync) and are announced with `file/written`.
+
+Handlers must never touch a Songs folder except through `WriteBack`, and never block the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from daemon.api.dispatch import Dispatcher, RpcError
+from daemon.api.models import (
+    BackupInfo,
+    BackupsListParams,
+    BackupsListResult,
+    BackupsRestoreParams,
+    CancelRequestParams,
+    ConfigGetParams,
+    ConfigGetResult,
+    ConfigSetParams,
+    ConfigSetResult,
+    Empty,
+    ErrorCode,
+    FileParams,
+    FindingsApplyParams,
+    GuestDifficultyParams,
+    HitsoundParams,
+    InitializeParams,
+    InitializeResult,
+    JobCounts,
+    JobInfo,
+    JobsCancelParams,
+    JobsCancelResult,
+    JobsListResult,
+    Model,
+    ModelLoadParams,
+    ModelStatus,
+    NOTIFICATIONS,
+    NoParams,
+    RemapParams,
+    ServerCapabilities,
+    ServerInfo,
+    StatusResult,
+    TimingParams,
+    WriteResultInfo,
+)
+from daemon.config import ConfigError, Paths, Settings, env_overridden, set_value
+from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
+from daemon.writeback import NoSuchBackup, WriteBack, WriteBackError, WriteConflict, WriteResult
+
+if TYPE_CHECKING:
+    from daemon.api.server import ApiServer, Client
+
+rpc = Dispatcher()
+
+RELOAD_HINT = "reload the map in osu!: stable Ctrl+L (Revert to Saved), lazer: finish the external edit"
+
+# method -> what it needs before it can answer (engine parts being written in parallel)
+UNAVAILABLE = {
+    "mod": "engine.maimod (MaiMod surprisal analysis) and a loaded model",
+    "remap": "engine.tasks.remap_region (generation, post-processing)",
+    "guestDifficulty": "engine.tasks.guest_difficulty (generation, post-processing)",
+    "hitsound": "engine.tasks.hitsound",
+    "timing": "engine.tasks.generate_timing",
+    "model/load": "daemon.models (the model manager)",
+    "model/unload": "daemon.models (the model manager)",
+    "findings/apply": "the findings store (fixes of published findings, applied through write-back)",
+}
+
+
+@dataclass
+class Services:
+    """The daemon's state that handlers reach. Owned by daemon.app; `settings` is replaced on config/set."""
+
+    version: str
+    paths: Paths
+    settings: Settings
+    writeback: WriteBack
+    jobs: JobQueue
+    shutdown: asyncio.Event
+    started: float
+
+
+@dataclass
+class RequestContext:
+    services: Services
+    server: ApiServer
+    client: Client
+
+
+# ---- lifecycle --------------------------------------------------------------------------------
+
+
+@rpc.method("initialize", InitializeParams, InitializeResult)
+async def initialize(ctx: RequestContext, params: InitializeParams) -> InitializeResult:
+    """Start a session: the server's version and capabilities; notifications flow from now on."""
+    ctx.client.initialized = True
+    ctx.client.client_name = params.client_info.name if params.client_info else None
+    return InitializeResult(
+        server_info=ServerInfo(name="maid", version=ctx.services.version),
+        capabilities=ServerCapabilities(
+            methods=sorted(n for n, m in rpc.methods.items() if m.result is not None and n not in UNAVAILABLE),
+            notifications=sorted(NOTIFICATIONS),
+            unavailable={name: f"not available yet: needs {need}" for name, need in UNAVAILABLE.items()},
+        ),
+    )
+
+
+@rpc.method("status", NoParams, StatusResult)
+async def status(ctx: RequestContext, params: NoParams) -> StatusResult:
+    """What the daemon is doing: uptime, clients, jobs, model, where its files are."""
+    s = ctx.services
+    queued, running = s.jobs.counts()
+    return StatusResult(
+        version=s.version,
+        pid=os.getpid(),
+        uptime_s=round(time.time() - s.started, 3),
+        port=ctx.server.port,
+        clients=len(ctx.server.clients),
+        jobs=JobCounts(queued=queued, running=running),
+        model=ModelStatus(loaded=False, source=s.settings.model_source, device=s.settings.device),
+        config_file=str(s.paths.config_file),
+        backup_folder=str(s.writeback.backup_root),
+    )
+
+
+@rpc.method("shutdown", NoParams, Empty)
+async def shutdown(ctx: RequestContext, params: NoParams) -> Empty:
+    """Stop the daemon cleanly (what `maid stop` calls)."""
+    ctx.services.shutdown.set()
+    return Empty()
+
+
+@rpc.method("$/cancelRequest", CancelRequestParams, None)
+async def cancel_request(ctx: RequestContext, params: CancelRequestParams) -> None:
+    """Notification: cancel one of this client's requests still running; it answers REQUEST_CANCELLED."""
+    rpc.cancel(ctx.client.session, params.id)
+
+
+# ---- config -----------------------------------------------------------------------------------
+
+
+@rpc.method("config/get", ConfigGetParams, ConfigGetResult)
+async def config_get(ctx: RequestContext, params: ConfigGetParams) -> ConfigGetResult:
+    """Every setting (dotted keys), or the one named by `key`."""
+    values = _flatten(ctx.services.settings.model_dump(mode="json"))
+    if params.key is None:
+        return ConfigGetResult(values=values)
+    if params.key not in values:
+        raise RpcError(ErrorCode.INVALID_PARAMS, f"unknown setting {params.key!r}; known settings: {', '.join(values)}")
+    return ConfigGetResult(values={params.key: values[params.key]})
+
+
+@rpc.method("config/set", ConfigSetParams, ConfigSetResult)
+async def config_set(ctx: RequestContext, params: ConfigSetParams) -> ConfigSetResult:
+    """Change one setting in the config file (comments kept); refused with the allowed range when invalid."""
+    s = ctx.services
+    try:
+        s.settings = await asyncio.to_thread(set_value, s.paths, params.key, params.value)
+    except ConfigError as exc:
+        raise RpcError(ErrorCode.INVALID_PARAMS, str(exc)) from exc
+    s.writeback.retention = type(s.writeback.retention)(s.settings.backups.keep_count, s.settings.backups.keep_days)
+    value = _flatten(s.settings.model_dump(mode="json"))[params.key]
+    return ConfigSetResult(key=params.key, value=value, overridden_by=env_overridden(params.key))
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat |= _flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+# ---- jobs -------------------------------------------------------------------------------------
+
+
+@rpc.method("jobs/list", NoParams, JobsListResult)
+async def jobs_list(ctx: RequestContext, params: NoParams) -> JobsListResult:
+    """Running and queued jobs in run order, then finished ones, newest first."""
+    return JobsListResult(jobs=[JobInfo.model_validate(job.info()) for job in ctx.services.jobs.list()])
+
+
+@rpc.method("jobs/cancel", JobsCancelParams, JobsCancelResult)
+async def jobs_cancel(ctx: RequestContext, params: JobsCancelParams) -> JobsCancelResult:
+    """Cancel a queued job, or ask a running one to stop at its next window."""
+    job = ctx.services.jobs.cancel(params.id)
+    if job is None:
+        raise RpcError(ErrorCode.NOT_FOUND, f"no job {params.id!r}; see jobs/list")
+    return JobsCancelResult(id=job.id, state=job.state.value)
+
+
+async def run_job(ctx: RequestContext, spec: JobSpec) -> Job:
+    """Submit `spec` and wait for it; cancelling the request cancels the job."""
+    jobs = ctx.services.jobs
+    job = jobs.submit(spec)
+    try:
+        return await jobs.wait(job)
+    except asyncio.CancelledError:
+        jobs.cancel(job.id)
+        raise
+
+
+# ---- backups ----------------------------------------------------------------------------------
+
+
+@rpc.method("backups/list", BackupsListParams, BackupsListResult)
+async def backups_list(ctx: RequestContext, params: BackupsListParams) -> BackupsListResult:
+    """The backups maid took of one .osu file, newest first."""
+    path = _osu_path(params.path, must_exist=False)
+    backups = await asyncio.to_thread(ctx.services.writeback.list_backups, path)
+    return BackupsListResult(
+        file=str(path),
+        backups=[BackupInfo(path=str(b.path), created=b.created.isoformat(), code=b.code, size=b.size) for b in backups],  # type: ignore[arg-type]
+    )
+
+
+@rpc.method("backups/restore", BackupsRestoreParams, WriteResultInfo)
+async def backups_restore(ctx: RequestContext, params: BackupsRestoreParams) -> WriteResultInfo:
+    """Restore a backup over the file (the current file is backed up first); without `backup`, undo."""
+    path = _osu_path(params.path, must_exist=True)
+    wb = ctx.services.writeback
+    try:
+        if params.backup is None:
+            result = await asyncio.to_thread(wb.undo, path, f"api:{ctx.client.id}")
+        else:
+            result = await asyncio.to_thread(wb.restore, path, Path(params.backup), f"api:{ctx.client.id}")
+    except WriteBackError as exc:
+        raise write_error(exc) from exc
+    announce_write(ctx.server, result, ai=False)
+    return write_result_info(result)
+
+
+def write_error(exc: WriteBackError) -> RpcError:
+    if isinstance(exc, WriteConflict):
+        return RpcError(ErrorCode.CONFLICT, str(exc), {"path": str(exc.path), "pending": str(exc.pending) if exc.pending else None})
+    if isinstance(exc, NoSuchBackup):
+        return RpcError(ErrorCode.NOT_FOUND, str(exc), {"path": str(exc.path)})
+    return RpcError(ErrorCode.WRITE_FAILED, str(exc), {"path": str(exc.path)})
+
+
+def announce_write(server: ApiServer, result: WriteResult, ai: bool) -> None:
+    if result.changed:
+        server.broadcast(
+            "file/written",
+            {"path": str(result.path), "backup": str(result.backup), "sha256After": result.sha256_after,
+             "job": str(result.journal.get("job", "")), "ai": ai, "reloadHint": RELOAD_HINT},
+        )
+
+
+def write_result_info(result: WriteResult) -> WriteResultInfo:
+    return WriteResultInfo(
+        path=str(result.path), changed=result.changed, rebased=result.rebased,
+        backup=str(result.backup) if result.backup else None,
+        sha256_before=result.sha256_before, sha256_after=result.sha256_after,
+    )
+
+
+def _osu_path(raw: str, must_exist: bool) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise RpcError(ErrorCode.INVALID_PARAMS, f"invalid params: path must be absolute, got {raw!r}")
+    if path.suffix.lower() != ".osu":
+        raise RpcError(ErrorCode.INVALID_PARAMS, f"invalid params: {raw!r} is not a .osu file")
+    if must_exist and not path.is_file():
+        raise RpcError(ErrorCode.NOT_FOUND, f"{path} does not exist")
+    return path
+
+
+# ---- engine methods ---------------------------------------------------------------------------
+
+
+class CheckResult(Model):
+    job_id: str
+    state: str
+    findings: list[dict[str, Any]]
+
+
+@rpc.method("check", FileParams, CheckResult)
+async def check(ctx: RequestContext, params: FileParams) -> CheckResult:
+    """Run the rule checks on one .osu file now (a requested CPU job); findings are also published."""
+    path = _osu_path(params.path, must_exist=True)
+
+    def run(job_ctx: JobContext) -> list[dict[str, Any]]:
+        from engine.checks import check_path
+
+        job_ctx.progress(0.0, f"checking {path.name}")
+        return [finding.to_json() for finding in check_path(path)]
+
+    job = await run_job(ctx, JobSpec("check", run, Priority.REQUESTED, file=path, title=f"check {path.name}"))
+    if job.state is JobState.FAILED:
+        raise RpcError(ErrorCode.INTERNAL_ERROR, f"the checks on {path} failed: {job.error}")
+    findings = job.result if job.state is JobState.DONE else []
+    if job.state is JobState.DONE:
+        ctx.server.broadcast("findings/publish", {"file": str(path), "findings": findings})
+    return CheckResult(job_id=job.id, state=job.state.value, findings=findings)
+
+
+def _not_available(name: str, params_model: type[BaseModel]) -> None:
+    async def handler(ctx: RequestContext, params: BaseModel) -> Empty:
+        raise RpcError(ErrorCode.NOT_AVAILABLE, f"{name}: not available yet: needs {UNAVAILABLE[name]}", {"needs": UNAVAILABLE[name]})
+
+    handler.__doc__ = f"Not available yet: needs {UNAVAILABLE[name]}."
+    rpc.method(name, params_model, Empty)(handler)
+
+
+for _name, _params in {
+    "mod": FileParams,
+    "remap": RemapParams,
+    "guestDifficulty": GuestDifficultyParams,
+    "hitsound": HitsoundParams,
+    "timing": TimingParams,
+    "model/load": ModelLoadParams,
+    "model/unload": NoParams,
+    "findings/apply": FindingsApplyParams,
+}.items():
+    _not_available(_name, _params)
+
+
+def api_schema() -> dict[str, Any]:
+    """The JSON Schema of every method's params and result and of every notification (`maid api schema`)."""
+    methods = {
+        name: {
+            "description": m.doc,
+            "notification": m.result is None,
+            "params": m.params.model_json_schema(by_alias=True),
+            "result": m.result.model_json_schema(by_alias=True) if m.result is not None else None,
+            **({"unavailable": f"not available yet: needs {UNAVAILABLE[name]}"} if name in UNAVAILABLE else {}),
+        }
+        for name, m in sorted(rpc.methods.items())
+    }
+    return {
+        "jsonrpc": "2.0",
+        "methods": methods,
+        "notifications": {name: model.model_json_schema(by_alias=True) for name, model in sorted(NOTIFICATIONS.items())},
+        "errors": {code.name: int(code) for code in ErrorCode},
+    }

@@ -1,0 +1,147 @@
+"""Wiring and lifecycle of the daemon: settings, token, write-back, job queue and API server; the
+single-instance lock, the discovery file and a clean shutdown on Ctrl+C, SIGTERM or `shutdown`.
+
+The discovery file (user state dir) tells clients the port, the pid and how to get the token — never
+the token itself — and exists only while the daemon serves. This module must never leave it behind
+after a clean stop, and never start a second daemon beside a running one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from daemon.api.client import discover
+from daemon.api.methods import RequestContext, Services, rpc
+from daemon.api.server import ApiServer, ServerOptions
+from daemon.config import Paths, Settings
+from daemon.jobs import JobQueue
+from daemon.secrets import Token, ensure_api_token
+from daemon.writeback import Retention, WriteBack
+
+log = logging.getLogger("maid")
+
+
+def maid_version() -> str:
+    try:
+        return version("maid")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class AlreadyRunning(Exception):
+    """Another daemon holds the single-instance lock."""
+
+
+@dataclass
+class Daemon:
+    services: Services
+    server: ApiServer
+    token: Token
+
+    async def start(self) -> int:
+        port = await self.server.start()
+        _write_discovery(self.services.paths, port, self.token)
+        log.info("maid %s listening on ws://127.0.0.1:%d/ (pid %d)", self.services.version, port, os.getpid())
+        return port
+
+    async def stop(self) -> None:
+        self.services.paths.discovery_file.unlink(missing_ok=True)
+        await self.server.stop()
+        await self.services.jobs.close()
+        log.info("maid stopped")
+
+
+def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None = None) -> Daemon:
+    """Everything the daemon owns, not started yet (call inside a running event loop)."""
+    token = ensure_api_token(paths.config_dir)
+    backup_root = settings.backups.folder or paths.data_dir / "backups"
+    server: ApiServer | None = None
+    services = Services(
+        version=maid_version(),
+        paths=paths,
+        settings=settings,
+        writeback=WriteBack(backup_root, Retention(settings.backups.keep_count, settings.backups.keep_days)),
+        jobs=JobQueue(lambda method, params: server.broadcast(method, params) if server else None),
+        shutdown=asyncio.Event(),
+        started=time.time(),
+    )
+    server = ApiServer(
+        rpc,
+        token.value,
+        lambda srv, client: RequestContext(services, srv, client),
+        options or ServerOptions(port=settings.port),
+    )
+    return Daemon(services, server, token)
+
+
+async def serve_until_shutdown(daemon: Daemon) -> None:
+    """Start, wait for Ctrl+C / SIGTERM / the `shutdown` method, stop."""
+    loop = asyncio.get_running_loop()
+    if sys.platform != "win32":
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, daemon.services.shutdown.set)
+    await daemon.start()
+    try:
+        await daemon.services.shutdown.wait()
+    finally:
+        await daemon.stop()
+
+
+def run(paths: Paths, settings: Settings) -> None:
+    """`maid start`: hold the single-instance lock and serve in the foreground."""
+    paths.state_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(paths.lock_file)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        holder = discover(paths)
+        who = f"pid {holder.get('pid')}, port {holder.get('port')}" if holder else f"the lock {paths.lock_file}"
+        raise AlreadyRunning(f"maid is already running ({who}); stop it with `maid stop`") from exc
+    try:
+        asyncio.run(serve_until_shutdown(build_daemon(paths, settings)))
+    finally:
+        lock.release()
+
+
+def setup_logging(paths: Paths, verbose: bool = False) -> Path:
+    """Console plus a rotating file in the user log dir; returns the log file."""
+    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = paths.log_dir / "maid.log"
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=1 << 20, backupCount=5, encoding="utf-8")
+    console = logging.StreamHandler()
+    for handler in (file_handler, console):
+        handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [file_handler, console]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    return log_file
+
+
+def _write_discovery(paths: Paths, port: int, token: Token) -> None:
+    record = {
+        "pid": os.getpid(),
+        "port": port,
+        "url": f"ws://127.0.0.1:{port}/",
+        "version": maid_version(),
+        "started": time.time(),
+        "token": f"not stored here: run `maid token` (kept in {token.source})",
+        "subprotocol": "maid.jsonrpc",
+    }
+    paths.state_dir.mkdir(parents=True, exist_ok=True)
+    tmp = paths.discovery_file.with_name(f".{paths.discovery_file.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    os.replace(tmp, paths.discovery_file)
