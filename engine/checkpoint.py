@@ -11,6 +11,7 @@ This module never downloads (engine/hub.py resolves hub ids from the cache) and 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,21 @@ def read_config(folder: Path) -> dict[str, Any]:
     return config
 
 
+def read_dimensions(folder: Path) -> tuple[dict[str, Any], ModelDimensions]:
+    config = read_config(folder)
+    try:
+        return config, ModelDimensions.from_config(config)
+    except KeyError as exc:
+        raise CheckpointError(f"{folder / CONFIG_FILE}: missing key {exc}") from None
+
+
+def weights_file(folder: Path) -> Path:
+    path = folder / WEIGHTS_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing (maid reads safetensors checkpoints only)")
+    return path
+
+
 def gamemode_subfolder(root: Path, gamemode: int | None) -> str:
     """`gamemode=N` when that fine-tune exists beside the root checkpoint (it has a tokenizer.json), else ""."""
     if gamemode is None:
@@ -110,12 +126,8 @@ def load_model(
     root = resolve_checkpoint(source, revision)
     subfolder = gamemode_subfolder(root, gamemode)
     folder = root / subfolder if subfolder else root
-    config = read_config(folder)
-    try:
-        dims = ModelDimensions.from_config(config)
-    except KeyError as exc:
-        raise CheckpointError(f"{folder / CONFIG_FILE}: missing key {exc}") from None
-    state = read_weights(folder / WEIGHTS_FILE)
+    config, dims = read_dimensions(folder)
+    state = read_weights(weights_file(folder))
     notes: list[str] = []
     lora_path = None
     if lora is not None:
@@ -162,8 +174,6 @@ def parse_dtype(dtype: torch.dtype | str | None) -> torch.dtype:
 def read_weights(path: Path) -> dict[str, Tensor]:
     from safetensors.torch import load_file
 
-    if not path.is_file():
-        raise CheckpointError(f"{path}: missing (maid reads safetensors checkpoints only)")
     try:
         return load_file(path)
     except Exception as exc:  # safetensors raises its own error types for corrupt files
@@ -245,7 +255,7 @@ def merge_lora(state: dict[str, Tensor], adapter: Path, subfolder: str) -> str |
         raise CheckpointError(f"{config_path}: per-module rank_pattern/alpha_pattern is not supported")
     r, alpha = int(config["r"]), float(config["lora_alpha"])
     scale = alpha / r**0.5 if config.get("use_rslora") else alpha / r
-    adapter_state = read_weights(adapter / LORA_WEIGHTS_FILE)
+    adapter_state = read_weights(adapter / LORA_WEIGHTS_FILE)  # a missing file fails with its path
     prefix = "base_model.model."
     for key in sorted(adapter_state):
         if ".lora_B." in key:
@@ -260,3 +270,34 @@ def merge_lora(state: dict[str, Tensor], adapter: Path, subfolder: str) -> str |
         a, b = adapter_state[key].to(torch.float32), adapter_state[b_key].to(torch.float32)
         state[target] = (state[target].to(torch.float32) + scale * (b @ a)).to(state[target].dtype)
     return None
+
+
+@dataclass(frozen=True)
+class CheckpointSummary:
+    """What `maid model info` shows, read from config.json and the safetensors header (weights not loaded)."""
+
+    folder: Path
+    version: str
+    dims: ModelDimensions
+    parameters: int  # tensors the network uses (the unused ones are not counted)
+    dtypes: tuple[str, ...]  # storage dtypes in the file, e.g. ("F32",)
+    size_bytes: int  # of model.safetensors
+    gamemode_subfolders: tuple[str, ...]  # fine-tunes beside the root checkpoint
+
+
+def summarize_checkpoint(source: str | Path, revision: str | None = None) -> CheckpointSummary:
+    from safetensors import safe_open
+
+    folder = resolve_checkpoint(source, revision)
+    config, dims = read_dimensions(folder)
+    weights = weights_file(folder)
+    parameters, dtypes = 0, set()
+    with safe_open(weights, framework="pt") as file:
+        for key in file.keys():
+            if key not in UNUSED_KEYS:
+                tensor = file.get_slice(key)
+                parameters += math.prod(tensor.get_shape())
+                dtypes.add(tensor.get_dtype())
+    subfolders = tuple(sorted(p.parent.name for p in folder.glob("gamemode=*/" + TOKENIZER_FILE)))
+    return CheckpointSummary(folder, infer_version(config), dims, parameters, tuple(sorted(dtypes)),
+                             weights.stat().st_size, subfolders)  # fmt: skip

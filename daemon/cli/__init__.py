@@ -3,6 +3,7 @@
 from daemon.cli.app import app
 from daemon.cli import osu as _osu  # noqa: F401  (registers info, roundtrip)
 from daemon.cli import watch as _watch  # noqa: F401  (registers watch)
+from daemon.cli import model as _model  # noqa: F401  (registers model list, pull, info)
 
 
 def main() -> None:
