@@ -17,10 +17,10 @@ followed by ``log1p``, in plain torch. This module never writes files and holds 
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,7 @@ MILLISECONDS_PER_SECOND = 1000
 
 _MP3_FLOAT_SCALE = float(1 << 15)  # ffmpeg float -> s16: lrintf(x * 2^15), clipped
 _S32_FLOAT_SCALE = float(1 << 31)  # ffmpeg float -> s32: llrintf(x * 2^31), clipped
+_PYDUB_16_BIT_CODECS = ("mp3", "mp4", "aac", "webm", "ogg")  # pydub forces s16 for these when fltp
 _READ_BLOCK = 1 << 18  # frames per soundfile read; MP3 frame counts are estimates, so read to EOF
 
 
@@ -112,10 +113,10 @@ def decode_pcm(path: Path) -> PcmAudio:
         if shutil.which("ffmpeg") is None:
             raise AudioError(
                 path,
-                f"cannot decode audio ({error})",
-                "Convert it to MP3, OGG, FLAC or WAV, or install ffmpeg so other formats can be read",
+                f"not a readable audio file ({error})",
+                "Use an MP3, OGG, FLAC or WAV file, or install ffmpeg to read other formats",
             ) from None
-        pcm = _decode_ffmpeg(path)
+        pcm = decode_with_ffmpeg(path)
     if len(pcm.samples) == 0:
         raise AudioError(path, "audio file holds no samples", "Replace it with the song's audio file")
     return pcm
@@ -166,19 +167,49 @@ def _float_to_int(floats: np.ndarray, scale: float, bits: int) -> np.ndarray:
     return np.clip(np.rint(floats * scale), -limit, limit - 1).astype(np.int64)
 
 
-def _decode_ffmpeg(path: Path) -> PcmAudio:
-    """Fallback: ffmpeg to 16-bit WAV, as pydub asks for the planar-float codecs libsndfile cannot read."""
-    with tempfile.TemporaryDirectory(prefix="maid-audio-") as folder:
-        wav = Path(folder) / "decoded.wav"
-        command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(path), "-vn", "-acodec", "pcm_s16le", str(wav)]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0 or not wav.is_file():
-            detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
-            raise AudioError(path, f"cannot decode audio (ffmpeg: {detail})", "Convert it to MP3 or OGG")
-        with soundfile.SoundFile(wav) as file:
-            raw = _read_all(file, "int32")
-            rate = file.samplerate
-    return PcmAudio(raw.astype(np.int64) >> 16, 2, rate)
+def decode_with_ffmpeg(path: Path) -> PcmAudio:
+    """Decode with ffmpeg to the integer width pydub asks for (the fallback for files libsndfile cannot read).
+
+    pydub requests 16-bit PCM for planar-float mp3/mp4/aac/webm/ogg streams and otherwise the stream's own
+    bit depth (32 for float formats such as Vorbis or Opus, 8 as unsigned). With ffmpeg 5.1 this reproduces
+    the reference's waveforms bit for bit.
+    """
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        raise AudioError(path, "this format needs ffmpeg", "Install ffmpeg, or convert the file to MP3 or OGG")
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-of", "json", "-show_entries",
+         "stream=codec_name,sample_fmt,sample_rate,channels", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    streams = json.loads(probe.stdout or "{}").get("streams", []) if probe.returncode == 0 else []
+    if not streams:
+        raise AudioError(
+            path, "not a readable audio file (neither libsndfile nor ffmpeg found audio in it)",
+            "Check that it is the song's audio and re-export it as MP3 or OGG if it is damaged",
+        )
+    stream = streams[0]
+    sample_format = stream.get("sample_fmt", "")
+    if sample_format == "fltp" and stream.get("codec_name") in _PYDUB_16_BIT_CODECS:
+        bits = 16
+    else:
+        bits = {"u8": 8, "u8p": 8, "s16": 16, "s16p": 16}.get(sample_format, 32)
+    raw_format, dtype, width = {8: ("u8", np.uint8, 1), 16: ("s16le", np.int16, 2), 32: ("s32le", np.int32, 4)}[bits]
+    decoded = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-vn", "-f", raw_format, "-acodec", f"pcm_{raw_format}", "-"],
+        capture_output=True, check=False,
+    )
+    if decoded.returncode != 0:
+        detail = decoded.stderr.decode(errors="replace").strip().splitlines()
+        raise AudioError(
+            path, f"not a readable audio file (ffmpeg: {detail[-1] if detail else 'failed'})",
+            "Check that it is the song's audio and re-export it as MP3 or OGG if it is damaged",
+        )
+    channels = int(stream["channels"])
+    samples = np.frombuffer(decoded.stdout, dtype=dtype)
+    samples = samples[: len(samples) - len(samples) % channels].reshape(-1, channels).astype(np.int64)
+    if bits == 8:
+        samples -= 128  # pydub reads unsigned 8-bit WAV and biases it to signed
+    return PcmAudio(samples, width, int(stream["sample_rate"]))
 
 
 # ---------------------------------------------------------------------------------------------------------
