@@ -10,6 +10,7 @@ import itertools
 import json
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from daemon.api.models import SUBPROTOCOL
@@ -64,11 +65,14 @@ class ApiClient:
 
     def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
         request_id = next(self._ids)
-        self.connection.send(json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params or {}}))
-        while True:
-            reply = json.loads(self.connection.recv(timeout=self.timeout))
-            if isinstance(reply, dict) and reply.get("id") == request_id:
-                break
+        try:
+            self.connection.send(json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params or {}}))
+            while True:
+                reply = json.loads(self.connection.recv(timeout=self.timeout))
+                if isinstance(reply, dict) and reply.get("id") == request_id:
+                    break
+        except ConnectionClosed as exc:
+            raise NotRunning(f"maid closed the connection before answering {method} ({exc})") from exc
         if reply.get("error"):
             error = reply["error"]
             raise ApiError(error["code"], error["message"], error.get("data"))

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 
 rpc = Dispatcher()
 
+SHUTDOWN_GRACE_S = 0.2
 RELOAD_HINT = "reload the map in osu!: stable Ctrl+L (Revert to Saved), lazer: finish the external edit"
 
 # method -> what it needs before it can answer (engine parts being written in parallel)
@@ -137,8 +138,8 @@ async def status(ctx: RequestContext, params: NoParams) -> StatusResult:
 
 @rpc.method("shutdown", NoParams, Empty)
 async def shutdown(ctx: RequestContext, params: NoParams) -> Empty:
-    """Stop the daemon cleanly (what `maid stop` calls)."""
-    ctx.services.shutdown.set()
+    """Stop the daemon cleanly (what `maid stop` calls); the reply goes out before the connections close."""
+    asyncio.get_running_loop().call_later(SHUTDOWN_GRACE_S, ctx.services.shutdown.set)
     return Empty()
 
 

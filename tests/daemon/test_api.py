@@ -300,7 +300,7 @@ def test_batches_notifications_and_shutdown(maid_home: Path) -> None:
             assert quiet.notifications == []  # not initialized: no notifications
 
             await rpc.result("shutdown")
-            assert daemon.services.shutdown.is_set()
+            await asyncio.wait_for(daemon.services.shutdown.wait(), 5)
 
     asyncio.run(main())
 

@@ -1,0 +1,197 @@
+"""`maid start|stop|status|token`, `maid api schema` and `maid backups list|restore|undo`.
+
+`start` runs the daemon in the foreground; the others talk to it through the API (found via the
+discovery file), except `backups` and `token`, which also work while it is stopped. Heavy modules are
+imported inside the commands so that `maid --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from rich.markup import escape
+
+from daemon.cli.app import app, console, fail, print_json
+
+api_app = typer.Typer(help="The websocket API: its JSON Schema.", no_args_is_help=True)
+backups_app = typer.Typer(help="maid's backups of your .osu files: list, restore, undo.", no_args_is_help=True)
+app.add_typer(api_app, name="api")
+app.add_typer(backups_app, name="backups")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    """`fail` for messages that may hold brackets (settings sources, paths): printed literally."""
+    return fail(escape(message), code)
+
+
+def _paths():  # type: ignore[no-untyped-def]
+    from daemon.config import user_paths
+
+    return user_paths()
+
+
+def _settings(paths: Any, overrides: dict[str, Any] | None = None) -> Any:
+    from daemon.config import ConfigError, load_settings
+
+    try:
+        return load_settings(paths, overrides)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def start(
+    port: Optional[int] = typer.Option(None, help="Port of the API on 127.0.0.1 (overrides the config file)."),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps."),
+    songs_folder: Optional[Path] = typer.Option(None, help="osu!'s Songs folder."),
+    model_source: Optional[str] = typer.Option(None, help="Hub id or local folder of the model."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+) -> None:
+    """Run the daemon in the foreground (Ctrl+C stops it)."""
+    from daemon.app import AlreadyRunning, run, setup_logging
+
+    paths = _paths()
+    settings = _settings(paths, {"port": port, "device": device, "songs_folder": songs_folder, "model_source": model_source})
+    log_file = setup_logging(paths, verbose)
+    console.print(f"maid: config {paths.config_file}, log {log_file}", highlight=False)
+    try:
+        run(paths, settings)
+    except AlreadyRunning as exc:
+        raise _fail(str(exc), 1) from exc
+    except OSError as exc:  # e.g. the port is taken
+        raise _fail(f"could not start: {exc}", 1) from exc
+
+
+@app.command()
+def stop(timeout: float = typer.Option(10.0, help="Seconds to wait for a clean stop.")) -> None:
+    """Stop the running daemon (cleanly through the API; SIGTERM if it does not answer)."""
+    from daemon.api.client import ApiError, NotRunning, call, discover
+
+    paths = _paths()
+    record = discover(paths)
+    if record is None:
+        raise _fail("maid is not running", 1)
+    pid = int(record["pid"])
+    try:
+        call(paths, "shutdown", timeout=timeout)
+    except (NotRunning, ApiError, OSError, TimeoutError):
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(pid):
+        raise _fail(f"maid (pid {pid}) did not stop within {timeout:g} s", 1)
+    console.print(f"maid stopped (pid {pid})")
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Is the daemon running, and what is it doing."""
+    from daemon.api.client import ApiError, NotRunning, call
+
+    try:
+        result = call(_paths(), "status", timeout=10)
+    except (NotRunning, ApiError, OSError, TimeoutError) as exc:
+        if as_json:
+            print_json({"running": False, "reason": str(exc)})
+            raise typer.Exit(1) from exc
+        raise _fail(str(exc), 1) from exc
+    if as_json:
+        print_json({"running": True, **result})
+        return
+    jobs = result["jobs"]
+    console.print(
+        f"maid {result['version']} running: pid {result['pid']}, ws://127.0.0.1:{result['port']}/, "
+        f"up {result['uptimeS']:.0f} s, {result['clients']} client(s), jobs {jobs['running']} running / {jobs['queued']} queued, "
+        f"model {'loaded' if result['model']['loaded'] else 'not loaded'} ({result['model']['source']})",
+        highlight=False,
+    )
+
+
+@app.command()
+def token() -> None:
+    """Print the API token (for a client or a browser overlay); created on first use."""
+    from daemon.secrets import ensure_api_token
+
+    print(ensure_api_token(_paths().config_dir).value)
+
+
+@api_app.command("schema")
+def api_schema_command(output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")) -> None:
+    """The JSON Schema of every API method and notification."""
+    from daemon.api.methods import api_schema
+
+    schema = api_schema()
+    if output is None:
+        print_json(schema)
+    else:
+        output.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+        console.print(f"wrote {output}")
+
+
+def _writeback() -> Any:
+    from daemon.writeback import Retention, WriteBack
+
+    paths = _paths()
+    settings = _settings(paths)
+    return WriteBack(settings.backups.folder or paths.data_dir / "backups", Retention(settings.backups.keep_count, settings.backups.keep_days))
+
+
+@backups_app.command("list")
+def backups_list(path: Path, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """The backups of one .osu file, newest first."""
+    backups = _writeback().list_backups(path.resolve())
+    if as_json:
+        print_json([{"path": str(b.path), "created": b.created.isoformat(), "code": b.code, "size": b.size} for b in backups])
+        return
+    if not backups:
+        console.print(f"no backups of {path}")
+    for b in backups:
+        console.print(f"{b.created:%Y-%m-%d %H:%M:%S} UTC  {b.code:<7} {b.size:>9} B  {b.path}", highlight=False)
+
+
+@backups_app.command("restore")
+def backups_restore(path: Path, backup: Path) -> None:
+    """Put a backup back over the file (the current file is backed up first)."""
+    _restore(path.resolve(), backup.resolve())
+
+
+@backups_app.command("undo")
+def backups_undo(path: Path) -> None:
+    """Undo maid's last change to the file (repeat to step further back)."""
+    _restore(path.resolve(), None)
+
+
+def _restore(path: Path, backup: Path | None) -> None:
+    """Through the daemon when it runs (it serialises writes per file), else directly."""
+    from daemon.api.client import ApiError, NotRunning, call
+    from daemon.writeback import WriteBackError
+
+    params = {"path": str(path), "backup": str(backup) if backup else None}
+    try:
+        result = call(_paths(), "backups/restore", params)
+        written = result["sha256After"]
+    except NotRunning:
+        wb = _writeback()
+        try:
+            outcome = wb.undo(path) if backup is None else wb.restore(path, backup)
+        except WriteBackError as exc:
+            raise _fail(str(exc), 1) from exc
+        written = outcome.sha256_after
+    except ApiError as exc:
+        raise _fail(exc.message, 1) from exc
+    console.print(f"restored {path} (sha256 {written[:12]}); reload it in osu! (stable: Ctrl+L)", highlight=False)

@@ -1,0 +1,100 @@
+"""`maid start|stop|status|token`, `maid api schema` and `maid backups` as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from daemon.config import user_paths
+from tests.conftest import REPO
+from tests.daemon.conftest import middle_range, nudge_objects
+
+MAID = [sys.executable, "-c", "from daemon.cli import main; main()"]
+
+
+def maid(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MAID, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO, env=os.environ.copy())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_daemon(monkeypatch) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MAID_PORT", str(free_port()))
+    process = subprocess.Popen([*MAID, "start"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=os.environ.copy())
+    discovery = user_paths().discovery_file
+    deadline = time.monotonic() + 20
+    while not discovery.exists():
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert time.monotonic() < deadline, "maid start did not come up in 20 s"
+        time.sleep(0.05)
+    return process
+
+
+def test_start_status_second_start_stop(maid_home: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    daemon = start_daemon(monkeypatch)
+    try:
+        status = maid("status", "--json")
+        assert status.returncode == 0, status.stderr
+        info = json.loads(status.stdout)
+        assert info["running"] is True and info["pid"] == daemon.pid and info["port"] == int(os.environ["MAID_PORT"])
+
+        second = maid("start")
+        assert second.returncode == 1 and f"already running (pid {daemon.pid}" in " ".join(second.stderr.split())
+
+        stopped = maid("stop")
+        assert stopped.returncode == 0, stopped.stderr
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert not user_paths().discovery_file.exists()
+    assert "listening on ws://127.0.0.1" in (user_paths().log_dir / "maid.log").read_text()
+    gone = maid("status", "--json")
+    assert gone.returncode == 1 and json.loads(gone.stdout)["running"] is False
+
+
+def test_sigterm_stops_cleanly(maid_home: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    daemon = start_daemon(monkeypatch)
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=10) == 0
+    assert not user_paths().discovery_file.exists()
+
+
+def test_bad_config_is_reported_by_start(maid_home: Path) -> None:
+    result = maid("start", "--port", "80")
+    message = " ".join(result.stderr.split())  # rich wraps long lines
+    assert result.returncode == 2 and "port = 80" in message and "(allowed: 1024 to 65535) [command-line flag --port]" in message
+
+
+def test_token_schema_and_backups_without_a_daemon(maid_home: Path, mapset: list[Path], tmp_path: Path) -> None:
+    first = maid("token")
+    assert first.returncode == 0 and first.stdout.strip() == maid("token").stdout.strip()
+    assert len(first.stdout.strip()) >= 40
+
+    schema_file = tmp_path / "schema.json"
+    assert maid("api", "schema", "-o", str(schema_file)).returncode == 0
+    assert "backups/restore" in json.loads(schema_file.read_text())["methods"]
+
+    from daemon.writeback import WriteBack
+
+    path = mapset[0]
+    original = path.read_bytes()
+    wb = WriteBack(user_paths().data_dir / "backups")
+    result = wb.write(wb.read(path), nudge_objects(*middle_range(original)))
+    listed = maid("backups", "list", str(path), "--json")
+    assert [b["path"] for b in json.loads(listed.stdout)] == [str(result.backup)]
+    undo = maid("backups", "undo", str(path))
+    assert undo.returncode == 0, undo.stderr
+    assert path.read_bytes() == original
+    again = maid("backups", "undo", str(path))
+    assert again.returncode == 1 and "nothing to undo" in " ".join(again.stderr.split())
