@@ -21,6 +21,7 @@ from torch import Tensor
 
 from engine.hub import resolve_checkpoint
 from engine.model import ROPE_WHISPER, Mapperatorinator, ModelDimensions
+from engine.tokenizer import Tokenizer, VocabularyError
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -48,19 +49,16 @@ class CheckpointError(ValueError):
 
 @dataclass(frozen=True)
 class CheckpointInfo:
-    """Where a loaded model came from."""
+    """Where a loaded model came from, and the vocabulary it was trained with."""
 
     folder: Path  # the folder whose weights were loaded (root or gamemode=N)
-    root: Path  # the checkpoint root (its tokenizer is shared by the gamemode subfolders)
+    root: Path  # the checkpoint root
     version: str  # v30, v31, v32, v32-mini (from the config; "unknown" when it fits none)
     config: dict[str, Any]
+    tokenizer: Tokenizer  # from the loaded folder's tokenizer.json, checked against the config
     subfolder: str = ""  # "" or "gamemode=N"
     lora: Path | None = None  # adapter merged into the weights
     notes: tuple[str, ...] = field(default=())  # e.g. why an adapter was skipped
-
-    @property
-    def tokenizer_file(self) -> Path:
-        return self.folder / TOKENIZER_FILE
 
 
 def infer_version(config: dict[str, Any]) -> str:
@@ -92,6 +90,27 @@ def read_dimensions(folder: Path) -> tuple[dict[str, Any], ModelDimensions]:
         return config, ModelDimensions.from_config(config)
     except KeyError as exc:
         raise CheckpointError(f"{folder / CONFIG_FILE}: missing key {exc}") from None
+
+
+def read_tokenizer(folder: Path, config: dict[str, Any]) -> Tokenizer:
+    """tokenizer.json, cross-checked with config.json: vocabulary sizes and the TIME_SHIFT id range."""
+    path = folder / TOKENIZER_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing; every published checkpoint folder holds one (re-download it)")
+    try:
+        tokenizer = Tokenizer.load(path)
+    except VocabularyError as exc:
+        raise CheckpointError(str(exc)) from None
+    expected = {
+        "vocab_size": tokenizer.vocab_size_out,
+        "vocab_size_in": tokenizer.vocab_size_in,
+        "rhythm_token_start": tokenizer.time_shift_ids.start,
+        "rhythm_token_end": tokenizer.time_shift_ids.stop,
+    }
+    wrong = [f"{key} {config.get(key)} != {value}" for key, value in expected.items() if key in config and config[key] != value]
+    if wrong:
+        raise CheckpointError(f"{folder}: config.json and tokenizer.json disagree ({'; '.join(wrong)}); the checkpoint is mixed up")
+    return tokenizer
 
 
 def weights_file(folder: Path) -> Path:
@@ -127,6 +146,7 @@ def load_model(
     subfolder = gamemode_subfolder(root, gamemode)
     folder = root / subfolder if subfolder else root
     config, dims = read_dimensions(folder)
+    tokenizer = read_tokenizer(folder, config)
     state = read_weights(weights_file(folder))
     notes: list[str] = []
     lora_path = None
@@ -140,7 +160,7 @@ def load_model(
     load_weights(model, network_state_dict(state, dims.family), folder / WEIGHTS_FILE)
     model = model.to(device=pick_device(device), dtype=parse_dtype(dtype)).eval()
     model.requires_grad_(False)
-    model.checkpoint = CheckpointInfo(folder, root, infer_version(config), config, subfolder, lora_path, tuple(notes))
+    model.checkpoint = CheckpointInfo(folder, root, infer_version(config), config, tokenizer, subfolder, lora_path, tuple(notes))
     return model
 
 

@@ -93,7 +93,7 @@ def load_case(name: str) -> Case:
     folder = GOLDEN / "logits" / name
     data = json.loads((folder / "case.json").read_text())
     model = load_model(GOLDEN / data["model"], device="cpu")
-    tokenizer = Tokenizer.load(GOLDEN / data["model"])
+    tokenizer = model.checkpoint.tokenizer
     samples = load_audio(GOLDEN / data["audio"])
     plan = plan_windows(len(samples), model.dims.n_frames)
     window = split_windows(samples, plan)[0]

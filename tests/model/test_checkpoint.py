@@ -185,3 +185,16 @@ def test_half_precision_loads_and_stays_close(golden_dir: Path, dtype: torch.dty
 def test_unknown_dtype_is_refused(golden_dir: Path) -> None:
     with pytest.raises(ValueError, match="use one of float32"):
         load_model(golden_dir / "tiny-v32", device="cpu", dtype="int8")
+
+
+def test_tokenizer_is_loaded_and_checked_against_the_config(tiny_copy: Callable[..., Path]) -> None:
+    folder = tiny_copy("v32")
+    tok = load_model(folder, device="cpu").checkpoint.tokenizer
+    assert (tok.vocab_size_out, tok.vocab_size_in, tok.time_shift_ids) == (4097, 4951, range(9, 1647))
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "rhythm_token_end": 1646}))
+    with pytest.raises(CheckpointError, match=r"config\.json and tokenizer\.json disagree \(rhythm_token_end 1646 != 1647\)"):
+        load_model(folder, device="cpu")
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(CheckpointError, match=r"tokenizer\.json: missing"):
+        load_model(folder, device="cpu")
