@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 Point = tuple[float, float]
 
 PLAYFIELD_WIDTH = 512.0
@@ -98,18 +100,11 @@ def _bezier(control: list[Point]) -> list[Point]:
         return list(control)
     rough = sum(math.dist(a, b) for a, b in zip(control, control[1:]))
     steps = max(2, min(2000, int(rough / _BEZIER_STEP_PX)))
-    n = len(control) - 1
-    weights = [math.comb(n, k) for k in range(n + 1)]
-    points = []
-    for step in range(steps + 1):
-        t = step / steps
-        x = y = 0.0
-        for k, (px, py) in enumerate(control):
-            b = weights[k] * (t ** k) * ((1 - t) ** (n - k))
-            x += b * px
-            y += b * py
-        points.append((x, y))
-    return points
+    t = np.linspace(0.0, 1.0, steps + 1)[:, None]  # (steps+1, 1)
+    points = np.repeat(np.asarray(control, dtype=np.float64)[None], steps + 1, axis=0)  # (steps+1, n, 2)
+    while points.shape[1] > 1:  # de Casteljau, all parameters at once
+        points = points[:, :-1] * (1 - t[..., None]) + points[:, 1:] * t[..., None]
+    return [(float(x), float(y)) for x, y in points[:, 0]]
 
 
 def _circular_arc(anchors: list[Point]) -> list[Point] | None:

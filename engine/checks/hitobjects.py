@@ -46,12 +46,10 @@ def concurrent_objects(ctx: DifficultyContext) -> Iterator[Finding]:
 
 
 def body_points(ctx: DifficultyContext, o: Obj) -> list[tuple[float, float]]:
-    """Points an object covers: its position, or a slider's path sampled every ~5 osu!px."""
+    """Points an object covers: its position, or the points of a slider's path (a few osu!px apart)."""
     if not isinstance(o.raw, Slider):
         return [(o.x, o.y)]
-    path = ctx.path_of(o.raw)
-    steps = max(1, int(path.length / 5))
-    return [path.position_at(path.length * i / steps) for i in range(steps + 1)]
+    return list(ctx.path_of(o.raw).points)
 
 
 def _shift_into(points: list[tuple[float, float]], margin: float, box: tuple[float, float, float, float]

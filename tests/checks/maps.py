@@ -1,6 +1,6 @@
 """Test maps for the checks: a small valid osu! difficulty that no check flags, and helpers to break it one way at a time.
 
-`base_map()` builds the text: 120 BPM from 1000 ms, a circle or slider on every beat for 40 s with a
+`base_map()` builds the text: 120 BPM from 1000 ms, a circle or slider on every beat for 40 s around a break with a
 whistle on every other object, a kiai section, combo colours, full metadata. Tests derive a map with one
 issue from it (`replace`, `with_objects`, …) and check that the one check flags it and not the base.
 """
@@ -15,6 +15,7 @@ from engine.osu.document import Beatmap, parse_beatmap
 
 BEAT = 500.0
 OFFSET = 1000
+BREAK = (30700, 34500)
 
 
 def objects(count: int = 80, start: int = OFFSET) -> list[str]:
@@ -23,6 +24,8 @@ def objects(count: int = 80, start: int = OFFSET) -> list[str]:
     positions = [(128, 96), (256, 96), (384, 96), (384, 288), (256, 288), (128, 288)]
     for i in range(count):
         time = start + i * int(BEAT)
+        if BREAK[0] - 200 < time < BREAK[1] + 1000:
+            continue
         x, y = positions[i % len(positions)]
         kind = 1 | (4 if i % 8 == 0 else 0)
         sound = 2 if i % 2 == 0 else 0
@@ -40,7 +43,7 @@ def base_map(*, mode: int = 0, version: str = "Hard", hit_objects: list[str] | N
              metadata: str = "", colours: str | None = None) -> str:
     timing = timing if timing is not None else [f"{OFFSET},500,4,2,0,60,1,0", "17000,-100,4,2,0,60,0,1",
                                                 "25000,-100,4,2,0,60,0,0"]
-    events = events if events is not None else ['0,0,"bg.jpg",0,0', "2,30800,34000"]
+    events = events if events is not None else ['0,0,"bg.jpg",0,0', f"2,{BREAK[0]},{BREAK[1]}"]
     hit_objects = hit_objects if hit_objects is not None else objects()
     colours = colours if colours is not None else "Combo1 : 255,128,64\nCombo2 : 64,160,255\nCombo3 : 120,220,120"
     meta = metadata or ("Title:Test Song\nTitleUnicode:Test Song\nArtist:Test Artist\nArtistUnicode:Test Artist\n"
@@ -92,3 +95,9 @@ def with_objects(replace: dict[int, str] | None = None, add: list[str] | None = 
     lines += add or []
     lines.sort(key=lambda line: int(line.split(",")[2]))
     return base_map(hit_objects=lines, **kwargs)  # type: ignore[arg-type]
+
+
+def assert_flags_issue_only(check_id: str, bad: str, good: str) -> None:
+    """The check flags the map with the issue and not the same kind of map without it."""
+    assert flagged(bad, check_id), f"{check_id} missed its issue"
+    assert not flagged(good, check_id), f"{check_id} flags the clean map"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.checks import apply_fixes
-from tests.checks.maps import base_map, flagged, objects, parse, with_objects
+from tests.checks.maps import assert_flags_issue_only, base_map, flagged, objects, parse, with_objects
 
 BASE = base_map()
 
@@ -52,9 +52,7 @@ CASES: dict[str, tuple[str, str]] = {
 
 @pytest.mark.parametrize("check_id", sorted(CASES))
 def test_check_flags_the_issue_and_not_the_clean_map(check_id: str) -> None:
-    bad, good = CASES[check_id]
-    assert flagged(bad, check_id), f"{check_id} missed its issue"
-    assert not flagged(good, check_id), f"{check_id} flags the clean map"
+    assert_flags_issue_only(check_id, *CASES[check_id])
 
 
 def test_offscreen_fix_moves_the_circle_back_onto_the_screen() -> None:
