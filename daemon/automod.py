@@ -2,15 +2,15 @@
 
 Each `SavedFile` from the watcher is parsed and rule-checked in a worker thread (the event loop never
 waits on a parse) and published as a `FindingsReport`: the findings, which of them are new since the
-previous report of that file and which are gone. When a MaiMod runner is set (a model is loaded) a
-MaiMod run is queued after the rule checks; the next save of the same file cancels it and queues its own
-(supersede), so only the newest content is analysed and a stale MaiMod report is never published.
+previous report of that file and which are gone. When a MaiMod runner is set (a model is loaded), each
+save also submits a background MaiMod job to daemon.jobs; the queue supersedes the job of the previous
+save of that file, so only the newest content is analysed and a stale MaiMod report is never published.
 
-Until daemon/jobs.py carries background jobs, the supersede is a small cancel-and-replace per file here
-(`_Background`): one MaiMod worker thread, a cancel event per run that MaiMod checks between windows.
+The rule checks stay off the job queue on purpose: they take milliseconds, run on every save, and must
+not wait behind requested CPU jobs or flood clients with job notifications.
 
 This module never writes files, never raises into the watcher or the event loop (a failing check run is
-logged and published as nothing), and never runs MaiMod for content that a newer save replaced.
+logged and publishes nothing), and never publishes MaiMod findings for content that a newer save replaced.
 """
 
 from __future__ import annotations
@@ -19,20 +19,23 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
 from daemon.watcher import SavedFile
 from engine.findings import Finding, Severity, Source
 
 log = logging.getLogger(__name__)
 
 RuleChecks = Callable[[Path, bytes], list[Finding]]
-# MaiMod on one file's content; returns its findings, or stops early once `cancel` is set (result ignored).
-MaiMod = Callable[[Path, bytes, threading.Event], Sequence[Finding]]
+# MaiMod on one saved content, in a job worker thread: reports progress and checks the cancel token between
+# windows (raising daemon.jobs.Cancelled) through the JobContext; returns its findings.
+MaiMod = Callable[[SavedFile, JobContext], Sequence[Finding]]
 
 
 @dataclass(frozen=True)
@@ -48,15 +51,15 @@ class FindingsReport:
     latency_s: float  # from the file system event of the save to these findings
 
     def to_json(self) -> dict[str, Any]:
-        """The `findings/publish` payload (also `maid watch --json`)."""
-        new_ids = {finding.id for finding in self.new}
+        """The `findings/publish` params (also `maid watch --json`); each finding says whether it is new."""
+        new = {id(finding) for finding in self.new}
         return {
-            "path": str(self.path),
+            "file": str(self.path),
             "sha256": self.sha256,
             "source": self.source,
-            "findings": [finding.to_json() | {"new": finding.id in new_ids} for finding in self.findings],
+            "findings": [finding.to_json() | {"new": id(finding) in new} for finding in self.findings],
             "fixed": [finding.to_json() for finding in self.fixed],
-            "latency_ms": round(self.latency_s * 1000, 1),
+            "latencyMs": round(self.latency_s * 1000, 1),
         }
 
 
@@ -109,17 +112,12 @@ class FindingsHistory:
         return new, fixed
 
 
-@dataclass
-class _Run:
-    cancel: threading.Event
-    task: asyncio.Task[None]
-
-
 class AutoMod:
     """Turns saves into published findings; see the module doc.
 
     `publish` receives each `FindingsReport` (on the event loop when `on_saved` is used). `maimod` is the
-    MaiMod runner while a model is loaded, None otherwise; the daemon sets the attribute as models come and go.
+    MaiMod runner while a model is loaded, None otherwise (the daemon sets the attribute as models come and
+    go); its jobs go to `jobs` on the lane of `device`.
     """
 
     def __init__(
@@ -127,72 +125,58 @@ class AutoMod:
         publish: Callable[[FindingsReport], object],
         *,
         checks: RuleChecks = rule_checks,
+        jobs: JobQueue | None = None,
         maimod: MaiMod | None = None,
-        executor: Executor | None = None,
+        device: str | None = None,
     ) -> None:
         self.publish = publish
         self.checks = checks
+        self.jobs = jobs
         self.maimod = maimod
+        self.device = device
         self.history = FindingsHistory()
-        # One thread each: reports of one file come out in save order, and MaiMod has one model worker.
-        self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="maid-checks")
-        self._maimod_executor = ThreadPoolExecutor(1, thread_name_prefix="maid-maimod")
-        self._background: dict[Path, _Run] = {}
+        # One thread: reports of one file come out in save order.
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="maid-checks")
+        self._tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
     def check(self, saved: SavedFile) -> FindingsReport:
         """Rule checks on one save, compared with the previous report of that file (blocking; any thread)."""
-        findings = self.checks(saved.path, saved.data)
-        return self._report(saved, "rules", findings)
+        return self._report(saved, "rules", self.checks(saved.path, saved.data))
 
     async def on_saved(self, saved: SavedFile) -> None:
-        """On the event loop: rule checks in the worker thread, publish, then queue MaiMod (superseding)."""
+        """On the event loop: queue MaiMod (superseding the last save's), rule checks in the worker thread, publish."""
         loop = asyncio.get_running_loop()
-        self._cancel_background(saved.path)  # a newer content exists: an older MaiMod run is moot
+        if self.maimod is not None and self.jobs is not None:
+            job = self.jobs.submit(JobSpec("maimod", partial(self.maimod, saved), Priority.BACKGROUND, file=saved.path,
+                                           device=self.device, title=f"MaiMod {saved.path.name}"))
+            self._spawn(self._publish_maimod(job, saved))
         try:
             report = await loop.run_in_executor(self._executor, self.check, saved)
         except Exception:
             log.exception("the rule checks failed on %s; no findings published for this save", saved.path)
             return
         self.publish(report)
-        if self.maimod is not None:
-            cancel = threading.Event()
-            task = loop.create_task(self._run_maimod(self.maimod, saved, cancel))
-            self._background[saved.path] = _Run(cancel, task)
 
     def submit(self, saved: SavedFile) -> None:
-        """`on_saved` as a plain callback for `in_loop`: schedules it on the running loop."""
-        asyncio.get_running_loop().create_task(self.on_saved(saved))
+        """`on_saved` as a plain callback for `daemon.watcher.in_loop`: schedules it on the running loop."""
+        self._spawn(self.on_saved(saved))
 
-    async def aclose(self) -> None:
-        """Cancel background runs and stop the worker threads (a MaiMod window in progress finishes first)."""
-        for path in list(self._background):
-            self._cancel_background(path)
+    def close(self) -> None:
+        """Stop the check worker (a check in progress finishes; queued ones are dropped)."""
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._maimod_executor.shutdown(wait=False, cancel_futures=True)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _report(self, saved: SavedFile, source: Source, findings: Sequence[Finding]) -> FindingsReport:
         new, fixed = self.history.update(saved.path, source, findings)
         latency = time.monotonic() - saved.event_at
         return FindingsReport(saved.path, saved.sha256, source, tuple(findings), new, fixed, latency)
 
-    def _cancel_background(self, path: Path) -> None:
-        run = self._background.pop(path, None)
-        if run is not None:
-            run.cancel.set()
-            run.task.cancel()
-
-    async def _run_maimod(self, maimod: MaiMod, saved: SavedFile, cancel: threading.Event) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            findings = await loop.run_in_executor(self._maimod_executor, maimod, saved.path, saved.data, cancel)
-        except asyncio.CancelledError:
-            return
-        except Exception:
-            log.exception("MaiMod failed on %s; its findings for this save are not published", saved.path)
-            return
-        finally:
-            run = self._background.get(saved.path)
-            if run is not None and run.cancel is cancel:
-                del self._background[saved.path]
-        if not cancel.is_set():
-            self.publish(self._report(saved, "maimod", findings))
+    async def _publish_maimod(self, job: Job, saved: SavedFile) -> None:
+        assert self.jobs is not None
+        await self.jobs.wait(job)
+        if job.state is JobState.DONE:  # superseded, cancelled or failed: nothing to publish (the queue logs failures)
+            self.publish(self._report(saved, "maimod", job.result))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from daemon.automod import AutoMod, FindingsReport, rule_checks
+from daemon.jobs import JobContext, JobQueue
 from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop
 from engine.findings import Finding, Severity
 from tests.conftest import corpus_files
@@ -112,7 +113,7 @@ def test_on_the_event_loop_checks_run_in_a_worker_thread_and_publish_on_the_loop
             watcher.focus(mapset)
             save_in_place(path, with_object(osu_bytes(3), UNSNAPPED, after=0))
             result = await asyncio.wait_for(got, 5)
-        await automod.aclose()
+        automod.close()
         return result
 
     report, thread = asyncio.run(main())
@@ -122,37 +123,51 @@ def test_on_the_event_loop_checks_run_in_a_worker_thread_and_publish_on_the_loop
     assert 0 <= report.latency_s < 5
 
 
-def slow_analysis(path: Path, data: bytes, cancel: threading.Event) -> list[Finding]:
-    """A background analysis shaped like MaiMod: window by window, checking `cancel` in between."""
-    for _ in range(10):
-        if cancel.is_set():
-            return []
+def slow_analysis(saved: SavedFile, ctx: JobContext) -> list[Finding]:
+    """A background analysis shaped like MaiMod: window by window, checking the cancel token in between."""
+    for window in range(10):
+        ctx.cancel.raise_if_cancelled()
+        ctx.progress(window / 10, "analysing")
         time.sleep(0.03)
     return [Finding(check="maimod.surprise", severity=Severity.MINOR, category="Rhythm", source="maimod",
-                    file=path.name, message=f"{len(data)} bytes analysed")]
+                    file=saved.path.name, message=f"{len(saved.data)} bytes analysed")]
 
 
-def test_maimod_runs_in_the_background_and_a_newer_save_supersedes_it(tmp_path: Path) -> None:
+def test_maimod_runs_as_a_background_job_and_a_newer_save_supersedes_it(tmp_path: Path) -> None:
     path = tmp_path / "map.osu"
-    cancels: list[threading.Event] = []
 
-    def maimod(p: Path, data: bytes, cancel: threading.Event) -> list[Finding]:
-        cancels.append(cancel)
-        return slow_analysis(p, data, cancel)
-
-    async def main() -> list[FindingsReport]:
+    async def main() -> tuple[list[FindingsReport], list[tuple[str, dict]]]:
         published: list[FindingsReport] = []
-        automod = AutoMod(published.append, maimod=maimod)
+        notes: list[tuple[str, dict]] = []
+        jobs = JobQueue(lambda method, params: notes.append((method, params)))
+        automod = AutoMod(published.append, jobs=jobs, maimod=slow_analysis, device="cpu")
         await automod.on_saved(saved(path, osu_bytes(1)))
-        await asyncio.sleep(0.05)  # MaiMod on the first content is running
-        second = osu_bytes(2, objects=12)
-        await automod.on_saved(saved(path, second))
-        await asyncio.sleep(0.6)
-        await automod.aclose()
-        return published
+        await asyncio.sleep(0.1)  # MaiMod on the first content is running
+        await automod.on_saved(saved(path, osu_bytes(2, objects=12)))
+        while not any(r.source == "maimod" for r in published):
+            await asyncio.sleep(0.05)
+        await jobs.close()
+        automod.close()
+        return published, notes
 
-    published = asyncio.run(main())
+    published, notes = asyncio.run(main())
     assert [r.source for r in published] == ["rules", "rules", "maimod"]
     assert published[2].findings[0].message == f"{len(osu_bytes(2, objects=12))} bytes analysed"
     assert published[2].sha256 == published[1].sha256
-    assert len(cancels) == 2 and cancels[0].is_set() and not cancels[1].is_set()
+    assert published[2].new == published[2].findings
+    done = [params for method, params in notes if method == "job/done"]
+    assert [(d["kind"], d["state"]) for d in done] == [("maimod", "superseded"), ("maimod", "done")]
+
+
+def test_without_a_model_no_maimod_job_is_queued(tmp_path: Path) -> None:
+    async def main() -> list[FindingsReport]:
+        published: list[FindingsReport] = []
+        jobs = JobQueue(lambda method, params: None)
+        automod = AutoMod(published.append, jobs=jobs)
+        await automod.on_saved(saved(tmp_path / "map.osu", osu_bytes(1)))
+        assert jobs.list() == []
+        await jobs.close()
+        automod.close()
+        return published
+
+    assert [r.source for r in asyncio.run(main())] == ["rules"]

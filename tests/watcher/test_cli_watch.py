@@ -44,7 +44,7 @@ def test_watch_json_prints_one_line_per_save_and_stops_on_ctrl_c(mapset: Path) -
     finally:
         out, _ = stop(process)
     assert out == ""
-    assert line["path"] == str(path.resolve()) and line["source"] == "rules"
+    assert line["file"] == str(path.resolve()) and line["source"] == "rules"
     unsnapped = [f for f in line["findings"] if f["check"] == "timing.unsnapped-objects"]
     assert [(f["timestamp"], f["new"]) for f in unsnapped] == [("00:01:107 (2) - ", True)]
     assert [f["start_ms"] for f in fixed["fixed"]] == [1107]
@@ -79,7 +79,7 @@ def test_watch_on_a_songs_folder_watches_the_recent_mapsets(tmp_path: Path) -> N
         line = json.loads(process.stdout.readline())
     finally:
         stop(process)
-    assert line["path"] == str(newest.resolve())
+    assert line["file"] == str(newest.resolve())
 
 
 def test_watch_names_a_missing_path() -> None:

@@ -40,7 +40,8 @@ def test_each_kind_of_save_is_delivered_once(mapset: Path, recorder: Recorder, s
 
 def test_a_burst_of_saves_is_debounced_and_the_last_content_checked(mapset: Path, recorder: Recorder) -> None:
     path = only_osu(mapset)
-    with Watcher(recorder, options=FAST) as watcher:
+    options = WatchOptions(debounce_s=0.3)  # well above the 50 ms between saves, even on a loaded machine
+    with Watcher(recorder, options=options) as watcher:
         watcher.focus(mapset)
         for revision in range(1, 21):
             save_in_place(path, osu_bytes(revision))
@@ -125,7 +126,9 @@ def test_a_file_that_vanishes_before_the_read_is_retried_then_logged(
         recorder.wait(1)
         save_in_place(path, osu_bytes(2))  # inside the quiet window: read when it ends...
         path.unlink()  # ...but the file is gone by then
-        time.sleep(0.3 + 4 * 0.1 + 0.4)
+        deadline = time.monotonic() + 10
+        while not any(r.levelno == logging.WARNING for r in caplog.records) and time.monotonic() < deadline:
+            time.sleep(0.05)
         path.write_bytes(osu_bytes(3))  # the watcher is still alive
         saves = recorder.settle()
     assert [s.data for s in saves] == [osu_bytes(1), osu_bytes(3)]
