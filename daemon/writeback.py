@@ -185,6 +185,16 @@ class WriteResult:
     journal: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LastWrite:
+    """maid's last edit of a file, kept (in memory) so that it can be re-applied when a save drops it."""
+
+    edit: Edit
+    before: Snapshot  # the file as the edit found it
+    result: WriteResult
+    region_after: bytes  # the edit's region as written
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -205,6 +215,7 @@ class WriteBack:
         self._locks_guard = threading.Lock()
         self._own: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._own_stats: OrderedDict[tuple[int, ...], None] = OrderedDict()
+        self._last_writes: dict[str, LastWrite] = {}  # per file: maid's last edit, to re-apply when a save drops it
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -238,10 +249,33 @@ class WriteBack:
                 else:
                     self._conflict(snapshot, edit, "the part this edit changes was edited meanwhile")
                 try:
-                    return self._replace(path, current, seen, new, "write", edit.job, edit.region, edit.provenance, rebased)
+                    result = self._replace(path, current, seen, new, "write", edit.job, edit.region, edit.provenance, rebased)
                 except _ChangedMeanwhile:
                     continue  # saved again between our read and the rename: start over from the new save
+                if result.changed:
+                    with self._locks_guard:
+                        self._last_writes[_key(path)] = LastWrite(edit, Snapshot(path, current, result.sha256_before), result, edit.region.content(new))
+                return result
             raise _keeps_changing(path)
+
+    def dropped_edit(self, path: Path, saved: bytes) -> LastWrite | None:
+        """maid's last write to `path` when `saved` (a later save) dropped it: the editor saved its older
+        in-memory map without reloading, so the edit's region is back to what it was before the write."""
+        with self._locks_guard:
+            last = self._last_writes.get(_key(Path(path)))
+        if last is None or sha256(saved) == last.result.sha256_after:
+            return None
+        region = last.edit.region.content(saved)
+        return last if region == last.edit.region.content(last.before.data) != last.region_after else None
+
+    def reapply(self, path: Path) -> WriteResult:
+        """Write maid's last edit of `path` again onto the file as it is now (after a save dropped it)."""
+        path = Path(path)
+        with self._locks_guard:
+            last = self._last_writes.get(_key(path))
+        if last is None:
+            raise NoSuchBackup(path, f"nothing to re-apply to {path}: maid has not written it since it started")
+        return self.write(last.before, last.edit)  # the region is unchanged since `before`: this rebases
 
     def restore(self, path: Path, backup: Path, job: str = "user") -> WriteResult:
         """Put the bytes of `backup` back into `path`; the current file is backed up first."""
@@ -290,6 +324,8 @@ class WriteBack:
         if not backup.is_file() or backup.parent.resolve() != self._mapset_folder(path).resolve():
             raise NoSuchBackup(path, f"{backup} is not a backup of {path}; see `maid backups list {path}`")
         with self._file_lock(path):
+            with self._locks_guard:
+                self._last_writes.pop(_key(path), None)  # a restore is not an edit to re-apply
             new = _read(backup)
             provenance = Provenance(ai=False, task=code, summary=f"restored {backup.name}")
             for _ in range(CHANGED_RETRIES):

@@ -196,3 +196,28 @@ def test_long_file_names_get_short_backup_names(mapset: list[Path], tmp_path: Pa
     result = wb.write(wb.read(path), nudge_objects(*middle_range(path.read_bytes())))
     assert result.backup is not None and len(result.backup.name.encode()) <= 255
     assert [b.path for b in wb.list_backups(path)] == [result.backup]
+
+
+def test_a_save_that_drops_maids_edit_is_detected_and_the_edit_reapplied(mapset: list[Path], tmp_path: Path) -> None:
+    """The editor saves its in-memory map without reloading (Ctrl+S instead of Ctrl+L): maid's change is
+    gone. maid notices and can write it again onto that save, keeping the mapper's other changes."""
+    path = mapset[0]
+    wb = WriteBack(tmp_path / "backups")
+    before = path.read_bytes()
+    edit = nudge_objects(*middle_range(before))
+    written = wb.write(wb.read(path), edit)
+    assert wb.dropped_edit(path, path.read_bytes()) is None  # our own content: nothing dropped
+
+    editor_save = before.replace(b"\nTitle:", b"\nTitle:mapper ", 1)  # the editor's old state plus a new change
+    path.write_bytes(editor_save)
+    dropped = wb.dropped_edit(path, editor_save)
+    assert dropped is not None and dropped.result.backup == written.backup and dropped.edit.provenance.ai
+
+    again = wb.reapply(path)
+    assert again.rebased and path.read_bytes() == edit.apply(editor_save)
+    assert wb.dropped_edit(path, path.read_bytes()) is None
+
+    assert wb.dropped_edit(path, edit.apply(before)) is None  # a save that kept maid's region is not a drop
+    wb.undo(path)
+    with pytest.raises(WriteBackError, match="nothing to re-apply"):
+        wb.reapply(path)
