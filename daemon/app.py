@@ -26,8 +26,10 @@ from daemon.api.client import discover
 from daemon.api.methods import RequestContext, Services, rpc
 from daemon.api.server import ApiServer, ServerOptions
 from daemon.config import Paths, Settings
+from daemon.automod import AutoMod
 from daemon.jobs import JobQueue
 from daemon.secrets import Token, ensure_api_token
+from daemon.watcher import WatchOptions, Watcher, in_loop
 from daemon.writeback import Retention, WriteBack
 
 log = logging.getLogger("maid")
@@ -52,15 +54,36 @@ class Daemon:
 
     async def start(self) -> int:
         port = await self.server.start()
+        self.services.watcher = self._watcher()
+        if self.services.watcher is not None:
+            await asyncio.to_thread(self.services.watcher.start)
         _write_discovery(self.services.paths, port, self.token)
         log.info("maid %s listening on ws://127.0.0.1:%d/ (pid %d)", self.services.version, port, os.getpid())
         return port
 
     async def stop(self) -> None:
         self.services.paths.discovery_file.unlink(missing_ok=True)
+        if self.services.watcher is not None:
+            await asyncio.to_thread(self.services.watcher.stop)
         await self.server.stop()
+        self.services.automod.close()
         await self.services.jobs.close()
         log.info("maid stopped")
+
+    def _watcher(self) -> Watcher | None:
+        """Auto-mod on save: watch the Songs folder's recent mapsets (the backup folder is never reported)."""
+        s = self.services
+        if not s.settings.automod_on_save:
+            return None
+        if s.settings.songs_folder is None:
+            log.info("no Songs folder set (songs_folder in %s): auto-mod on save waits for one", s.paths.config_file)
+            return None
+        return Watcher(
+            in_loop(asyncio.get_running_loop(), s.automod.submit),
+            songs_dir=s.settings.songs_folder,
+            options=WatchOptions(ignored_folders=(s.writeback.backup_root,)),
+            is_own_write=s.writeback.is_own_write,
+        )
 
 
 def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None = None) -> Daemon:
@@ -68,12 +91,15 @@ def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None
     token = ensure_api_token(paths.config_dir)
     backup_root = settings.backups.folder or paths.data_dir / "backups"
     server: ApiServer | None = None
+    jobs = JobQueue(lambda method, params: server.broadcast(method, params) if server else None)
     services = Services(
         version=maid_version(),
         paths=paths,
         settings=settings,
         writeback=WriteBack(backup_root, Retention(settings.backups.keep_count, settings.backups.keep_days)),
-        jobs=JobQueue(lambda method, params: server.broadcast(method, params) if server else None),
+        jobs=jobs,
+        automod=AutoMod(lambda report: server.broadcast("findings/publish", report.to_json()) if server else None, jobs=jobs),
+        watcher=None,
         shutdown=asyncio.Event(),
         started=time.time(),
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from daemon.api.dispatch import Dispatcher, RpcError
 from daemon.api.models import (
@@ -34,6 +34,7 @@ from daemon.api.models import (
     ErrorCode,
     FileParams,
     FindingsApplyParams,
+    FindingsPublishParams,
     GuestDifficultyParams,
     HitsoundParams,
     InitializeParams,
@@ -55,8 +56,10 @@ from daemon.api.models import (
     TimingParams,
     WriteResultInfo,
 )
+from daemon.automod import AutoMod
 from daemon.config import ConfigError, Paths, Settings, env_overridden, set_value
 from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
+from daemon.watcher import SavedFile, Watcher
 from daemon.writeback import NoSuchBackup, WriteBack, WriteBackError, WriteConflict, WriteResult
 
 if TYPE_CHECKING:
@@ -89,6 +92,8 @@ class Services:
     settings: Settings
     writeback: WriteBack
     jobs: JobQueue
+    automod: AutoMod
+    watcher: Watcher | None  # None until a Songs folder is known (or with automod_on_save off)
     shutdown: asyncio.Event
     started: float
 
@@ -133,6 +138,8 @@ async def status(ctx: RequestContext, params: NoParams) -> StatusResult:
         model=ModelStatus(loaded=False, source=s.settings.model_source, device=s.settings.device),
         config_file=str(s.paths.config_file),
         backup_folder=str(s.writeback.backup_root),
+        songs_folder=str(s.settings.songs_folder) if s.settings.songs_folder else None,
+        watched_folders=len(s.watcher.watched_folders) if s.watcher else 0,
     )
 
 
@@ -287,27 +294,27 @@ def _osu_path(raw: str, must_exist: bool) -> Path:
 class CheckResult(Model):
     job_id: str
     state: str
-    findings: list[dict[str, Any]]
+    report: FindingsPublishParams | None = Field(None, description="what findings/publish carried; none when cancelled")
 
 
 @rpc.method("check", FileParams, CheckResult)
 async def check(ctx: RequestContext, params: FileParams) -> CheckResult:
-    """Run the rule checks on one .osu file now (a requested CPU job); findings are also published."""
+    """Run the rule checks on one .osu file now (a requested CPU job); the report is also published."""
     path = _osu_path(params.path, must_exist=True)
+    snapshot = await asyncio.to_thread(ctx.services.writeback.read, path)
+    saved = SavedFile(path, snapshot.data, snapshot.sha256, time.monotonic())
 
-    def run(job_ctx: JobContext) -> list[dict[str, Any]]:
-        from engine.checks import check_path
-
+    def run(job_ctx: JobContext) -> dict[str, Any]:
         job_ctx.progress(0.0, f"checking {path.name}")
-        return [finding.to_json() for finding in check_path(path)]
+        return ctx.services.automod.check(saved).to_json()
 
     job = await run_job(ctx, JobSpec("check", run, Priority.REQUESTED, file=path, title=f"check {path.name}"))
     if job.state is JobState.FAILED:
         raise RpcError(ErrorCode.INTERNAL_ERROR, f"the checks on {path} failed: {job.error}")
-    findings = job.result if job.state is JobState.DONE else []
-    if job.state is JobState.DONE:
-        ctx.server.broadcast("findings/publish", {"file": str(path), "findings": findings})
-    return CheckResult(job_id=job.id, state=job.state.value, findings=findings)
+    if job.state is not JobState.DONE:
+        return CheckResult(job_id=job.id, state=job.state.value)
+    ctx.server.broadcast("findings/publish", job.result)
+    return CheckResult(job_id=job.id, state=job.state.value, report=FindingsPublishParams.model_validate(job.result))
 
 
 def _not_available(name: str, params_model: type[BaseModel]) -> None:

@@ -131,6 +131,8 @@ class StatusResult(Model):
     model: ModelStatus
     config_file: str
     backup_folder: str
+    songs_folder: str | None
+    watched_folders: int = Field(description="mapset folders watched for saves (auto-mod)")
 
 
 # ---- config -------------------------------------------------------------------------------
@@ -285,8 +287,14 @@ class JobDoneParams(Model):
 
 
 class FindingsPublishParams(Model):
+    """daemon.automod.FindingsReport.to_json: one source's findings for one saved content of a file."""
+
     file: str
-    findings: list[dict[str, Any]]
+    sha256: str
+    source: Literal["rules", "maimod"]
+    findings: list[dict[str, Any]] = Field(description="engine.findings.Finding.to_json plus `new`: not in the previous report")
+    fixed: list[dict[str, Any]] = Field(description="findings of the previous report that are gone")
+    latency_ms: float = Field(description="from the save (file system event) to these findings")
 
 
 class FileWrittenParams(Model):

@@ -26,9 +26,9 @@ from tests.daemon.conftest import middle_range, nudge_objects
 
 
 @asynccontextmanager
-async def running(**options: Any) -> AsyncIterator[Daemon]:
+async def running(settings: dict[str, Any] | None = None, **options: Any) -> AsyncIterator[Daemon]:
     paths = user_paths()
-    daemon = build_daemon(paths, load_settings(paths), ServerOptions(port=0, **options))
+    daemon = build_daemon(paths, load_settings(paths, settings), ServerOptions(port=0, **options))
     await daemon.start()
     try:
         yield daemon
@@ -213,15 +213,39 @@ def test_check_runs_the_rule_checks_and_publishes_findings(maid_home: Path, maps
         async with running() as daemon, client(daemon) as rpc:
             result = await rpc.result("check", {"path": str(mapset[0])})
             assert result["state"] == "done"
-            assert result["findings"] == [f.to_json() for f in check_path(mapset[0])]
+            report = result["report"]
+            assert report["file"] == str(mapset[0]) and report["source"] == "rules" and report["fixed"] == []
+            assert [{k: v for k, v in f.items() if k != "new"} for f in report["findings"]] == [f.to_json() for f in check_path(mapset[0])]
+            assert report["findings"] and all(f["new"] for f in report["findings"])
             published = await rpc.notification("findings/publish")
-            assert published["params"] == {"file": str(mapset[0]), "findings": result["findings"]}
+            assert published["params"] == report
+            again = await rpc.result("check", {"path": str(mapset[0])})
+            assert not any(f["new"] for f in again["report"]["findings"])  # same content: nothing new
             progress = await rpc.notification("job/progress")
             assert progress["params"]["id"] == result["jobId"] and progress["params"]["seq"] == 1
             missing = await rpc.call("check", {"path": str(mapset[0].with_name("gone.osu"))})
             assert missing["error"]["code"] == ErrorCode.NOT_FOUND
             relative = await rpc.call("check", {"path": "x.osu"})
             assert relative["error"]["code"] == ErrorCode.INVALID_PARAMS and "absolute" in relative["error"]["message"]
+
+    asyncio.run(main())
+
+
+def test_a_save_in_the_songs_folder_is_auto_modded_but_maids_own_write_is_not(maid_home: Path, mapset: list[Path]) -> None:
+    async def main() -> None:
+        songs = mapset[0].parent.parent
+        async with running({"songs_folder": songs}) as daemon, client(daemon) as rpc:
+            assert (await rpc.result("status"))["watchedFolders"] == 1
+            path = mapset[1]
+            data = path.read_bytes()
+            await asyncio.to_thread(path.write_bytes, data.replace(b"\nTitle:", b"\nTitle:saved ", 1))  # the editor saves
+            published = await rpc.notification("findings/publish")
+            assert published["params"]["file"] == str(path) and published["params"]["source"] == "rules"
+            rpc.notifications.clear()
+            wb = daemon.services.writeback
+            await asyncio.to_thread(wb.write, wb.read(path), nudge_objects(*middle_range(data)))  # maid writes
+            await asyncio.sleep(1.0)
+            assert not [n for n in rpc.notifications if n["method"] == "findings/publish"], "maid's own write was auto-modded"
 
     asyncio.run(main())
 
