@@ -23,13 +23,13 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from daemon.api.client import discover
-from daemon.api.methods import RequestContext, Services, rpc
+from daemon.api.methods import RequestContext, Services, rpc, warn_if_dropped
 from daemon.api.server import ApiServer, ServerOptions
 from daemon.config import Paths, Settings
 from daemon.automod import AutoMod
 from daemon.jobs import JobQueue
 from daemon.secrets import Token, ensure_api_token
-from daemon.watcher import WatchOptions, Watcher, in_loop
+from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop
 from daemon.writeback import Retention, WriteBack
 
 log = logging.getLogger("maid")
@@ -71,19 +71,24 @@ class Daemon:
         log.info("maid stopped")
 
     def _watcher(self) -> Watcher | None:
-        """Auto-mod on save: watch the Songs folder's recent mapsets (the backup folder is never reported)."""
+        """Watch the Songs folder's recent mapsets (never the backup folder, never maid's own writes)."""
         s = self.services
-        if not s.settings.automod_on_save:
-            return None
         if s.settings.songs_folder is None:
-            log.info("no Songs folder set (songs_folder in %s): auto-mod on save waits for one", s.paths.config_file)
+            log.info("no Songs folder set (songs_folder in %s): saves are not watched", s.paths.config_file)
             return None
         return Watcher(
-            in_loop(asyncio.get_running_loop(), s.automod.submit),
+            in_loop(asyncio.get_running_loop(), self._on_saved),
             songs_dir=s.settings.songs_folder,
             options=WatchOptions(ignored_folders=(s.writeback.backup_root,)),
             is_own_write=s.writeback.is_own_write,
         )
+
+
+    def _on_saved(self, saved: SavedFile) -> None:
+        """On the event loop, for each editor save: warn when it dropped maid's edit; auto-mod it when enabled."""
+        warn_if_dropped(self.server, self.services.writeback, saved)
+        if self.services.settings.automod_on_save:
+            self.services.automod.submit(saved)
 
 
 def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None = None) -> Daemon:

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
 rpc = Dispatcher()
 
 SHUTDOWN_GRACE_S = 0.2
+DROPPED_HINT = "the editor saved without reloading maid's change; call edits/reapply to write it again, then reload (stable: Ctrl+L)"
 RELOAD_HINT = "reload the map in osu!: stable Ctrl+L (Revert to Saved), lazer: finish the external edit"
 
 # method -> what it needs before it can answer (engine parts being written in parallel)
@@ -250,6 +251,30 @@ async def backups_restore(ctx: RequestContext, params: BackupsRestoreParams) -> 
         raise write_error(exc) from exc
     announce_write(ctx.server, result, ai=False)
     return write_result_info(result)
+
+
+@rpc.method("edits/reapply", FileParams, WriteResultInfo)
+async def edits_reapply(ctx: RequestContext, params: FileParams) -> WriteResultInfo:
+    """Write maid's last edit of the file again, onto the file as saved now (after `edit/dropped`)."""
+    path = _osu_path(params.path, must_exist=True)
+    wb = ctx.services.writeback
+    try:
+        result = await asyncio.to_thread(wb.reapply, path)
+    except WriteBackError as exc:
+        raise write_error(exc) from exc
+    announce_write(ctx.server, result, ai=bool(result.journal.get("provenance", {}).get("ai")))  # type: ignore[union-attr]
+    return write_result_info(result)
+
+
+def warn_if_dropped(server: ApiServer, writeback: WriteBack, saved: SavedFile) -> None:
+    """On every save: tell clients when it dropped maid's last edit of that file (`edit/dropped`)."""
+    last = writeback.dropped_edit(saved.path, saved.data)
+    if last is not None:
+        server.broadcast(
+            "edit/dropped",
+            {"file": str(saved.path), "job": last.edit.job, "backup": str(last.result.backup), "ai": last.edit.provenance.ai,
+             "summary": last.edit.provenance.summary, "hint": DROPPED_HINT},
+        )
 
 
 def write_error(exc: WriteBackError) -> RpcError:

@@ -306,6 +306,17 @@ class FileWrittenParams(Model):
     reload_hint: str
 
 
+class EditDroppedParams(Model):
+    """A save dropped maid's last edit of the file (the editor saved without reloading); `edits/reapply` writes it again."""
+
+    file: str
+    job: str
+    backup: str | None
+    ai: bool
+    summary: str
+    hint: str
+
+
 class EditorStateParams(Model):
     state: dict[str, Any]
 
@@ -316,4 +327,5 @@ NOTIFICATIONS: dict[str, type[Model]] = {
     "findings/publish": FindingsPublishParams,
     "file/written": FileWrittenParams,
     "editor/state": EditorStateParams,
+    "edit/dropped": EditDroppedParams,
 }

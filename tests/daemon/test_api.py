@@ -133,7 +133,7 @@ def test_initialize_status_and_discovery(maid_home: Path) -> None:
                 caps = init["capabilities"]
                 assert {"status", "check", "backups/restore", "config/set", "jobs/cancel"} <= set(caps["methods"])
                 assert set(caps["unavailable"]) == set(UNAVAILABLE) and not set(caps["methods"]) & set(UNAVAILABLE)
-                assert set(caps["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state"}
+                assert set(caps["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "edit/dropped"}
                 status = await rpc.result("status")
                 assert status["clients"] == 1 and status["jobs"] == {"queued": 0, "running": 0}
                 assert status["model"] == {"loaded": False, "source": "OliBomby/Mapperatorinator-v30", "device": "auto"}
@@ -246,6 +246,27 @@ def test_a_save_in_the_songs_folder_is_auto_modded_but_maids_own_write_is_not(ma
             await asyncio.to_thread(wb.write, wb.read(path), nudge_objects(*middle_range(data)))  # maid writes
             await asyncio.sleep(1.0)
             assert not [n for n in rpc.notifications if n["method"] == "findings/publish"], "maid's own write was auto-modded"
+
+    asyncio.run(main())
+
+
+def test_a_save_that_drops_maids_edit_is_announced_and_can_be_reapplied(maid_home: Path, mapset: list[Path]) -> None:
+    async def main() -> None:
+        songs = mapset[0].parent.parent
+        async with running({"songs_folder": songs, "automod_on_save": False}) as daemon, client(daemon) as rpc:
+            path = mapset[2]
+            before = path.read_bytes()
+            edit = nudge_objects(*middle_range(before))
+            wb = daemon.services.writeback
+            await asyncio.to_thread(wb.write, wb.read(path), edit)
+            editor_save = before.replace(b"\nTitle:", b"\nTitle:mapper ", 1)  # saved without reloading
+            await asyncio.to_thread(path.write_bytes, editor_save)
+            dropped = await rpc.notification("edit/dropped")
+            assert dropped["params"]["file"] == str(path) and dropped["params"]["ai"] is True and "edits/reapply" in dropped["params"]["hint"]
+            result = await rpc.result("edits/reapply", {"path": str(path)})
+            assert result["rebased"] and path.read_bytes() == edit.apply(editor_save)
+            assert (await rpc.notification("file/written"))["params"]["ai"] is True
+            assert not [n for n in rpc.notifications if n["method"] == "findings/publish"]  # auto-mod is off
 
     asyncio.run(main())
 
@@ -389,5 +410,5 @@ def test_api_schema_covers_every_method_and_notification() -> None:
     assert schema["methods"]["remap"]["params"]["required"] == ["path", "startMs", "endMs"]
     assert schema["methods"]["remap"]["unavailable"].startswith("not available yet")
     assert schema["methods"]["$/cancelRequest"]["notification"] is True
-    assert set(schema["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state"}
+    assert set(schema["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "edit/dropped"}
     assert schema["errors"]["CONFLICT"] == -32001 and schema["errors"]["REQUEST_CANCELLED"] == -32800
