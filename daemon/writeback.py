@@ -220,8 +220,9 @@ class WriteBack:
     # ---- reading ---------------------------------------------------------------------------
 
     def read(self, path: Path) -> Snapshot:
+        """The file as a job should see it: once nobody is writing it (see `_read_settled`)."""
         path = Path(path)
-        data = _read(path)
+        data, _ = self._read_settled(path)
         return Snapshot(path, data, sha256(data))
 
     def is_own_write(self, path: Path, sha: str) -> bool:
@@ -345,7 +346,8 @@ class WriteBack:
             before = _stat_signature(path)
             with self._locks_guard:
                 ours = before in self._own_stats
-            if ours or time.time() - before[3] / 1e9 >= QUIET_S:
+            age = time.time() - before[3] / 1e9
+            if ours or not 0 <= age < QUIET_S:  # a future mtime (clock skew, unpacked archives) is not a save in progress
                 data = _read(path)
                 if _stat_signature(path) == before and len(data) == before[2]:
                     return data, before
@@ -440,7 +442,8 @@ class WriteBack:
 
     def _append_journal(self, entry: dict[str, object], path: Path) -> None:
         """The write already happened; a journal failure is reported but cannot undo it."""
-        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode()
+        # Undecodable file names (lone surrogates) become \udcXX escapes: still valid JSON, still UTF-8.
+        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
         try:
             fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), 0o644)
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -221,3 +222,19 @@ def test_a_save_that_drops_maids_edit_is_detected_and_the_edit_reapplied(mapset:
     wb.undo(path)
     with pytest.raises(WriteBackError, match="nothing to re-apply"):
         wb.reapply(path)
+
+
+def test_future_mtimes_and_undecodable_file_names(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[0]
+    later = time.time() + 3600
+    os.utime(path, (later, later))  # e.g. unpacked from an archive made on a machine with a fast clock
+    wb = WriteBack(tmp_path / "backups")
+    started = time.monotonic()
+    wb.write(wb.read(path), nudge_objects(*middle_range(path.read_bytes())))
+    assert time.monotonic() - started < 2.0, "a future mtime must not look like a save in progress"
+
+    odd = path.with_name(os.fsdecode(b"odd \xff name.osu"))  # not UTF-8: Linux allows any bytes
+    odd.write_bytes(mapset[1].read_bytes())
+    os.utime(odd, (time.time() - 60, time.time() - 60))
+    result = wb.write(wb.read(odd), nudge_objects(*middle_range(odd.read_bytes())))
+    assert wb.journal()[-1]["file"] == str(odd) and [b.path for b in wb.list_backups(odd)] == [result.backup]
