@@ -95,11 +95,12 @@ class Region:
         if self.lines is None and self.time_range is None:
             return data
         all_lines = data.splitlines(keepends=True)
-        picked: set[int] = set(self.lines or ())
-        if self.time_range is not None:
-            picked |= _lines_in_time_range(all_lines, *self.time_range)
-        # Line numbers are part of the content: a line that moved is not the same region.
-        return b"".join(b"%d:%s" % (i, all_lines[i]) if i < len(all_lines) else b"%d:<missing>\n" % i for i in sorted(picked))
+        # A line set is positional: its line numbers are part of the content (a line that moved is not the
+        # same region). A time range is not: the edit finds its objects by time, so lines shifted by an
+        # object added elsewhere still rebase.
+        numbered = [b"%d:%s" % (i, all_lines[i]) if i < len(all_lines) else b"%d:<missing>\n" % i for i in sorted(self.lines or ())]
+        timed = [b"t:" + all_lines[i] for i in sorted(_lines_in_time_range(all_lines, *self.time_range))] if self.time_range else []
+        return b"".join(numbered + timed)
 
     def to_json(self) -> dict[str, object]:
         return {

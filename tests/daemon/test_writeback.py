@@ -118,8 +118,8 @@ def test_time_region_covers_objects_and_timing_in_effect(mapset: list[Path]) -> 
     data = mapset[0].read_bytes()
     start, end = middle_range(data)
     content = Region(time_range=(start, end)).content(data)
-    picked = {int(line.split(b":", 1)[0]) for line in content.splitlines()}
     lines = data.splitlines()
+    picked = {lines.index(line[2:]) for line in content.splitlines()}  # (the lines in range are distinct here)
     objects_at = lines.index(b"[HitObjects]") if b"[HitObjects]" in lines else lines.index(b"[HitObjects]\r")
     timing_at = next(i for i, line in enumerate(lines) if line.startswith(b"[TimingPoints]"))
     in_range = {i for i in range(objects_at + 1, len(lines)) if lines[i].count(b",") >= 4 and start <= int(lines[i].split(b",")[2]) <= end}
@@ -238,3 +238,40 @@ def test_future_mtimes_and_undecodable_file_names(mapset: list[Path], tmp_path: 
     os.utime(odd, (time.time() - 60, time.time() - 60))
     result = wb.write(wb.read(odd), nudge_objects(*middle_range(odd.read_bytes())))
     assert wb.journal()[-1]["file"] == str(odd) and [b.path for b in wb.list_backups(odd)] == [result.backup]
+
+
+def engine_remap(start: int, end: int) -> Edit:
+    """A remap-shaped edit through engine.osu: the objects in [start, end) replaced by circles at their times."""
+    from engine.osu import Circle, parse_beatmap
+    from engine.osu.edits import replace_hit_objects
+
+    def apply(data: bytes) -> bytes:
+        beatmap = parse_beatmap(data)
+        generated = [Circle(x=256, y=192, time=o.time, type=1) for o in beatmap.hit_objects if start <= o.time < end]
+        return replace_hit_objects(beatmap, start, end, generated).to_bytes()
+
+    return Edit(apply, Region(time_range=(start, end)), AI, job="remap-1")
+
+
+def test_engine_edit_rebases_over_objects_added_elsewhere_and_conflicts_inside(mapset: list[Path], tmp_path: Path) -> None:
+    path = mapset[1]
+    wb = WriteBack(tmp_path / "backups")
+    original = path.read_bytes()
+    times = hit_object_times(original)
+    start, end = times[len(times) // 2], times[len(times) // 2 + 8]
+    edit = engine_remap(start, end)
+    assert edit.apply(original) != original
+
+    snapshot = wb.read(path)
+    first = next(line for line in original.split(b"[HitObjects]", 1)[1].splitlines() if line.count(b",") >= 4)
+    added = b"100,100,%d,1,0,0:0:0:0:" % (times[0] + 1)  # the mapper adds a circle near the start: later lines shift
+    user_save(path, first, first + b"\r\n" + added)
+    saved = path.read_bytes()
+    result = wb.write(snapshot, edit)
+    assert result.rebased and path.read_bytes() == edit.apply(saved) and added in path.read_bytes()
+
+    snapshot = wb.read(path)
+    inside = next(line for line in path.read_bytes().split(b"[HitObjects]", 1)[1].splitlines() if line.count(b",") >= 4 and int(line.split(b",")[2]) == start)
+    user_save(path, inside, b"1" + inside)  # the mapper moves an object inside the range
+    with pytest.raises(WriteConflict):
+        wb.write(snapshot, engine_remap(start, end))
