@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 C = TypeVar("C")
 P = TypeVar("P", bound=BaseModel)
 Handler = Callable[[Any, Any], Awaitable[BaseModel | None]]
+MAX_BATCH = 100
 
 
 class RpcError(Exception):
@@ -76,8 +77,9 @@ class Dispatcher:
         except (ValueError, UnicodeDecodeError) as exc:
             return _dump(error_response(None, ErrorCode.PARSE_ERROR, f"parse error: {exc}"))
         if isinstance(message, list):
-            if not message:
-                return _dump(error_response(None, ErrorCode.INVALID_REQUEST, "invalid request: empty batch"))
+            if not message or len(message) > MAX_BATCH:
+                why = "empty batch" if not message else f"batch of {len(message)} requests, the limit is {MAX_BATCH}"
+                return _dump(error_response(None, ErrorCode.INVALID_REQUEST, f"invalid request: {why}"))
             replies = await asyncio.gather(*(self.handle_message(m, session) for m in message))
             kept = [r for r in replies if r is not None]
             return _dump(kept) if kept else None

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
 rpc = Dispatcher()
 
 SHUTDOWN_GRACE_S = 0.2
+LIVE_SETTINGS = {"backups.keep_count", "backups.keep_days", "automod_on_save"}  # the others apply at the next start
 DROPPED_HINT = "the editor saved without reloading maid's change; call edits/reapply to write it again, then reload (stable: Ctrl+L)"
 RELOAD_HINT = "reload the map in osu!: stable Ctrl+L (Revert to Saved), lazer: finish the external edit"
 
@@ -181,7 +182,7 @@ async def config_set(ctx: RequestContext, params: ConfigSetParams) -> ConfigSetR
         raise RpcError(ErrorCode.INVALID_PARAMS, str(exc)) from exc
     s.writeback.retention = type(s.writeback.retention)(s.settings.backups.keep_count, s.settings.backups.keep_days)
     value = _flatten(s.settings.model_dump(mode="json"))[params.key]
-    return ConfigSetResult(key=params.key, value=value, overridden_by=env_overridden(params.key))
+    return ConfigSetResult(key=params.key, value=value, overridden_by=env_overridden(params.key), restart_required=params.key not in LIVE_SETTINGS)
 
 
 def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:

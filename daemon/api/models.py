@@ -155,6 +155,7 @@ class ConfigSetResult(Model):
     key: str
     value: Any
     overridden_by: str | None = Field(None, description="an environment variable that hides the file's value")
+    restart_required: bool = Field(description="the running daemon keeps the old value until `maid stop` + `maid start`")
 
 
 # ---- jobs ---------------------------------------------------------------------------------

@@ -150,7 +150,9 @@ def test_config_get_and_set(maid_home: Path) -> None:
             assert values["backups.keep_count"] == 100 and values["device"] == "auto"
             assert await rpc.result("config/get", {"key": "device"}) == {"values": {"device": "auto"}}
             assert (await rpc.call("config/get", {"key": "nope"}))["error"]["code"] == ErrorCode.INVALID_PARAMS
-            assert await rpc.result("config/set", {"key": "backups.keep_count", "value": 5}) == {"key": "backups.keep_count", "value": 5, "overriddenBy": None}
+            assert await rpc.result("config/set", {"key": "backups.keep_count", "value": 5}) == {
+                "key": "backups.keep_count", "value": 5, "overriddenBy": None, "restartRequired": False}
+            assert (await rpc.result("config/set", {"key": "device", "value": "cpu"}))["restartRequired"] is True
             assert daemon.services.writeback.retention.count == 5
             bad = await rpc.call("config/set", {"key": "port", "value": 24050})
             assert bad["error"]["code"] == ErrorCode.INVALID_PARAMS and "tosu" in bad["error"]["message"]
@@ -337,6 +339,8 @@ def test_batches_notifications_and_shutdown(maid_home: Path) -> None:
             assert [r["error"]["code"] for r in replies[1:]] == [ErrorCode.METHOD_NOT_FOUND, ErrorCode.INVALID_PARAMS, ErrorCode.INVALID_REQUEST]
             await rpc.ws.send("[]")
             assert json.loads(await rpc.ws.recv())["error"]["code"] == ErrorCode.INVALID_REQUEST
+            await rpc.ws.send(json.dumps([{"jsonrpc": "2.0", "id": i, "method": "status"} for i in range(101)]))
+            assert "limit is 100" in json.loads(await rpc.ws.recv())["error"]["message"]
             await rpc.ws.send(json.dumps([{"jsonrpc": "2.0", "method": "status"}]))  # only notifications: no reply at all
 
             daemon.server.broadcast("editor/state", {"state": {"mode": "edit"}})
