@@ -9,8 +9,11 @@ object is written back with the same shape. This module never touches document l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from engine.osu.construct import positional_constructor
 from engine.osu.numbers import MAX_COORDINATE_VALUE, format_number, parse_float, parse_int
 
 CIRCLE = 1
@@ -26,6 +29,11 @@ HITSOUND_NORMAL = 1
 HITSOUND_WHISTLE = 2
 HITSOUND_FINISH = 4
 HITSOUND_CLAP = 8
+
+# A curve of one type letter and small integer points (almost every slider before v128) is
+# read in one go; anything else takes the general path below.
+_SIMPLE_CURVE = re.compile(r"[BCLP](?:\|-?\d{1,6}:-?\d{1,6})+")
+_DIGITS = re.compile(r"-?\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +140,7 @@ class HoldNote(HitObject):
         return max(self.time, self.end)
 
 
+@lru_cache(maxsize=4096)
 def parse_hit_sample(text: str) -> HitSample:
     """Read `n:a:i:v:file` (fewer parts allowed, as lazer allows; an empty field means defaults)."""
     if not text:
@@ -157,6 +166,9 @@ def _parse_point(token: str) -> tuple[float, float]:
 def parse_curve(text: str) -> tuple[str, tuple[CurveSegment, ...]]:
     """`B|1:2|3:4` → (stable's curve type: the last known letter, Catmull when none; segments split at every
     type letter as lazer splits them)."""
+    if _SIMPLE_CURVE.fullmatch(text):
+        numbers = [float(number) for number in _DIGITS.findall(text)]
+        return text[0], (CurveSegment(text[0], tuple(zip(numbers[::2], numbers[1::2]))),)
     curve_type = "C"
     segments: list[CurveSegment] = []
     current_type: str | None = None
@@ -185,20 +197,33 @@ def format_curve(segments: tuple[CurveSegment, ...]) -> str:
     return "|".join(parts)
 
 
+_new_circle = positional_constructor(Circle)
+_new_slider = positional_constructor(Slider)
+_new_spinner = positional_constructor(Spinner)
+_new_hold = positional_constructor(HoldNote)
+
+
 def parse_hit_object(text: str, line: int | None = None) -> HitObject:
     """Read one line (comment and terminator removed); ValueError/IndexError where osu! skips the line."""
     split = text.split(",")
     if len(split) < 5:
         raise ValueError("a hit object needs at least x,y,time,type,hitSound")
-    x = parse_float(split[0], MAX_COORDINATE_VALUE)
-    y = parse_float(split[1], MAX_COORDINATE_VALUE)
-    time = parse_float(split[2])
-    kind = parse_int(split[3])
-    hit_sound = parse_int(split[4])
+    field_x, field_y, field_time, field_type, field_sound = split[:5]
+    if text.isascii() and field_x.isdigit() and field_y.isdigit() and field_time.isdigit() \
+            and field_type.isdigit() and field_sound.isdigit() and len(field_x) < 7 and len(field_y) < 7 \
+            and len(field_time) < 10 and len(field_type) < 10 and len(field_sound) < 10:
+        x, y, time = float(field_x), float(field_y), float(field_time)  # plain digits: always in range
+        kind, hit_sound = int(field_type), int(field_sound)
+    else:
+        x = parse_float(field_x, MAX_COORDINATE_VALUE)
+        y = parse_float(field_y, MAX_COORDINATE_VALUE)
+        time = parse_float(field_time)
+        kind = parse_int(field_type)
+        hit_sound = parse_int(field_sound)
     count = len(split)
     if kind & CIRCLE:
         sample = parse_hit_sample(split[5]) if count > 5 else None
-        return Circle(x=x, y=y, time=time, type=kind, hit_sound=hit_sound, hit_sample=sample, line=line)
+        return _new_circle(x, y, time, kind, hit_sound, sample, line)
     if kind & SLIDER:
         if count < 7:
             raise ValueError("a slider needs curve and slides fields")
@@ -210,23 +235,23 @@ def parse_hit_object(text: str, line: int | None = None) -> HitObject:
         edge_sounds = _parse_edge_sounds(split[8]) if count > 8 else None
         edge_sets = _parse_edge_sets(split[9]) if count > 9 else None
         sample = parse_hit_sample(split[10]) if count > 10 else None
-        return Slider(x=x, y=y, time=time, type=kind, hit_sound=hit_sound, hit_sample=sample, line=line,
-                      curve_type=curve_type, segments=segments, slides=slides, length=length,
-                      edge_sounds=edge_sounds, edge_sets=edge_sets)
+        return _new_slider(x, y, time, kind, hit_sound, sample, line, curve_type, segments, slides, length,
+                           edge_sounds, edge_sets)
     if kind & SPINNER:
         end = parse_float(split[5])
         sample = parse_hit_sample(split[6]) if count > 6 else None
-        return Spinner(x=x, y=y, time=time, type=kind, hit_sound=hit_sound, hit_sample=sample, line=line, end=end)
+        return _new_spinner(x, y, time, kind, hit_sound, sample, line, end)
     if kind & HOLD:
         end, sample = time, None
         if count > 5 and split[5]:
             head, colon, rest = split[5].partition(":")
             end = parse_float(head)
             sample = parse_hit_sample(rest) if colon else None
-        return HoldNote(x=x, y=y, time=time, type=kind, hit_sound=hit_sound, hit_sample=sample, line=line, end=end)
+        return _new_hold(x, y, time, kind, hit_sound, sample, line, end)
     raise ValueError(f"type {kind} names no object kind (1 circle, 2 slider, 8 spinner, 128 hold)")
 
 
+@lru_cache(maxsize=1024)
 def _parse_edge_sounds(text: str) -> tuple[int, ...]:
     sounds = []
     for part in text.split("|") if text else ():
@@ -237,6 +262,7 @@ def _parse_edge_sounds(text: str) -> tuple[int, ...]:
     return tuple(sounds)
 
 
+@lru_cache(maxsize=1024)
 def _parse_edge_sets(text: str) -> tuple[tuple[int, int], ...]:
     sets = []
     for part in text.split("|") if text else ():

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.osu.construct import positional_constructor
 from engine.osu.numbers import format_number, parse_float, parse_int
 
 KIAI = 1
@@ -86,9 +87,10 @@ def parse_timing_point(text: str, default_sample_set: int = 0, default_volume: i
     effects = parse_int(split[7]) if count >= 8 else 0
     if uninherited and math.isnan(beat_length):
         raise ValueError("a red (uninherited) line cannot have a NaN beat length")
-    return TimingPoint(time=time, beat_length=beat_length, meter=meter, sample_set=sample_set,
-                       sample_index=sample_index, volume=volume, uninherited=uninherited, effects=effects,
-                       field_count=count, line=line)
+    return _new_point(time, beat_length, meter, sample_set, sample_index, volume, uninherited, effects, count, line)
+
+
+_new_point = positional_constructor(TimingPoint)
 
 
 def format_timing_point(point: TimingPoint) -> str:

@@ -1,0 +1,105 @@
+"""Parse + typed views + serialise of the whole .osu corpus: maid's engine.osu beside fosu (native code)
+and slider (pure Python, PyPI) in the same run, printing CPU seconds and ratios.
+
+Rows:
+- "maid open": parse, the header views (general, editor, metadata, difficulty, colours, events), every
+  timing point, and to_bytes(); hit objects are not read (they are parsed on first access, as when the
+  daemon opens a map to look at its header or timing).
+- "maid full": the same plus every hit object as a typed object (what a check run or the tokenizer reads).
+- "fosu": fosu.Parser.parse with all sections (hit objects, timing, metadata), no slider paths.
+- "slider": slider.Beatmap.parse (eager: hit objects included) + hit_objects(stacking=False) +
+  timing_points, on the files slider can parse (it fails on about a third); maid and fosu are timed again
+  on that same subset for the slider ratio.
+
+Times are CPU seconds (time.process_time) of the best of --repeat runs: the machine is shared, so read the
+ratios. Usage: .venv/bin/python benchmarks/parse.py [--repeat 3] [--corpus DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import fosu
+import slider
+
+from engine.osu import parse_beatmap
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "osu"
+
+
+def maid_open(data: bytes) -> int:
+    beatmap = parse_beatmap(data)
+    beatmap.general, beatmap.editor, beatmap.metadata, beatmap.difficulty, beatmap.colours, beatmap.events
+    return len(beatmap.timing_points) + len(beatmap.to_bytes())
+
+
+def maid_full(data: bytes) -> int:
+    beatmap = parse_beatmap(data)
+    beatmap.general, beatmap.editor, beatmap.metadata, beatmap.difficulty, beatmap.colours, beatmap.events
+    return len(beatmap.timing_points) + len(beatmap.hit_objects) + len(beatmap.to_bytes())
+
+
+def fosu_parse(parser: fosu.Parser) -> Callable[[bytes], int]:
+    def run(data: bytes) -> int:
+        beatmap = parser.parse(data, client="lazer")
+        return len(beatmap.hit_objects) + len(beatmap.timing_points)
+    return run
+
+
+def slider_parse(data: bytes) -> int:
+    beatmap = slider.Beatmap.parse(data.decode("utf-8-sig"))
+    return len(beatmap.hit_objects(stacking=False)) + len(beatmap.timing_points)
+
+
+def best_time(run: Callable[[bytes], int], files: list[bytes], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        for data in files:
+            run(data)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def loadable(run: Callable[[bytes], int], files: list[bytes]) -> list[bytes]:
+    kept = []
+    for data in files:
+        try:
+            run(data)
+        except Exception:  # noqa: BLE001 (each library fails in its own ways; OsuFormatError for maid)
+            continue
+        kept.append(data)
+    return kept
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    corpus = [path.read_bytes() for path in sorted(args.corpus.glob("*.osu"))]
+    fosu_run = fosu_parse(fosu.Parser())
+    files = loadable(fosu_run, loadable(maid_full, corpus))
+    size = sum(map(len, files)) / 1e6
+    print(f"{len(files)} of {len(corpus)} corpus files that maid and fosu load, {size:.1f} MB")
+    fosu_s = best_time(fosu_run, files, args.repeat)
+    rows = {"maid open": best_time(maid_open, files, args.repeat),
+            "maid full": best_time(maid_full, files, args.repeat), "fosu": fosu_s}
+    for name, seconds in rows.items():
+        print(f"  {name:10s} {seconds:7.3f} s   {seconds / fosu_s:5.2f}x fosu")
+    subset = loadable(slider_parse, files)
+    print(f"{len(subset)} files slider also loads, {sum(map(len, subset)) / 1e6:.1f} MB")
+    slider_s = best_time(slider_parse, subset, 1)
+    for name, run in (("maid open", maid_open), ("maid full", maid_full), ("fosu", fosu_run)):
+        seconds = best_time(run, subset, args.repeat)
+        print(f"  {name:10s} {seconds:7.3f} s   {slider_s / seconds:6.1f}x faster than slider")
+    print(f"  {'slider':10s} {slider_s:7.3f} s")
+
+
+if __name__ == "__main__":
+    main()
