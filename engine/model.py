@@ -304,7 +304,7 @@ class DecoderLayer(nn.Module):
         sin: Tensor,
         mask: Tensor | None,
         cross_kv: tuple[Tensor, Tensor],
-        self_cache: tuple[Tensor, Tensor, int] | None,
+        self_cache: tuple[Tensor, Tensor, int],
     ) -> Tensor:
         x = x + self.self_attn.self_attend(self.self_attn_layer_norm(x), cos, sin, mask, causal=True, cache=self_cache)
         x = x + self.cross_attn.cross_attend(self.cross_attn_layer_norm(x), *cross_kv)
@@ -342,22 +342,16 @@ class TextDecoder(nn.Module):
         self.head_dim = d // dims.n_text_head
         self.rope_theta = dims.rope_theta
 
-    def forward(
-        self,
-        x: Tensor,
-        key_mask: Tensor,
-        cross_kv: Sequence[tuple[Tensor, Tensor]],
-        cache: KVCache | None,
-    ) -> Tensor:
-        """x (B, L, d) embedded tokens; key_mask (B, S) padding mask of all S tokens so far (S - L cached)."""
+    def forward(self, x: Tensor, cache: KVCache) -> Tensor:
+        """x (B, L, d): embedded tokens that continue the cache, whose key_mask already covers them."""
+        key_mask = cache.key_mask  # (B, S): all S tokens so far, the last L of them new
         start = key_mask.shape[1] - x.shape[1]
         # Position = number of real tokens before this one: left padding does not shift positions.
         positions = (key_mask.cumsum(1) - 1).clamp(min=0)[:, start:]
         cos, sin = rope_cos_sin(positions, self.head_dim, self.rope_theta, x.dtype)
         mask = self.attention_mask(key_mask, x.shape[1])
         for i, layer in enumerate(self.layers):
-            self_cache = (cache.self_k[i], cache.self_v[i], start) if cache is not None else None
-            x = layer(x, cos, sin, mask, cross_kv[i], self_cache)
+            x = layer(x, cos, sin, mask, (cache.cross_k[i], cache.cross_v[i]), (cache.self_k[i], cache.self_v[i], start))
         return self.layer_norm(x)
 
     @staticmethod
@@ -516,26 +510,22 @@ class Mapperatorinator(nn.Module):
         cache: KVCache | None = None,
         key_mask: Tensor | None = None,
     ) -> Tensor:
-        """Logits (B, L, V_out) for tokens (B, L), causal, PAD (id 0) keys masked.
+        """Logits (B, L, V_out) for tokens (B, L); causal, with the keys that `key_mask` (B, L) marks False
+        (padding; default: none) hidden from every query.
 
-        Without a cache, `audio_features` (B or 1, T, d) is attended directly and `tokens` is the whole
-        sequence. With a cache, `tokens` continue what the cache holds and `key_mask` (B, L) marks which of
-        them are real (default: all); the cache grows by L.
+        With a cache, `tokens` continue what the cache holds and the cache grows by L. Without one, `tokens`
+        are the whole sequence and `audio_features` (B or 1, T, d) the encoder output.
         """
         if key_mask is None:
             key_mask = torch.ones(tokens.shape, dtype=torch.bool, device=tokens.device)
-        x = self.decoder_embedder(tokens)
         if cache is None:
             if audio_features is None:
                 raise ValueError("logits() needs audio_features or a KVCache")
-            kv = [layer.cross_attn.project_kv(audio_features) for layer in self.decoder.layers]
-            cross_kv = [(k.expand(tokens.shape[0], -1, -1, -1), v.expand(tokens.shape[0], -1, -1, -1)) for k, v in kv]
-            hidden = self.decoder(x, key_mask, cross_kv, None)
-        else:
-            if cache.length + tokens.shape[1] > cache.capacity:
-                raise ValueError(f"decoder context full: {cache.length} + {tokens.shape[1]} > {cache.capacity} tokens")
-            cache.key_mask = torch.cat((cache.key_mask, key_mask), dim=1)
-            hidden = self.decoder(x, cache.key_mask, list(zip(cache.cross_k, cache.cross_v)), cache)
+            cache = KVCache(self, audio_features, tokens.shape[0], capacity=tokens.shape[1])
+        if cache.length + tokens.shape[1] > cache.capacity:
+            raise ValueError(f"decoder context full: {cache.length} + {tokens.shape[1]} > {cache.capacity} tokens")
+        cache.key_mask = torch.cat((cache.key_mask, key_mask), dim=1)
+        hidden = self.decoder(self.decoder_embedder(tokens), cache)
         return self.proj_out(hidden)
 
     def new_cache(self, audio_features: Tensor, batch: int | None = None, capacity: int | None = None) -> KVCache:
