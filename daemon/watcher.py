@@ -68,6 +68,15 @@ _RESCAN = "rescan"
 _REFRESH = "refresh"
 
 
+def _not_a_stop_race(record: logging.LogRecord) -> bool:
+    """watchdog 7 logs an ERROR when an emitter thread reads once more while `stop` is tearing it down:
+    a harmless race that would otherwise print an error line on every Ctrl+C of `maid watch`."""
+    return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_not_a_stop_race)
+
+
 @dataclass(frozen=True)
 class WatchOptions:
     """Every watcher knob in one place."""
