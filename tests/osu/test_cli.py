@@ -10,7 +10,7 @@ import rosu_pp_py
 from typer.testing import CliRunner
 
 from daemon.cli import app
-from tests.osu.test_roundtrip import EXPECTED_FAILURES
+from tests.osu.corpus import EXPECTED_FAILURES
 
 runner = CliRunner()
 MAP = "Eddio0141-osu-file-parser__combo_blue__2902a73c.osu"

@@ -18,7 +18,7 @@ from engine.osu import OsuFormatError, parse_beatmap
 from engine.osu.derived import beat_snap, combos, end_time, mania_column, mania_key_count
 from engine.osu.edits import set_value, update_hit_objects
 from tests.conftest import corpus_files
-from tests.osu.test_roundtrip import EXPECTED_FAILURES
+from tests.osu.corpus import EXPECTED_FAILURES
 
 SMALL = [path for path in corpus_files() if path.name not in EXPECTED_FAILURES and path.stat().st_size < 40_000]
 NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")

@@ -23,15 +23,10 @@ import rosu_pp_py
 
 from engine.osu import Beatmap, Circle, HitObject, HoldNote, Slider, Spinner, parse_beatmap
 from engine.osu.derived import combos, end_time, mania_column, mania_key_count, needs_path_length, sorted_objects
-from tests.conftest import corpus_files
-from tests.osu.test_roundtrip import EXPECTED_FAILURES
+from tests.osu.corpus import beatmap_of, readable
 
 KINDS = {fosu.Circle: Circle, fosu.Slider: Slider, fosu.Spinner: Spinner, fosu.HoldNote: HoldNote}
 END_TIME_TOLERANCE_MS = 1.0
-
-
-def readable() -> list[Path]:
-    return [path for path in corpus_files() if path.name not in EXPECTED_FAILURES]
 
 
 def _position(beatmap: Beatmap, obj: HitObject) -> tuple[float, float]:
@@ -44,7 +39,7 @@ def _position(beatmap: Beatmap, obj: HitObject) -> tuple[float, float]:
 def test_hit_objects_and_timing_agree_with_fosu(path: Path) -> None:
     data = path.read_bytes()
     oracle = fosu.parse(data, client="lazer", calculate_slider_end_times=True, calculate_slider_paths=True)
-    beatmap = parse_beatmap(data, str(path))
+    beatmap = beatmap_of(path)
     offset = 24 if beatmap.version < 5 else 0
     ours = sorted_objects(beatmap.hit_objects)
     effective = [combo for _, combo in combos(beatmap)]
@@ -76,7 +71,7 @@ def test_hit_objects_and_timing_agree_with_fosu(path: Path) -> None:
 def test_counts_mode_and_version_agree_with_rosu(path: Path) -> None:
     data = path.read_bytes()
     theirs = rosu_pp_py.Beatmap(bytes=data)
-    beatmap = parse_beatmap(data, str(path))
+    beatmap = beatmap_of(path)
     kinds = [type(obj) for obj in beatmap.hit_objects]
     assert (beatmap.version, beatmap.mode) == (theirs.version, int(theirs.mode))
     assert (len(kinds), kinds.count(Circle), kinds.count(Slider), kinds.count(Spinner), kinds.count(HoldNote)) == \
@@ -85,7 +80,7 @@ def test_counts_mode_and_version_agree_with_rosu(path: Path) -> None:
 
 
 def test_most_slider_end_times_need_no_path_measure(corpus_dir: Path) -> None:
-    sliders = [obj for path in readable() for obj in parse_beatmap(path.read_bytes()).hit_objects
+    sliders = [obj for path in readable() for obj in beatmap_of(path).hit_objects
                if isinstance(obj, Slider)]
     measured = [slider for slider in sliders if needs_path_length(slider)]
     assert len(sliders) > 50_000 and len(measured) < len(sliders) / 100
@@ -94,7 +89,7 @@ def test_most_slider_end_times_need_no_path_measure(corpus_dir: Path) -> None:
 def test_mania_columns_are_the_canonical_x_values(corpus_dir: Path) -> None:
     checked = 0
     for path in readable():
-        beatmap = parse_beatmap(path.read_bytes())
+        beatmap = beatmap_of(path)
         if beatmap.mode != 3 or beatmap.value("Difficulty", "CircleSize") is None:
             continue
         keys = mania_key_count(beatmap)

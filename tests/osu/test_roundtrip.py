@@ -8,11 +8,7 @@ import pytest
 
 from engine.osu import OsuFormatError, parse_beatmap, read_beatmap
 from tests.conftest import corpus_files
-
-# File name → why osu! cannot load it (and so neither do we).
-EXPECTED_FAILURES = {
-    "Thetan-ILW-osu-parser-rs__blank__e3b0c442.osu": "zero bytes: lazer fails with 'Unknown file format'",
-}
+from tests.osu.corpus import EXPECTED_FAILURES, beatmap_of, readable
 
 
 @pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
@@ -33,10 +29,9 @@ def test_expected_failures_are_in_the_corpus(corpus_dir: Path) -> None:
 
 
 def test_every_typed_view_reads_on_every_corpus_file(corpus_dir: Path) -> None:
-    readable = [p for p in sorted(corpus_dir.glob("*.osu")) if p.name not in EXPECTED_FAILURES]
     modes = set()
-    for path in readable:
-        beatmap = read_beatmap(path)
+    for path in readable():
+        beatmap = beatmap_of(path)
         beatmap.problems  # reads every view; raises nothing
         modes.add(beatmap.mode)
         assert beatmap.to_bytes() == path.read_bytes()
