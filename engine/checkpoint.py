@@ -107,9 +107,11 @@ def read_tokenizer(folder: Path, config: dict[str, Any]) -> Tokenizer:
         "rhythm_token_start": tokenizer.time_shift_ids.start,
         "rhythm_token_end": tokenizer.time_shift_ids.stop,
     }
-    wrong = [f"{key} {config.get(key)} != {value}" for key, value in expected.items() if key in config and config[key] != value]
+    wrong = [f"{key} {config[key]} != {value}" for key, value in expected.items() if config.get(key, value) != value]
     if wrong:
-        raise CheckpointError(f"{folder}: config.json and tokenizer.json disagree ({'; '.join(wrong)}); the checkpoint is mixed up")
+        raise CheckpointError(
+            f"{folder}: config.json and tokenizer.json disagree ({'; '.join(wrong)}); the checkpoint is mixed up"
+        )
     return tokenizer
 
 
@@ -160,7 +162,8 @@ def load_model(
     load_weights(model, network_state_dict(state, dims.family), folder / WEIGHTS_FILE)
     model = model.to(device=pick_device(device), dtype=parse_dtype(dtype)).eval()
     model.requires_grad_(False)
-    model.checkpoint = CheckpointInfo(folder, root, infer_version(config), config, tokenizer, subfolder, lora_path, tuple(notes))
+    version = infer_version(config)
+    model.checkpoint = CheckpointInfo(folder, root, version, config, tokenizer, subfolder, lora_path, tuple(notes))
     return model
 
 
@@ -218,7 +221,8 @@ def fuse_rope_whisper_attention(state: dict[str, Tensor]) -> dict[str, Tensor]:
     """q_proj/k_proj/v_proj/out_proj -> Wqkv (k bias = 0: k_proj has none) or Wq + Wkv; encoder_attn -> cross_attn."""
     out = {}
     for key, tensor in state.items():
-        key = key.replace(".encoder_attn.", ".cross_attn.").replace(".encoder_attn_layer_norm.", ".cross_attn_layer_norm.")
+        key = key.replace(".encoder_attn.", ".cross_attn.")
+        key = key.replace(".encoder_attn_layer_norm.", ".cross_attn_layer_norm.")
         if ".q_proj." in key or ".k_proj." in key or ".v_proj." in key:
             continue  # consumed below, from the q_proj weight of each attention
         out[key.replace(".out_proj.", ".Wo.")] = tensor
@@ -248,10 +252,11 @@ def load_weights(model: Mapperatorinator, state: dict[str, Tensor], path: Path) 
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    wrong = [f"{k} {tuple(state[k].shape)} != {tuple(expected[k].shape)}" for k in expected if k in state and state[k].shape != expected[k].shape]
+    shapes = {k: (tuple(state[k].shape), tuple(t.shape)) for k, t in expected.items() if k in state}
+    wrong = [f"{k} {got} != {want}" for k, (got, want) in shapes.items() if got != want]
     if missing or unexpected or wrong:
-        parts = [f"{name}: {', '.join(keys[:12])}{' …' if len(keys) > 12 else ''}"
-                 for name, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)) if keys]  # fmt: skip
+        found = (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+        parts = [f"{name}: {', '.join(keys[:12])}{' …' if len(keys) > 12 else ''}" for name, keys in found if keys]
         raise CheckpointError(f"{path}: does not match its config.json ({'; '.join(parts)})")
     model.load_state_dict({k: t.to(torch.float32) for k, t in state.items()}, strict=True, assign=True)
 
@@ -281,12 +286,12 @@ def merge_lora(state: dict[str, Tensor], adapter: Path, subfolder: str) -> str |
         if ".lora_B." in key:
             continue
         if not (key.startswith(prefix) and key.endswith(".lora_A.weight")):
-            raise CheckpointError(f"{adapter / LORA_WEIGHTS_FILE}: unsupported tensor {key!r} (only Linear LoRA A/B pairs)")
+            raise CheckpointError(f"{adapter / LORA_WEIGHTS_FILE}: unsupported tensor {key!r} (only LoRA A/B pairs)")
         module = key[len(prefix) : -len(".lora_A.weight")]
         target = module + ".weight"
         b_key = key.replace(".lora_A.", ".lora_B.")
         if target not in state or b_key not in adapter_state:
-            raise CheckpointError(f"{adapter / LORA_WEIGHTS_FILE}: {key!r} targets {target!r}, which the checkpoint lacks")
+            raise CheckpointError(f"{adapter / LORA_WEIGHTS_FILE}: {key!r} targets {target!r}, not in the checkpoint")
         a, b = adapter_state[key].to(torch.float32), adapter_state[b_key].to(torch.float32)
         state[target] = (state[target].to(torch.float32) + scale * (b @ a)).to(state[target].dtype)
     return None

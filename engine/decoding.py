@@ -105,7 +105,7 @@ class MonotonicTimeShift:
         active = (last_time >= 0) & (last_time > last_start)
         last_id = tokens.gather(1, last_time.clamp(min=0)[:, None])  # (B, 1)
         ids = torch.arange(ts.start, ts.stop, device=tokens.device)[None]
-        logits[:, ts.start : ts.stop] = logits[:, ts.start : ts.stop].masked_fill(active[:, None] & (ids < last_id), -torch.inf)
+        logits[:, ts.start : ts.stop].masked_fill_(active[:, None] & (ids < last_id), -torch.inf)
         return logits
 
 
@@ -256,8 +256,7 @@ def build_processors(tokenizer: Tokenizer, options: GenerateOptions, limits: Win
     if limits.lookback_ids is not None:
         if types_first:
             eos_ids = [EOS, *tokenizer.context_eos.values()]
-            timed = [i for t in TIMED_TYPES if tokenizer.has(t) for i in range(tokenizer.event_start[t], tokenizer.event_end[t])]
-            processors.append(LookbackReroute(limits.lookback_ids, eos_ids, timed))
+            processors.append(LookbackReroute(limits.lookback_ids, eos_ids, sorted(type_ids(tokenizer, *TIMED_TYPES))))
         else:
             processors.append(LookbackMask(limits.lookback_ids))
     if options.do_sample and options.top_k:
@@ -267,16 +266,21 @@ def build_processors(tokenizer: Tokenizer, options: GenerateOptions, limits: Win
     return processors
 
 
-def _temperature(tokenizer: Tokenizer, options: GenerateOptions) -> ConditionalTemperature:
-    def ids(*types: EventType) -> frozenset[int]:
-        return frozenset(i for t in types if tokenizer.has(t) for i in range(tokenizer.event_start[t], tokenizer.event_end[t]))
+def type_ids(tokenizer: Tokenizer, *types: EventType) -> frozenset[int]:
+    """Every id of the given event types that the vocabulary has."""
+    starts, ends = tokenizer.event_start, tokenizer.event_end
+    return frozenset(i for t in types if tokenizer.has(t) for i in range(starts[t], ends[t]))
 
+
+def _temperature(tokenizer: Tokenizer, options: GenerateOptions) -> ConditionalTemperature:
+    beats = type_ids(tokenizer, EventType.BEAT, EventType.MEASURE, EventType.TIMING_POINT)
+    mania_types = type_ids(tokenizer, EventType.CIRCLE, EventType.HOLD_NOTE, EventType.HOLD_NOTE_END)
+    mania = tokenizer.has(EventType.HOLD_NOTE_END)  # the column rule only exists for mania-trained models
     candidates = (
-        (options.timing_temperature, ids(EventType.BEAT, EventType.MEASURE, EventType.TIMING_POINT), 1),
-        (options.mania_column_temperature,
-         ids(EventType.CIRCLE, EventType.HOLD_NOTE, EventType.HOLD_NOTE_END) if tokenizer.has(EventType.HOLD_NOTE_END) else frozenset(), 3),
-        (options.taiko_hit_temperature, ids(EventType.SCROLL_SPEED), 1),
-    )  # fmt: skip
+        (options.timing_temperature, beats, 1),  # the time token of a beat
+        (options.mania_column_temperature, mania_types if mania else frozenset(), 3),  # TYPE, TIME, SNAP, COLUMN
+        (options.taiko_hit_temperature, type_ids(tokenizer, EventType.SCROLL_SPEED), 1),  # don/kat after SV
+    )
     rules = tuple(rule for rule in candidates if rule[0] != options.temperature and rule[1])
     return ConditionalTemperature(options.temperature, rules)
 

@@ -107,5 +107,6 @@ def cached_checkpoints() -> list[CachedCheckpoint]:
             except (OSError, ValueError):
                 continue
             if config.get("model_type") == MODEL_TYPE:
-                found.append(CachedCheckpoint(repo.repo_id, rev.commit_hash, Path(rev.snapshot_path), repo.size_on_disk, config))
+                path = Path(rev.snapshot_path)
+                found.append(CachedCheckpoint(repo.repo_id, rev.commit_hash, path, repo.size_on_disk, config))
     return sorted(found, key=lambda c: (c.repo_id, c.revision))

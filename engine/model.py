@@ -101,10 +101,12 @@ class ModelDimensions:
                 f"(maid runs {', '.join(p + '-*' for p in BACKBONE_PREFIXES)}: Mapperatorinator v30 and later)"
             )
         if config.get("project_encoder_input") or config.get("input_raw_wave") or config.get("do_style_embed"):
-            raise UnsupportedModelError("config.json: encoder projection, raw-wave input and style embedding are not supported")
+            raise UnsupportedModelError(
+                "config.json: encoder projection, raw-wave input and style embedding are not supported"
+            )
         if not config.get("embed_decoder_input", True):
             raise UnsupportedModelError("config.json: embed_decoder_input must be true")
-        spectrogram = (config.get("spectrogram_implementation"), config.get("spectrogram_log_scale"), config.get("pad_mode"))
+        spectrogram = tuple(config.get(k) for k in ("spectrogram_implementation", "spectrogram_log_scale", "pad_mode"))
         if spectrogram != ("torchaudio", True, "reflect"):
             raise UnsupportedModelError(
                 f"config.json: spectrogram (implementation, log scale, padding) is {spectrogram}; "
@@ -114,7 +116,7 @@ class ModelDimensions:
         if family == VAR_WHISPER and int(bb.get("global_attn_every_n_layers", 1)) != 1:
             raise UnsupportedModelError("backbone_config: local (sliding-window) attention layers are not supported")
         if bb.get("activation_function", "gelu") != "gelu":
-            raise UnsupportedModelError(f"backbone_config: activation {bb.get('activation_function')!r} is not supported")
+            raise UnsupportedModelError(f"backbone_config: activation {bb['activation_function']!r} is not supported")
         difficulty, mapper, song_position = (
             bool(config.get(k, False)) for k in ("do_difficulty_embed", "do_mapper_embed", "do_song_position_embed")
         )
@@ -165,7 +167,9 @@ class AudioConditioning:
         """One per row from the reference's model kwargs (`difficulty`, `mapper_idx`, `song_position` lists)."""
         return [
             cls(song_position=(float(pos[0]), float(pos[1])), difficulty=float(diff), mapper_idx=int(mapper))
-            for diff, mapper, pos in zip(kwargs["difficulty"], kwargs["mapper_idx"], kwargs["song_position"], strict=True)
+            for diff, mapper, pos in zip(
+                kwargs["difficulty"], kwargs["mapper_idx"], kwargs["song_position"], strict=True
+            )
         ]
 
 
@@ -317,7 +321,9 @@ class AudioEncoder(nn.Module):
         d = dims.d_model
         self.conv1 = nn.Conv1d(dims.n_mels + dims.n_cond, d, kernel_size=3, padding=1)
         self.conv2 = nn.Conv1d(d, d, kernel_size=3, stride=2, padding=1)
-        self.layers = nn.ModuleList(EncoderLayer(d, dims.n_audio_head, dims.n_audio_ffn) for _ in range(dims.n_audio_layer))
+        self.layers = nn.ModuleList(
+            EncoderLayer(d, dims.n_audio_head, dims.n_audio_ffn) for _ in range(dims.n_audio_layer)
+        )
         self.layer_norm = nn.RMSNorm(d)
         self.head_dim = d // dims.n_audio_head
         self.rope_theta = dims.rope_theta
@@ -337,7 +343,9 @@ class TextDecoder(nn.Module):
     def __init__(self, dims: ModelDimensions):
         super().__init__()
         d = dims.d_model
-        self.layers = nn.ModuleList(DecoderLayer(d, dims.n_text_head, dims.n_text_ffn) for _ in range(dims.n_text_layer))
+        self.layers = nn.ModuleList(
+            DecoderLayer(d, dims.n_text_head, dims.n_text_ffn) for _ in range(dims.n_text_layer)
+        )
         self.layer_norm = nn.RMSNorm(d)
         self.head_dim = d // dims.n_text_head
         self.rope_theta = dims.rope_theta
@@ -351,7 +359,8 @@ class TextDecoder(nn.Module):
         cos, sin = rope_cos_sin(positions, self.head_dim, self.rope_theta, x.dtype)
         mask = self.attention_mask(key_mask, x.shape[1])
         for i, layer in enumerate(self.layers):
-            x = layer(x, cos, sin, mask, (cache.cross_k[i], cache.cross_v[i]), (cache.self_k[i], cache.self_v[i], start))
+            cross_kv = (cache.cross_k[i], cache.cross_v[i])
+            x = layer(x, cos, sin, mask, cross_kv, (cache.self_k[i], cache.self_v[i], start))
         return self.layer_norm(x)
 
     @staticmethod
@@ -481,7 +490,9 @@ class Mapperatorinator(nn.Module):
         x = torch.cat([x] + [c[:, None].expand(-1, x.shape[1], -1) for c in conds], dim=-1)
         return self.encoder(x.transpose(1, 2))
 
-    def conditioning(self, conditioning: AudioConditioning | Sequence[AudioConditioning] | None, batch: int) -> list[Tensor]:
+    def conditioning(
+        self, conditioning: AudioConditioning | Sequence[AudioConditioning] | None, batch: int
+    ) -> list[Tensor]:
         """The v30/v31 embeddings in stored order (difficulty, mapper, song position), each (B, cond_dim)."""
         d = self.dims
         if not d.n_cond:

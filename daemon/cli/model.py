@@ -74,7 +74,7 @@ def pull(
     except WeightsNotFoundError as exc:
         raise fail(str(exc)) from None
     except Exception as exc:  # network and hub errors come in many types; report, never crash
-        raise fail(f"downloading {repo_id} failed: {exc}. Check the id and your connection, then run the command again.") from None
+        raise fail(f"downloading {repo_id} failed: {exc}. Check the id and your connection, then retry.") from None
     console.print(f"{repo_id} is in the cache: {folder}")
 
 
@@ -112,8 +112,10 @@ def info(
         ("path", Path(data["path"])), ("version", summary.version), ("backbone", d.family),
         ("parameters", f"{summary.parameters:,}"), ("stored as", ", ".join(summary.dtypes)),
         ("size", _size(summary.size_bytes)), ("vocabulary", f"{d.n_vocab} out, {d.n_vocab_in} in"),
-        ("width / heads", f"{d.d_model} / {d.n_text_head}"), ("layers", f"{d.n_audio_layer} encoder, {d.n_text_layer} decoder"),
-        ("window", f"{d.window_ms:.0f} ms ({d.n_frames} mel frames x {d.n_mels})"), ("decoder context", f"{d.n_text_ctx} tokens"),
+        ("width / heads", f"{d.d_model} / {d.n_text_head}"),
+        ("layers", f"{d.n_audio_layer} encoder, {d.n_text_layer} decoder"),
+        ("window", f"{d.window_ms:.0f} ms ({d.n_frames} mel frames x {d.n_mels})"),
+        ("decoder context", f"{d.n_text_ctx} tokens"),
         ("encoder conditioning", f"{d.n_cond} channels" if d.n_cond else "none"),
         ("gamemode fine-tunes", ", ".join(summary.gamemode_subfolders) or "none"),
     ):  # fmt: skip
