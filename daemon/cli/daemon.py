@@ -1,4 +1,4 @@
-"""`maid start|stop|status|token`, `maid api schema` and `maid backups list|restore|undo`.
+"""`maid start|stop|status|token`, `maid api schema` and `maid backups list|restore|undo|journal`.
 
 `start` runs the daemon in the foreground; the others talk to it through the API (found via the
 discovery file), except `backups` and `token`, which also work while it is stopped. Heavy modules are
@@ -21,7 +21,7 @@ from rich.markup import escape
 from daemon.cli.app import app, console, fail, print_json
 
 api_app = typer.Typer(help="The websocket API: its JSON Schema.", no_args_is_help=True)
-backups_app = typer.Typer(help="maid's backups of your .osu files: list, restore, undo.", no_args_is_help=True)
+backups_app = typer.Typer(help="maid's backups of your .osu files: list, restore, undo, and the journal of its writes.", no_args_is_help=True)
 app.add_typer(api_app, name="api")
 app.add_typer(backups_app, name="backups")
 
@@ -123,11 +123,18 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
 
 
 @app.command()
-def token() -> None:
+def token(hub: bool = typer.Option(False, "--hub", help="Store a Hugging Face hub token (asked for, or read from stdin) instead.")) -> None:
     """Print the API token (for a client or a browser overlay); created on first use."""
-    from daemon.secrets import ensure_api_token
+    from daemon.secrets import ensure_api_token, set_token
 
-    print(ensure_api_token(_paths().config_dir).value)
+    config_dir = _paths().config_dir
+    if not hub:
+        print(ensure_api_token(config_dir).value)
+        return
+    value = typer.prompt("Hugging Face token", hide_input=True).strip()
+    if not value:
+        raise _fail("no token given; nothing stored")
+    console.print(f"hub token stored in {set_token(config_dir, 'hub', value).source}", highlight=False)
 
 
 @api_app.command("schema")
@@ -174,6 +181,22 @@ def backups_restore(path: Path, backup: Path) -> None:
 def backups_undo(path: Path) -> None:
     """Undo maid's last change to the file (repeat to step further back)."""
     _restore(path.resolve(), None)
+
+
+@backups_app.command("journal")
+def backups_journal(path: Optional[Path] = typer.Argument(None, help="Only this .osu file."),
+                    as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Every write maid made, oldest first, with what produced it (AI content must be disclosed)."""
+    entries = [e for e in _writeback().journal() if path is None or e.get("file") == str(path.resolve())]
+    if as_json:
+        print_json(entries)
+        return
+    if not entries:
+        console.print("maid has written nothing" + (f" to {path}" if path else ""))
+    for e in entries:
+        provenance = e.get("provenance", {})
+        source = f"AI ({provenance.get('model')})" if provenance.get("ai") else "not AI"
+        console.print(f"{e['time'][:19]}  {e['kind']:<7} {source:<40} {provenance.get('summary', '')}  {e['file']}", highlight=False)
 
 
 def _restore(path: Path, backup: Path | None) -> None:

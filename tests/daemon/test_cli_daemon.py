@@ -80,6 +80,11 @@ def test_token_schema_and_backups_without_a_daemon(maid_home: Path, mapset: list
     first = maid("token")
     assert first.returncode == 0 and first.stdout.strip() == maid("token").stdout.strip()
     assert len(first.stdout.strip()) >= 40
+    hub = subprocess.run([*MAID, "token", "--hub"], input="hf_secret\n", capture_output=True, text=True, timeout=30, cwd=REPO)
+    assert hub.returncode == 0 and "hf_secret" not in hub.stdout + hub.stderr
+    from daemon.secrets import get_token
+
+    assert get_token(user_paths().config_dir, "hub").value == "hf_secret"  # type: ignore[union-attr]
 
     schema_file = tmp_path / "schema.json"
     assert maid("api", "schema", "-o", str(schema_file)).returncode == 0
@@ -93,6 +98,9 @@ def test_token_schema_and_backups_without_a_daemon(maid_home: Path, mapset: list
     result = wb.write(wb.read(path), nudge_objects(*middle_range(original)))
     listed = maid("backups", "list", str(path), "--json")
     assert [b["path"] for b in json.loads(listed.stdout)] == [str(result.backup)]
+    journal = json.loads(maid("backups", "journal", str(path), "--json").stdout)
+    assert [(e["kind"], e["provenance"]["ai"]) for e in journal] == [("write", True)]
+    assert "AI (OliBomby/Mapperatorinator-v30)" in maid("backups", "journal").stdout
     undo = maid("backups", "undo", str(path))
     assert undo.returncode == 0, undo.stderr
     assert path.read_bytes() == original
