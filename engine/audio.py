@@ -21,6 +21,7 @@ import json
 import math
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +33,6 @@ SAMPLE_RATE = 16000
 HOP_LENGTH = 128
 MILLISECONDS_PER_SECOND = 1000
 
-_MP3_FLOAT_SCALE = float(1 << 15)  # ffmpeg float -> s16: lrintf(x * 2^15), clipped
-_S32_FLOAT_SCALE = float(1 << 31)  # ffmpeg float -> s32: llrintf(x * 2^31), clipped
 _PYDUB_16_BIT_CODECS = ("mp3", "mp4", "aac", "webm", "ogg")  # pydub forces s16 for these when fltp
 _READ_BLOCK = 1 << 18  # frames per soundfile read; MP3 frame counts are estimates, so read to EOF
 
@@ -50,7 +49,7 @@ class AudioError(Exception):
 class PcmAudio:
     """Integer samples exactly as pydub would hold them after decoding.
 
-    ``samples`` is (frames, channels) int64; ``sample_width`` is pydub's width in bytes (1, 2 or 4), which
+    ``samples`` is (frames, channels) int32; ``sample_width`` is pydub's width in bytes (1, 2 or 4), which
     decides the fixed-point scaling inside ``audioop.ratecv``.
     """
 
@@ -126,29 +125,28 @@ def _decode_soundfile(path: Path) -> PcmAudio:
     with soundfile.SoundFile(path) as file:
         container, subtype, rate = file.format, file.subtype, file.samplerate
         if subtype in ("PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32"):
-            raw = _read_all(file, "int32")  # libsndfile left-aligns every PCM width in int32
+            raw = _read_all(file, "int32", lambda block: block)  # libsndfile left-aligns every width in int32
             return _pcm_from_int32(raw, subtype, container == "WAV" or container == "WAVEX", rate)
-        floats = _read_all(file, "float64")
-    if subtype == "MPEG_LAYER_III" or container == "MPEG":
-        return PcmAudio(_float_to_int(floats, _MP3_FLOAT_SCALE, 16), 2, rate)
-    return PcmAudio(_float_to_int(floats, _S32_FLOAT_SCALE, 32), 4, rate)
+        if subtype == "MPEG_LAYER_III" or container == "MPEG":  # ffmpeg gives pydub s16 for MP3
+            return PcmAudio(_read_all(file, "float64", lambda block: _float_to_int(block, 16)), 2, rate)
+        return PcmAudio(_read_all(file, "float64", lambda block: _float_to_int(block, 32)), 4, rate)
 
 
-def _read_all(file: soundfile.SoundFile, dtype: str) -> np.ndarray:
+def _read_all(file: soundfile.SoundFile, dtype: str, to_int32: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Every frame to the end of the file (MP3 frame counts are estimates), converted block by block."""
     blocks = []
     while True:
         block = file.read(_READ_BLOCK, dtype=dtype, always_2d=True)
         if len(block) == 0:
             break
-        blocks.append(block)
+        blocks.append(to_int32(block))
     if not blocks:
-        return np.zeros((0, file.channels), dtype=dtype)
+        return np.zeros((0, file.channels), dtype=np.int32)
     return np.concatenate(blocks)
 
 
 def _pcm_from_int32(raw: np.ndarray, subtype: str, pydub_wav_reader: bool, rate: int) -> PcmAudio:
     """Integer samples for PCM input; ``raw`` is libsndfile's int32 (value << (32 - bits))."""
-    raw = raw.astype(np.int64)
     if subtype in ("PCM_S8", "PCM_U8"):
         if pydub_wav_reader:
             return PcmAudio(raw >> 24, 1, rate)
@@ -157,14 +155,14 @@ def _pcm_from_int32(raw: np.ndarray, subtype: str, pydub_wav_reader: bool, rate:
         return PcmAudio(raw >> 16, 2, rate)
     if subtype == "PCM_24" and pydub_wav_reader:
         # pydub widens 24-bit WAV to 32 bits by putting a sign byte *below* the sample: (v << 8) | 0xFF if v < 0.
-        return PcmAudio(raw | np.where(raw < 0, 0xFF, 0), 4, rate)
+        return PcmAudio(np.where(raw < 0, raw | 0xFF, raw), 4, rate)
     return PcmAudio(raw, 4, rate)
 
 
-def _float_to_int(floats: np.ndarray, scale: float, bits: int) -> np.ndarray:
-    """ffmpeg's float -> integer conversion: round half to even of x * scale, clipped to the integer range."""
+def _float_to_int(floats: np.ndarray, bits: int) -> np.ndarray:
+    """ffmpeg's float -> s16/s32 conversion: lrint(x * 2^(bits-1)) (half to even), clipped to the range."""
     limit = 1 << (bits - 1)
-    return np.clip(np.rint(floats * scale), -limit, limit - 1).astype(np.int64)
+    return np.clip(np.rint(floats * float(limit)), -limit, limit - 1).astype(np.int32)
 
 
 def decode_with_ffmpeg(path: Path) -> PcmAudio:
@@ -195,7 +193,8 @@ def decode_with_ffmpeg(path: Path) -> PcmAudio:
         bits = {"u8": 8, "u8p": 8, "s16": 16, "s16p": 16}.get(sample_format, 32)
     raw_format, dtype, width = {8: ("u8", np.uint8, 1), 16: ("s16le", np.int16, 2), 32: ("s32le", np.int32, 4)}[bits]
     decoded = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-vn", "-f", raw_format, "-acodec", f"pcm_{raw_format}", "-"],
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-vn", "-f", raw_format,
+         "-acodec", f"pcm_{raw_format}", "-"],
         capture_output=True, check=False,
     )
     if decoded.returncode != 0:
@@ -206,7 +205,7 @@ def decode_with_ffmpeg(path: Path) -> PcmAudio:
         )
     channels = int(stream["channels"])
     samples = np.frombuffer(decoded.stdout, dtype=dtype)
-    samples = samples[: len(samples) - len(samples) % channels].reshape(-1, channels).astype(np.int64)
+    samples = samples[: len(samples) - len(samples) % channels].reshape(-1, channels).astype(np.int32)
     if bits == 8:
         samples -= 128  # pydub reads unsigned 8-bit WAV and biases it to signed
     return PcmAudio(samples, width, int(stream["sample_rate"]))
@@ -221,27 +220,37 @@ def ratecv(samples: np.ndarray, width: int, in_rate: int, out_rate: int) -> np.n
 
     Linear interpolation on 32-bit fixed point: output j uses input k = ceil(j*I/O) and k-1 (sample -1 is 0),
     weighted by d = k*O - j*I, with the division in double precision truncated toward zero, then shifted
-    back to ``width`` bytes with an arithmetic shift. I/O are the rates divided by their gcd.
+    back to ``width`` bytes with an arithmetic shift. I/O are the rates divided by their gcd. k and d repeat
+    every O outputs (k grows by I), so each of the O phases is one strided slice of the input.
+    Returns int64 (frames, channels).
     """
     if in_rate == out_rate or len(samples) == 0:
-        return samples
+        return samples.astype(np.int64)
     divisor = math.gcd(in_rate, out_rate)
     step_in, step_out = in_rate // divisor, out_rate // divisor
-    shift = 32 - 8 * width
-    scaled = np.concatenate([np.zeros((1, samples.shape[1]), dtype=np.int64), samples.astype(np.int64) << shift])
-
+    scale = float(1 << (32 - 8 * width))
     count = (len(samples) - 1) * step_out // step_in + 1
-    position = np.arange(count, dtype=np.int64) * step_in  # j*I
-    k = -(-position // step_out)  # ceil(j*I / O)
-    weight = (k * step_out - position)[:, None].astype(np.float64)  # d in [0, O)
-    previous = scaled[k].astype(np.float64)  # s[k-1] (scaled is shifted by one)
-    current = scaled[k + 1].astype(np.float64)  # s[k]
-    mixed = np.trunc((previous * weight + current * (step_out - weight)) / step_out).astype(np.int64)
-    return mixed >> shift
+    result = np.empty((count, samples.shape[1]), dtype=np.int64)
+    for channel in range(samples.shape[1]):
+        scaled = np.zeros(len(samples) + 1)  # scaled[i + 1] is input sample i; scaled[0] the zero before it
+        np.multiply(samples[:, channel], scale, out=scaled[1:])
+        mixed = np.empty(count)
+        for phase in range(min(step_out, count)):
+            k = -(-(phase * step_in) // step_out)  # ceil(j*I/O) for j = phase
+            weight = k * step_out - phase * step_in
+            stop = k + ((count - 1 - phase) // step_out) * step_in + 1
+            previous, current = scaled[k:stop:step_in], scaled[k + 1 : stop + 1 : step_in]
+            mixed[phase::step_out] = previous * weight + current * (step_out - weight)
+        mixed /= step_out
+        np.trunc(mixed, out=mixed)
+        mixed /= scale  # exact: a power of two
+        result[:, channel] = np.floor(mixed)
+    return result
 
 
 def downmix(samples: np.ndarray) -> np.ndarray:
     """pydub ``set_channels(1)``: floor(L/2 + R/2) for stereo, sum of per-channel floor(x / n) otherwise."""
+    samples = samples.astype(np.int64, copy=False)
     channels = samples.shape[1]
     if channels == 1:
         return samples[:, 0]
@@ -299,11 +308,15 @@ def plan_windows(
 
 
 def split_windows(audio: np.ndarray, plan: WindowPlan) -> np.ndarray:
-    """Zero-pad normalised audio to ``plan.padded_length`` and cut it into (count, samples_per_window) float32."""
+    """Zero-pad normalised audio to ``plan.padded_length`` and cut it into (count, samples_per_window) float32.
+
+    The windows overlap by 90 %, so this is a read-only strided view of one padded copy of the song (a copy
+    per window would take ~180 MB for five minutes); copy a window (``torch.tensor(windows[i])``) to use it.
+    """
     padded = np.zeros(plan.padded_length, dtype=np.float32)
     padded[: len(audio)] = audio[: plan.padded_length]
     view = np.lib.stride_tricks.sliding_window_view(padded, plan.samples_per_window)
-    return np.ascontiguousarray(view[:: plan.stride][: plan.count])
+    return view[:: plan.stride][: plan.count]
 
 
 # ---------------------------------------------------------------------------------------------------------

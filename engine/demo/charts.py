@@ -289,7 +289,8 @@ def taiko_objects() -> list[Placed]:
     placed.append(Placed(downbeat, f"256,192,{downbeat},{CIRCLE},{FINISH},0:0:0:0:"))
     roll = ms(bar_beat(BREAKDOWN[1], 0))  # a three-beat drumroll building into the chorus
     length = 3 * PX_PER_BEAT
-    placed.append(Placed(roll, f"256,192,{roll},{SLIDER},0,L|{256 + round(length) + 3}:192,1,{length:g},0|0,0:0|0:0,0:0:0:0:"))
+    curve = f"L|{256 + round(length) + 3}:192"
+    placed.append(Placed(roll, f"256,192,{roll},{SLIDER},0,{curve},1,{length:g},0|0,0:0|0:0,0:0:0:0:"))
     placed.append(_spinner(bar_beat(ENDING[0], 0), bar_beat(ENDING[0], 3)))  # denden
     return sorted(placed, key=lambda p: p.time)
 

@@ -136,8 +136,12 @@ def render() -> np.ndarray:
 
 
 def write(path: Path) -> None:
-    """Render the song and write it as Ogg Vorbis."""
-    soundfile.write(path, render(), SAMPLE_RATE, format="OGG", subtype="VORBIS", compression_level=0.6)
+    """Render the song and write it as Ogg Vorbis, one second per call: libvorbis overflows its stack when
+    handed more than ~95 s at once (libsndfile issue 1095), so never write a whole song in one call."""
+    track = render()
+    with soundfile.SoundFile(path, "w", SAMPLE_RATE, 2, format="OGG", subtype="VORBIS", compression_level=0.6) as file:
+        for start in range(0, len(track), SAMPLE_RATE):
+            file.write(track[start : start + SAMPLE_RATE])
 
 
 if __name__ == "__main__":

@@ -111,6 +111,22 @@ def test_stride_quirk_and_parallel_mode() -> None:
 
 
 @pytest.mark.parametrize("version", sorted(MODELS))
+def test_split_windows_of_a_long_song(version: str) -> None:
+    audio = np.linspace(-1, 1, 16000 * 95, dtype=np.float32)  # 95 s, not a whole number of strides
+    plan = plan_windows(len(audio), MODELS[version][0])
+    windows = split_windows(audio, plan)
+    assert windows.shape == (plan.count, plan.samples_per_window)
+    assert plan.count == (plan.padded_length - plan.samples_per_window) // plan.stride + 1
+    assert (plan.padded_length - plan.samples_per_window) % plan.stride == 0
+    for index in (0, 1, plan.count // 2, plan.count - 1):
+        start = index * plan.stride
+        inside = audio[start : start + plan.samples_per_window]
+        np.testing.assert_array_equal(windows[index, : len(inside)], inside)
+    assert windows[-1, -1] == 0 and plan.padded_length - len(audio) <= plan.stride
+    assert len(plan.frame_times_ms) == plan.count
+
+
+@pytest.mark.parametrize("version", sorted(MODELS))
 def test_computed_window_and_filterbank_equal_the_checkpoint(golden_dir: Path, version: str) -> None:
     state = load_file(golden_dir / f"tiny-{version}" / "model.safetensors")
     config = json.loads((golden_dir / f"tiny-{version}" / "config.json").read_text())
