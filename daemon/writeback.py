@@ -83,8 +83,10 @@ class Region:
     """The part of a .osu document an edit reads and replaces.
 
     `lines`: 0-based line numbers. `time_range`: [start, end] in ms, inclusive; it covers the
-    [HitObjects] and [TimingPoints] lines inside the range plus the timing points in effect at its
-    start. Both may be given. Neither given means the whole file.
+    [HitObjects] and [TimingPoints] lines inside the range, what the edit's objects depend on just
+    before it (the red and green line in effect at its start, the last object before it, which may
+    extend into the range) and the [Difficulty] section (slider velocity, and what the model was
+    conditioned on). Both may be given. Neither given means the whole file.
     """
 
     lines: frozenset[int] | None = None
@@ -110,16 +112,20 @@ class Region:
 
 
 def _lines_in_time_range(lines: list[bytes], start: float, end: float) -> set[int]:
-    """Hit objects and timing points inside [start, end], plus the red and green line in effect at start."""
+    """Hit objects and timing points inside [start, end]; the red and green line in effect and the last
+    object before start; the [Difficulty] lines."""
     picked: set[int] = set()
     section = b""
     last_red: int | None = None
     last_green: int | None = None
+    last_object: int | None = None
     for i, raw in enumerate(lines):
         line = raw.strip()
         if line.startswith(b"[") and line.endswith(b"]"):
             section = line[1:-1]
             continue
+        if line and section == b"Difficulty":
+            picked.add(i)
         if not line or line.startswith(b"//") or section not in (b"HitObjects", b"TimingPoints"):
             continue
         fields = line.split(b",")
@@ -129,12 +135,14 @@ def _lines_in_time_range(lines: list[bytes], start: float, end: float) -> set[in
             continue  # a malformed line: not part of any time range
         if start <= t <= end:
             picked.add(i)
+        elif section == b"HitObjects" and t < start:
+            last_object = i
         elif section == b"TimingPoints" and t < start:
             if len(fields) > 6 and fields[6].strip() == b"0":
                 last_green = i
             else:
                 last_red = i
-    picked |= {i for i in (last_red, last_green) if i is not None}
+    picked |= {i for i in (last_red, last_green, last_object) if i is not None}
     return picked
 
 

@@ -122,9 +122,14 @@ def test_time_region_covers_objects_and_timing_in_effect(mapset: list[Path]) -> 
     picked = {lines.index(line[2:]) for line in content.splitlines()}  # (the lines in range are distinct here)
     objects_at = lines.index(b"[HitObjects]") if b"[HitObjects]" in lines else lines.index(b"[HitObjects]\r")
     timing_at = next(i for i, line in enumerate(lines) if line.startswith(b"[TimingPoints]"))
-    in_range = {i for i in range(objects_at + 1, len(lines)) if lines[i].count(b",") >= 4 and start <= int(lines[i].split(b",")[2]) <= end}
-    assert in_range and in_range <= picked
-    timing = picked - in_range
+    objects = [i for i in range(objects_at + 1, len(lines)) if lines[i].count(b",") >= 4]
+    in_range = {i for i in objects if start <= int(lines[i].split(b",")[2]) <= end}
+    before = max(i for i in objects if int(lines[i].split(b",")[2]) < start)
+    assert in_range and in_range | {before} <= picked
+    difficulty_at = next(i for i, line in enumerate(lines) if line.startswith(b"[Difficulty]"))
+    difficulty = {i for i in picked if difficulty_at < i < timing_at and b"SliderMultiplier" in lines[i]}
+    assert len(difficulty) == 1, "slider velocity is part of a time range"
+    timing = picked - in_range - {before} - {i for i in picked if i < timing_at}
     assert timing and all(timing_at < i < objects_at for i in timing)
     assert any(lines[i].split(b",")[6] == b"1" and float(lines[i].split(b",")[0]) <= start for i in timing), "the red line in effect"
 
