@@ -33,7 +33,7 @@ def start_daemon(monkeypatch) -> subprocess.Popen[str]:  # type: ignore[no-untyp
     process = subprocess.Popen([*MAID, "start"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=os.environ.copy())
     discovery = user_paths().discovery_file
     deadline = time.monotonic() + 20
-    while not discovery.exists():
+    while not discovery.exists() or json.loads(discovery.read_text() or "{}").get("pid") != process.pid:
         assert process.poll() is None, process.stdout.read() if process.stdout else ""
         assert time.monotonic() < deadline, "maid start did not come up in 20 s"
         time.sleep(0.05)
@@ -106,3 +106,18 @@ def test_token_schema_and_backups_without_a_daemon(maid_home: Path, mapset: list
     assert path.read_bytes() == original
     again = maid("backups", "undo", str(path))
     assert again.returncode == 1 and "nothing to undo" in " ".join(again.stderr.split())
+
+
+def test_a_crashed_daemon_leaves_nothing_that_blocks_the_next_start(maid_home: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    crashed = start_daemon(monkeypatch)
+    crashed.kill()  # kill -9: no cleanup, the discovery file stays behind
+    crashed.wait(timeout=10)
+    assert user_paths().discovery_file.exists()
+    stale = maid("status", "--json")
+    assert stale.returncode == 1 and "not answering" in json.loads(stale.stdout)["reason"]
+    daemon = start_daemon(monkeypatch)
+    try:
+        assert json.loads(maid("status", "--json").stdout)["pid"] == daemon.pid
+    finally:
+        assert maid("stop").returncode == 0
+        daemon.wait(timeout=10)
