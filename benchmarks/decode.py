@@ -60,11 +60,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=256, help="new tokens per window")
     parser.add_argument("--repeat", type=int, default=3)
-    default_golden = Path(os.environ.get("MAID_GOLDEN_DIR", Path(__file__).resolve().parents[2] / "shared/fixtures/reference"))
+    shared = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "reference"
+    default_golden = Path(os.environ.get("MAID_GOLDEN_DIR", shared))
     parser.add_argument("--golden", type=Path, default=default_golden)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread, greedy, {args.tokens} new tokens, best of {args.repeat}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread, greedy, {args.tokens} new tokens, "
+          f"best of {args.repeat}")  # fmt: skip
     samples = load_audio(args.golden / "audio" / "clip_16k_mono.wav")
     options = GenerateOptions(do_sample=False, max_new_tokens=args.tokens)
     for version, prompt in PROMPTS.items():

@@ -60,7 +60,7 @@ def resolve_checkpoint(source: str | Path, revision: str | None = None) -> Path:
         folder = snapshot_download(repo_id, revision=revision, cache_dir=hub_cache_dir(), local_files_only=True)
     except (LocalEntryNotFoundError, FileNotFoundError, OSError) as exc:
         raise WeightsNotFoundError(
-            f"{repo_id} is not in the hub cache ({hub_cache_dir()}). "
+            f"{source}: no such folder, and {repo_id} is not in the hub cache ({hub_cache_dir()}). "
             f"Download it with `maid model pull {repo_id}` (about 1 GB), or pass a local checkpoint folder."
         ) from exc
     return Path(folder)

@@ -45,7 +45,8 @@ CASE_DIRS = sorted(p.parent for p in GOLDEN.glob("logits/*/case.json")) if GOLDE
 def cases_with(*files: str, key: str | None = None) -> list[Any]:
     """Case names whose folder holds `files` (and whose case.json or its first call has `key`)."""
     names = [d.name for d in CASE_DIRS if all((d / f).is_file() for f in files) and (key is None or _has(d, key))]
-    return names or [pytest.param(None, marks=pytest.mark.skip(reason=f"no fixture case under {GOLDEN}/logits has {files or key}"))]
+    reason = f"no fixture case under {GOLDEN}/logits has {files or key}"
+    return names or [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
 
 
 def _has(folder: Path, key: str) -> bool:

@@ -47,7 +47,8 @@ def test_rope_whisper_projections_are_fused_in_q_k_v_order(golden_dir: Path) -> 
     attn = load_model(golden_dir / "tiny-v30", device="cpu").decoder.layers[1]
     src = "transformer.model.decoder.layers.1."
     q, k, v = attn.self_attn.Wqkv.weight.split(64)
-    assert torch.equal(q, state[src + "self_attn.q_proj.weight"]) and torch.equal(k, state[src + "self_attn.k_proj.weight"])
+    assert torch.equal(q, state[src + "self_attn.q_proj.weight"])
+    assert torch.equal(k, state[src + "self_attn.k_proj.weight"])
     assert torch.equal(v, state[src + "self_attn.v_proj.weight"])
     assert torch.equal(attn.self_attn.Wqkv.bias[64:128], torch.zeros(64))  # RoPE-Whisper's k_proj has no bias
     k_cross, v_cross = attn.cross_attn.Wkv.weight.split(64)
@@ -121,7 +122,9 @@ def test_gamemode_subfolder_is_chosen_only_when_it_has_a_tokenizer(tiny_copy: Ca
     assert load_model(root, device="cpu", gamemode=1).checkpoint.subfolder == ""  # incomplete fine-tune
 
 
-def _write_lora(folder: Path, targets: dict[str, tuple[int, int]], metadata: dict | None = None) -> dict[str, torch.Tensor]:
+def _write_lora(
+    folder: Path, targets: dict[str, tuple[int, int]], metadata: dict | None = None
+) -> dict[str, torch.Tensor]:
     """A PEFT adapter (r = 4, alpha = 8) for the given module paths -> (out, in) shapes; returns its tensors."""
     folder.mkdir(parents=True)
     generator = torch.Generator().manual_seed(3)
@@ -159,11 +162,13 @@ def test_lora_is_merged_into_the_weights(golden_dir: Path, tmp_path: Path, versi
 
 
 def test_lora_restricted_to_other_subfolders_is_skipped(golden_dir: Path, tmp_path: Path) -> None:
-    _write_lora(tmp_path / "lora", {"transformer.proj_out": (4097, 64)}, {"format_version": 1, "ckpt_subfolders": ["gamemode=0"]})
+    metadata = {"format_version": 1, "ckpt_subfolders": ["gamemode=0"]}
+    _write_lora(tmp_path / "lora", {"transformer.proj_out": (4097, 64)}, metadata)
     model = load_model(golden_dir / "tiny-v32", device="cpu", lora=tmp_path / "lora")
     assert model.checkpoint.lora is None
     assert "gamemode=0" in model.checkpoint.notes[0]
-    assert torch.equal(prompt_logits(model, "v32"), prompt_logits(load_model(golden_dir / "tiny-v32", device="cpu"), "v32"))
+    plain = load_model(golden_dir / "tiny-v32", device="cpu")
+    assert torch.equal(prompt_logits(model, "v32"), prompt_logits(plain, "v32"))
 
 
 def test_lora_targeting_an_unknown_module_fails(golden_dir: Path, tmp_path: Path) -> None:
@@ -193,7 +198,7 @@ def test_tokenizer_is_loaded_and_checked_against_the_config(tiny_copy: Callable[
     assert (tok.vocab_size_out, tok.vocab_size_in, tok.time_shift_ids) == (4097, 4951, range(9, 1647))
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**config, "rhythm_token_end": 1646}))
-    with pytest.raises(CheckpointError, match=r"config\.json and tokenizer\.json disagree \(rhythm_token_end 1646 != 1647\)"):
+    with pytest.raises(CheckpointError, match=r"tokenizer\.json disagree \(rhythm_token_end 1646 != 1647\)"):
         load_model(folder, device="cpu")
     (folder / "tokenizer.json").unlink()
     with pytest.raises(CheckpointError, match=r"tokenizer\.json: missing"):

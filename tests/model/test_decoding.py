@@ -67,10 +67,10 @@ def test_guidance_runs_both_prompts_in_one_batch(v32) -> None:
     with torch.inference_mode():
         positive = model.logits(torch.tensor([PROMPT]), features)[0, -1]
         negative = model.logits(torch.tensor([NEGATIVE]), features)[0, -1]
-    (textbook,) = generate_tokens(model, tok, features, [PROMPT], options, negative_prompts=[NEGATIVE], context=ContextType.TIMING)
+    (textbook,) = generate_tokens(model, tok, features, [PROMPT], options, negative_prompts=[NEGATIVE])
     assert textbook == [int((negative + 3.0 * (positive - negative)).argmax())]
     options = GenerateOptions(**{**options.__dict__, "cfg_mode": "reference"})
-    (reference,) = generate_tokens(model, tok, features, [PROMPT], options, negative_prompts=[NEGATIVE], context=ContextType.TIMING)
+    (reference,) = generate_tokens(model, tok, features, [PROMPT], options, negative_prompts=[NEGATIVE])
     assert reference == [int((positive + 3.0 * (negative - positive)).argmax())]
     assert textbook != reference
 
@@ -80,19 +80,23 @@ def test_guidance_needs_negative_prompts_and_is_off_at_scale_one(v32) -> None:
     with pytest.raises(ValueError, match="negative prompt"):
         generate_tokens(model, tok, features, [PROMPT], GenerateOptions(cfg_scale=2.0))
     plain = generate_tokens(model, tok, features, [PROMPT], GREEDY, context=ContextType.TIMING)
-    ignored = generate_tokens(model, tok, features, [PROMPT], GREEDY, negative_prompts=[NEGATIVE], context=ContextType.TIMING)
+    ignored = generate_tokens(model, tok, features, [PROMPT], GREEDY, negative_prompts=[NEGATIVE],
+                              context=ContextType.TIMING)  # fmt: skip
     assert plain == ignored
 
 
 def test_a_batch_of_windows_decodes_like_each_window_alone(v32) -> None:
     model, tok, features = v32
-    both = generate_tokens(model, tok, features, [PROMPT, NEGATIVE], GREEDY, context=ContextType.TIMING)
-    assert both == [generate_tokens(model, tok, features, [p], GREEDY, context=ContextType.TIMING)[0] for p in (PROMPT, NEGATIVE)]
+    both = generate_tokens(model, tok, features, [PROMPT, NEGATIVE], GREEDY)
+    assert both == [generate_tokens(model, tok, features, [p], GREEDY)[0] for p in (PROMPT, NEGATIVE)]
 
 
 def test_sampling_is_reproducible_by_seed(v32) -> None:
     model, tok, features = v32
-    sampled = [generate_tokens(model, tok, features, [PROMPT], GenerateOptions(seed=seed, max_new_tokens=16))[0] for seed in (1, 1, 2)]
+    sampled = [
+        generate_tokens(model, tok, features, [PROMPT], GenerateOptions(seed=seed, max_new_tokens=16))[0]
+        for seed in (1, 1, 2)
+    ]
     assert sampled[0] == sampled[1]
     assert sampled[0] != sampled[2]
 
@@ -111,7 +115,8 @@ def test_generation_stops_at_the_first_eos_set_id(v32) -> None:
 def test_progress_is_reported_and_cancel_stops(v32) -> None:
     model, tok, features = v32
     seen: list[int] = []
-    generate_tokens(model, tok, features, [PROMPT], GenerateOptions(do_sample=False, max_new_tokens=5), progress=seen.append)
+    options = GenerateOptions(do_sample=False, max_new_tokens=5)
+    generate_tokens(model, tok, features, [PROMPT], options, progress=seen.append)
     assert seen == [1, 2, 3, 4, 5]
     cancel = threading.Event()
     cancel.set()

@@ -45,8 +45,10 @@ def scaled_config(golden_dir: Path, tiny: str, d: int, layers: int, heads: int, 
          {"vocab_size_in": 4900 + M, "backbone_model_name": "OliBomby/varwhisper-base"}, 51.8, 512),
     ],
 )  # fmt: skip
-def test_parameter_counts_at_published_sizes(golden_dir: Path, version: str, tiny: str, d: int, layers: int, heads: int,
-                                             ffn: int, top: dict, stated_millions: float, per_mapper: int) -> None:  # fmt: skip
+def test_parameter_counts_at_published_sizes(
+    golden_dir: Path, version: str, tiny: str, d: int, layers: int, heads: int, ffn: int, top: dict,
+    stated_millions: float, per_mapper: int,
+) -> None:
     config = scaled_config(golden_dir, tiny, d, layers, heads, ffn, **top)
     dims = ModelDimensions.from_config(config)
     assert infer_version(config) == version
@@ -75,13 +77,15 @@ def v31_tokenizer() -> Tokenizer:
     for r in outputs + inputs:
         starts[r.type.value], ends[r.type.value] = next_id, next_id + r.size
         next_id += r.size
-    as_json = [{"type": r.type.value, "min_value": r.min_value, "max_value": r.max_value} for r in outputs]
+    def as_json(ranges: tuple) -> list[dict]:
+        return [{"type": r.type.value, "min_value": r.min_value, "max_value": r.max_value} for r in ranges]
+
     state = {
         "offset": offset,
         "context_sos": {c.value: 3 + 2 * i for i, c in enumerate(V31.context_types)},
         "context_eos": {c.value: 4 + 2 * i for i, c in enumerate(V31.context_types)},
-        "event_ranges": as_json,
-        "input_event_ranges": [{"type": r.type.value, "min_value": r.min_value, "max_value": r.max_value} for r in inputs],
+        "event_ranges": as_json(outputs),
+        "input_event_ranges": as_json(inputs),
         "event_start": starts, "event_end": ends,
         "vocab_size_out": ends[outputs[-1].type.value], "vocab_size_in": next_id, "num_descriptor_classes": 100,
     }  # fmt: skip
