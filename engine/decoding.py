@@ -137,7 +137,7 @@ class ConditionalTemperature:
     rules: tuple[tuple[float, frozenset[int], int], ...]
 
     def apply(self, logits: Tensor, tokens: Tensor) -> Tensor:
-        row = tokens[0].tolist()
+        row = tokens[0, -max((back for _, _, back in self.rules), default=1) :].tolist()
         for temperature, ids, back in self.rules:
             if len(row) >= back and row[-back] in ids:
                 return logits / temperature
