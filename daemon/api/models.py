@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from pydantic.alias_generators import to_camel
 
 JSONRPC_VERSION = "2.0"
@@ -39,7 +39,7 @@ class Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
-Id = int | str
+Id = StrictInt | StrictStr  # strict: true and 1.0 are not ids
 
 
 # ---- envelopes ----------------------------------------------------------------------------

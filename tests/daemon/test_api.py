@@ -362,7 +362,7 @@ def malformed_frames(rng: random.Random, count: int) -> list[tuple[str, int]]:
         lambda: (json.dumps({"jsonrpc": "2.0", "id": rng.randint(1, 9999), "method": "no/such/" + str(rng.random())}), ErrorCode.METHOD_NOT_FOUND),
         lambda: (json.dumps({"jsonrpc": "1.0", "id": 1, "method": "status"}), ErrorCode.INVALID_REQUEST),
         lambda: (json.dumps({"jsonrpc": "2.0", "id": 1, "method": 42}), ErrorCode.INVALID_REQUEST),
-        lambda: (json.dumps({"jsonrpc": "2.0", "id": {"a": 1}, "method": "status"}), ErrorCode.INVALID_REQUEST),
+        lambda: (json.dumps({"jsonrpc": "2.0", "id": rng.choice([{"a": 1}, True, 1.5]), "method": "status"}), ErrorCode.INVALID_REQUEST),
         lambda: (json.dumps({"jsonrpc": "2.0", "id": 7, "method": "status", "extra": 1}), ErrorCode.INVALID_REQUEST),
         lambda: (json.dumps(rng.choice([1, "s", None, True, 3.5])), ErrorCode.INVALID_REQUEST),
         lambda: (json.dumps({"jsonrpc": "2.0", "id": 8, "method": "backups/list", "params": {"path": rng.randint(0, 9)}}), ErrorCode.INVALID_PARAMS),
