@@ -9,6 +9,7 @@ reads files other than what it is given, and nothing here mutates the beatmap.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,6 +18,7 @@ from pathlib import Path
 from engine.checks.geometry import SliderPath, build_path, circle_radius, preempt_ms
 from engine.checks.levels import Level, interpret_level
 from engine.checks.registry import MANIA, CheckInfo
+from engine.checks.snapping import unsnap
 from engine.findings import Finding, Fix, Severity
 from engine.osu import derived
 from engine.osu.document import Beatmap
@@ -77,6 +79,7 @@ class DifficultyContext:
         self.folder_files = folder_files
         self.check: CheckInfo | None = None
         self._paths: dict[int, SliderPath] = {}
+        self._unsnaps: dict[float, float] = {}
 
     # -- basic views --------------------------------------------------------------------------------------
 
@@ -123,6 +126,13 @@ class DifficultyContext:
     def beat_length_at(self, time: float) -> float:
         return self.beatmap.timing.beat_length_at(time)
 
+    def unsnap(self, time: float) -> float:
+        """Signed ms from `time` to the nearest placeable tick of the red line in effect (0 without one)."""
+        if time not in self._unsnaps:
+            red = self.red_line_at(time)
+            self._unsnaps[time] = 0.0 if red is None else unsnap(time, red.time, red.beat_length)
+        return self._unsnaps[time]
+
     # -- objects ------------------------------------------------------------------------------------------
 
     @cached_property
@@ -137,6 +147,14 @@ class DifficultyContext:
             objects.append(Obj(index_of[id(raw)], raw, object_kind(raw), raw.time, raw.time if end is None else end,
                                combo.new_combo, combo.number, column))
         return objects
+
+    @cached_property
+    def object_times(self) -> list[float]:
+        return [o.time for o in self.objects]
+
+    def objects_between(self, start: float, end: float) -> list[Obj]:
+        """Objects starting in [start, end)."""
+        return self.objects[bisect_left(self.object_times, start):bisect_left(self.object_times, end)]
 
     def _measured_length(self, slider: Slider) -> float:
         segments = [(segment.curve_type, segment.points) for segment in slider.segments]

@@ -96,7 +96,7 @@ def _segment_points(curve_type: str, anchors: list[Point]) -> list[Point]:
 
 
 def _bezier(control: list[Point]) -> list[Point]:
-    if len(control) < 2:
+    if len(control) <= 2:
         return list(control)
     rough = sum(math.dist(a, b) for a, b in zip(control, control[1:]))
     steps = max(2, min(2000, int(rough / _BEZIER_STEP_PX)))
@@ -104,7 +104,7 @@ def _bezier(control: list[Point]) -> list[Point]:
     points = np.repeat(np.asarray(control, dtype=np.float64)[None], steps + 1, axis=0)  # (steps+1, n, 2)
     while points.shape[1] > 1:  # de Casteljau, all parameters at once
         points = points[:, :-1] * (1 - t[..., None]) + points[:, 1:] * t[..., None]
-    return [(float(x), float(y)) for x, y in points[:, 0]]
+    return [tuple(point) for point in points[:, 0].tolist()]
 
 
 def _circular_arc(anchors: list[Point]) -> list[Point] | None:

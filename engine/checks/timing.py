@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import statistics
+from collections import Counter
 from collections.abc import Iterator
 
 from engine.checks.context import DifficultyContext, Obj
@@ -18,11 +19,6 @@ from engine.osu.hitobjects import HoldNote, Slider, Spinner
 from engine.osu.timing import TimingPoint
 
 TIMING = "Timing"
-
-
-def unsnap_at(ctx: DifficultyContext, time: float) -> float:
-    red = ctx.red_line_at(time)
-    return 0.0 if red is None else unsnap(time, red.time, red.beat_length)
 
 
 def edges(ctx: DifficultyContext, o: Obj) -> Iterator[tuple[str, float]]:
@@ -46,7 +42,7 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
     """
     for o in ctx.objects:
         for part, time in edges(ctx, o):
-            off = unsnap_at(ctx, time)
+            off = ctx.unsnap(time)
             if abs(off) < 1:
                 continue
             red = ctx.red_line_at(time)
@@ -70,7 +66,7 @@ def unsnapped_green_lines(ctx: DifficultyContext) -> Iterator[Finding]:
     for point in ctx.timing_points:
         if point.uninherited:
             continue
-        off = unsnap_at(ctx, point.time)
+        off = ctx.unsnap(point.time)
         if abs(off) < 2:
             continue
         red = ctx.red_line_at(point.time)
@@ -177,11 +173,12 @@ def redundant_green_line(ctx: DifficultyContext) -> Iterator[Finding]:
     slider starts before the next line (Minor)."""
     points = ctx.timing_points
     starts = [o.time for o in ctx.objects if o.is_slider]
+    lines_at = Counter(point.time for point in points)
     for i, point in enumerate(points):
         if point.uninherited or i == 0:
             continue
         before = ctx.beatmap.timing.point_at(point.time - 1)
-        if before is None or any(p.time == point.time and p is not point for p in points):
+        if before is None or lines_at[point.time] > 1:
             continue
         same_sv = abs(before.slider_velocity(ctx.mode) - point.slider_velocity(ctx.mode)) < 1e-9
         if _settings(point) == _settings(before) and same_sv:
@@ -189,7 +186,8 @@ def redundant_green_line(ctx: DifficultyContext) -> Iterator[Finding]:
                            suggestion="Delete it.")
         elif ctx.mode in (STANDARD, CATCH) and _settings(point) == _settings(before):
             end = next((p.time for p in points[i + 1:] if p.time > point.time), float("inf"))
-            if not any(point.time - 5 <= start < end for start in starts):
+            first = bisect.bisect_left(starts, point.time - 5)
+            if first >= len(starts) or starts[first] >= end:
                 yield ctx.flag("This green line only changes slider velocity, but no slider starts before the "
                                "next line.", time=point.time, line=_line(point), suggestion="Delete it.")
 
@@ -217,7 +215,7 @@ def object_before_line(ctx: DifficultyContext) -> Iterator[Finding]:
         if index >= len(changes):
             continue
         nxt = changes[index]
-        if not 0 < nxt.time - o.time <= 5 or abs(unsnap_at(ctx, o.time)) > 1:
+        if not 0 < nxt.time - o.time <= 5 or abs(ctx.unsnap(o.time)) > 1:
             continue
         now = ctx.beatmap.timing.slider_velocity_at(o.time, ctx.mode) * 60000 / ctx.beat_length_at(o.time)
         later = ctx.beatmap.timing.slider_velocity_at(nxt.time, ctx.mode) * 60000 / ctx.beat_length_at(nxt.time)
@@ -234,9 +232,7 @@ def wrong_red_line(ctx: DifficultyContext) -> Iterator[Finding]:
     reds = ctx.red_lines
     for current, following in zip(reds, reds[1:]):
         window = max(50.0, current.beat_length / 8)
-        for o in ctx.objects:
-            if not following.time - window <= o.time < following.time:
-                continue
+        for o in ctx.objects_between(following.time - window, following.time):
             on_current = abs(unsnap(o.time, current.time, current.beat_length)) < 2
             on_next = abs(unsnap(o.time, following.time, following.beat_length)) < 2
             if on_current and not on_next:
@@ -253,7 +249,7 @@ def offset_drift(ctx: DifficultyContext) -> Iterator[Finding]:
     reds = ctx.red_lines
     for i, red in enumerate(reds):
         end = reds[i + 1].time if i + 1 < len(reds) else float("inf")
-        offs = [unsnap(o.time, red.time, red.beat_length) for o in ctx.objects if red.time <= o.time < end]
+        offs = [unsnap(o.time, red.time, red.beat_length) for o in ctx.objects_between(red.time, end)]
         if len(offs) < 8:
             continue
         shift = statistics.median(offs)

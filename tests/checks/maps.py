@@ -15,7 +15,7 @@ from engine.osu.document import Beatmap, parse_beatmap
 
 BEAT = 500.0
 OFFSET = 1000
-BREAK = (30700, 34500)
+BREAK = (30700, 34200)
 
 
 def objects(count: int = 80, start: int = OFFSET) -> list[str]:

@@ -1,0 +1,167 @@
+"""Mapset-wide and folder checks on made-up mapsets written to a temporary folder: each check flags the set
+with the issue and not the clean set; timing and metadata differences between difficulties are found."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from PIL import Image
+
+from engine.checks import check_path
+from engine.findings import Finding, Severity
+from tests.checks.maps import BREAK, base_map, objects, write_mapset
+
+RED = "1000,500,4,2,0,60,1,0"
+TIMING = [RED, "17000,-100,4,2,0,60,0,1", "25000,-100,4,2,0,60,0,0"]
+
+
+def osu_name(version: str) -> str:
+    return f"Test Artist - Test Song (maid) [{version}].osu"
+
+
+@cache
+def mp3(seconds: float, compression: float = 0.5) -> bytes:
+    """Stereo noise as MP3; compression 0.5 gives about 160 kbps, 0.7 about 115, 0.0 about 320."""
+    noise = (np.random.default_rng(0).standard_normal((int(44100 * seconds), 2)) * 0.1).astype("float32")
+    buffer = io.BytesIO()
+    soundfile.write(buffer, noise, 44100, format="MP3", subtype="MPEG_LAYER_III", compression_level=compression,
+                    bitrate_mode="CONSTANT")
+    return buffer.getvalue()
+
+
+@cache
+def wav(seconds: float, amplitude: float = 0.5) -> bytes:
+    buffer = io.BytesIO()
+    tone = (amplitude * np.sin(np.arange(int(44100 * seconds)) / 10)).astype("float32")
+    soundfile.write(buffer, tone, 44100, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+@cache
+def jpg(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 80, 120)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def clean_files() -> dict[str, bytes]:
+    return {"audio.mp3": mp3(42), "bg.jpg": jpg(1280, 720)}
+
+
+def clean_set() -> dict[str, str]:
+    normal = "HPDrainRate:4\nCircleSize:4\nOverallDifficulty:4\nApproachRate:5"
+    return {osu_name("Normal"): base_map(version="Normal", difficulty=normal), osu_name("Hard"): base_map(version="Hard")}
+
+
+def run(tmp_path: Path, diffs: dict[str, str], files: dict[str, bytes], check_id: str) -> list[Finding]:
+    findings = [f for f in check_path(write_mapset(tmp_path, diffs, files)) if f.check == check_id]
+    assert not [f for f in findings if f.severity is Severity.ERROR]
+    return findings
+
+
+Variant = Callable[[dict[str, str], dict[str, bytes]], None]
+
+
+def change_hard(**kwargs: object) -> Variant:
+    def apply(diffs: dict[str, str], files: dict[str, bytes]) -> None:
+        diffs[osu_name("Hard")] = base_map(version="Hard", **kwargs)  # type: ignore[arg-type]
+    return apply
+
+
+def set_file(name: str, data: bytes) -> Variant:
+    def apply(diffs: dict[str, str], files: dict[str, bytes]) -> None:
+        files[name] = data
+    return apply
+
+
+def replace_in_hard(old: str, new: str) -> Variant:
+    def apply(diffs: dict[str, str], files: dict[str, bytes]) -> None:
+        diffs[osu_name("Hard")] = diffs[osu_name("Hard")].replace(old, new)
+    return apply
+
+
+def retitle(old: str, new: str) -> Variant:
+    """Rename a difficulty (file name and Version)."""
+    def apply(diffs: dict[str, str], files: dict[str, bytes]) -> None:
+        diffs[osu_name(new)] = diffs.pop(osu_name(old)).replace(f"Version:{old}", f"Version:{new}")
+    return apply
+
+
+def rename(old: str, new: str) -> Variant:
+    def apply(diffs: dict[str, str], files: dict[str, bytes]) -> None:
+        diffs[new] = diffs.pop(old)
+    return apply
+
+
+def silent_hard(diffs: dict[str, str], files: dict[str, bytes]) -> None:
+    lines = objects()
+    lines[4] = lines[4].replace(",1,2,", ",1,0,")  # the circle at 3000 loses its whistle
+    diffs[osu_name("Hard")] = base_map(version="Hard", hit_objects=lines)
+
+
+VARIANTS: dict[str, Variant] = {
+    "mapset.inconsistent-timing": change_hard(timing=[RED, "9000,400,4,2,0,60,1,0", "17000,-100,4,2,0,60,0,1"]),
+    "mapset.inconsistent-kiai": change_hard(timing=[RED, "19000,-100,4,2,0,60,0,1", "25000,-100,4,2,0,60,0,0"]),
+    "mapset.inconsistent-preview": replace_in_hard("PreviewTime: 17000", "PreviewTime: 9000"),
+    "mapset.inconsistent-hitsounds": silent_hard,
+    "mapset.inconsistent-settings": replace_in_hard("AudioLeadIn: 0", "AudioLeadIn: 2000"),
+    "mapset.inconsistent-video": change_hard(events=['0,0,"bg.jpg",0,0', 'Video,0,"video.mp4"',
+                                                     f"2,{BREAK[0]},{BREAK[1]}"]),
+    "mapset.lowest-difficulty": retitle("Normal", "Insane"),
+    "files.zero-byte": set_file("empty.png", b""),
+    "files.unused": set_file("notes.txt", b"todo"),
+    "files.osu-name": rename(osu_name("Hard"), "hard.osu"),
+    "files.audio": replace_in_hard("AudioFilename: audio.mp3", "AudioFilename: other.mp3"),
+    "files.audio-format": set_file("audio.mp3", wav(42)),
+    "files.audio-bitrate": set_file("audio.mp3", mp3(42, 0.7)),
+    "files.unused-audio-end": set_file("audio.mp3", mp3(70)),
+    "files.hitsound-format": set_file("soft-hitclap.wav", mp3(0.3)),
+    "files.hitsound-length": set_file("soft-hitclap.wav", wav(0.01)),
+    "files.background-resolution": set_file("bg.jpg", jpg(3000, 2000)),
+    "files.hitsound-difficulty": retitle("Normal", "hitsounds"),
+    "files.skipped-lines": replace_in_hard("1000,500,4,2,0,60,1,0", "1000,x,4,2,0,60,1,0\n1000,500,4,2,0,60,1,0"),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(VARIANTS))
+def test_check_flags_the_mapset_with_the_issue_only(tmp_path: Path, check_id: str) -> None:
+    assert not run(tmp_path / "clean", clean_set(), clean_files(), check_id), f"{check_id} flags the clean set"
+    diffs, files = clean_set(), clean_files()
+    VARIANTS[check_id](diffs, files)
+    assert run(tmp_path / "bad", diffs, files, check_id), f"{check_id} missed its issue"
+
+
+def test_clean_mapset_has_no_problems(tmp_path: Path) -> None:
+    findings = check_path(write_mapset(tmp_path, clean_set(), clean_files()))
+    assert [f for f in findings if f.severity >= Severity.MINOR] == []
+
+
+def test_timing_difference_names_both_difficulties(tmp_path: Path) -> None:
+    diffs, files = clean_set(), clean_files()
+    VARIANTS["mapset.inconsistent-timing"](diffs, files)
+    findings = run(tmp_path, diffs, files, "mapset.inconsistent-timing")
+    # [Hard] comes first in file-name order, so it is the reference the other difficulty is compared with.
+    assert [(f.file, f.start_ms, f.message) for f in findings] == [
+        (osu_name("Normal"), 9000, "Missing the red line at 9000 ms that [Hard] has.")]
+
+
+def test_silent_hitsound_must_be_the_44_byte_blank(tmp_path: Path) -> None:
+    files = clean_files() | {"soft-hitclap.wav": wav(0.2, amplitude=0.0)}
+    [finding] = run(tmp_path / "a", clean_set(), files, "files.hitsound-length")
+    assert "silent" in finding.message
+    blank = clean_files() | {"soft-hitclap.wav": wav(0.0)[:44]}
+    assert not run(tmp_path / "b", clean_set(), blank, "files.hitsound-length")
+
+
+def test_songs_folder_names_the_mapset_folder(tmp_path: Path) -> None:
+    diffs, files = clean_set(), clean_files()
+    VARIANTS["files.unused"](diffs, files)
+    write_mapset(tmp_path / "123 Test Artist - Test Song", diffs, files)
+    findings = [f for f in check_path(tmp_path) if f.check == "files.unused"]
+    assert [f.file for f in findings] == ["123 Test Artist - Test Song/notes.txt"]
