@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -242,29 +243,38 @@ async def backups_list(ctx: RequestContext, params: BackupsListParams) -> Backup
 async def backups_restore(ctx: RequestContext, params: BackupsRestoreParams) -> WriteResultInfo:
     """Restore a backup over the file (the current file is backed up first); without `backup`, undo."""
     path = _osu_path(params.path, must_exist=True)
-    wb = ctx.services.writeback
-    try:
-        if params.backup is None:
-            result = await asyncio.to_thread(wb.undo, path, f"api:{ctx.client.id}")
-        else:
-            result = await asyncio.to_thread(wb.restore, path, Path(params.backup), f"api:{ctx.client.id}")
-    except WriteBackError as exc:
-        raise write_error(exc) from exc
-    announce_write(ctx.server, result, ai=False)
-    return write_result_info(result)
+    wb, job = ctx.services.writeback, f"api:{ctx.client.id}"
+    if params.backup is None:
+        return await write_through(ctx, lambda: wb.undo(path, job))
+    return await write_through(ctx, lambda: wb.restore(path, Path(params.backup or ""), job))
 
 
 @rpc.method("edits/reapply", FileParams, WriteResultInfo)
 async def edits_reapply(ctx: RequestContext, params: FileParams) -> WriteResultInfo:
     """Write maid's last edit of the file again, onto the file as saved now (after `edit/dropped`)."""
     path = _osu_path(params.path, must_exist=True)
-    wb = ctx.services.writeback
+    return await write_through(ctx, lambda: ctx.services.writeback.reapply(path))
+
+
+async def write_through(ctx: RequestContext, write: Callable[[], WriteResult]) -> WriteResultInfo:
+    """Run one WriteBack call in a worker thread (it fsyncs), map its errors to JSON-RPC errors and
+    announce the write to every client with `file/written` (saying whether the content is AI-made)."""
     try:
-        result = await asyncio.to_thread(wb.reapply, path)
+        result = await asyncio.to_thread(write)
     except WriteBackError as exc:
         raise write_error(exc) from exc
-    announce_write(ctx.server, result, ai=bool(result.journal.get("provenance", {}).get("ai")))  # type: ignore[union-attr]
-    return write_result_info(result)
+    if result.changed:
+        provenance: dict[str, Any] = result.journal.get("provenance", {})  # type: ignore[assignment]
+        ctx.server.broadcast(
+            "file/written",
+            {"path": str(result.path), "backup": str(result.backup), "sha256After": result.sha256_after,
+             "job": str(result.journal.get("job", "")), "ai": bool(provenance.get("ai")), "reloadHint": RELOAD_HINT},
+        )
+    return WriteResultInfo(
+        path=str(result.path), changed=result.changed, rebased=result.rebased,
+        backup=str(result.backup) if result.backup else None,
+        sha256_before=result.sha256_before, sha256_after=result.sha256_after,
+    )
 
 
 def warn_if_dropped(server: ApiServer, writeback: WriteBack, saved: SavedFile) -> None:
@@ -284,23 +294,6 @@ def write_error(exc: WriteBackError) -> RpcError:
     if isinstance(exc, NoSuchBackup):
         return RpcError(ErrorCode.NOT_FOUND, str(exc), {"path": str(exc.path)})
     return RpcError(ErrorCode.WRITE_FAILED, str(exc), {"path": str(exc.path)})
-
-
-def announce_write(server: ApiServer, result: WriteResult, ai: bool) -> None:
-    if result.changed:
-        server.broadcast(
-            "file/written",
-            {"path": str(result.path), "backup": str(result.backup), "sha256After": result.sha256_after,
-             "job": str(result.journal.get("job", "")), "ai": ai, "reloadHint": RELOAD_HINT},
-        )
-
-
-def write_result_info(result: WriteResult) -> WriteResultInfo:
-    return WriteResultInfo(
-        path=str(result.path), changed=result.changed, rebased=result.rebased,
-        backup=str(result.backup) if result.backup else None,
-        sha256_before=result.sha256_before, sha256_after=result.sha256_after,
-    )
 
 
 def _osu_path(raw: str, must_exist: bool) -> Path:
