@@ -1,18 +1,47 @@
 """engine.osu: the lossless .osu document — read any beatmap osu! loads, look at it through typed views,
 edit it line by line and write back exactly what did not change.
 
-    from engine.osu import read_beatmap
+    from engine.osu import read_beatmap, set_value, end_time
     beatmap = read_beatmap("map.osu")
     beatmap.version, beatmap.mode, beatmap.difficulty.overall_difficulty
     beatmap.timing_points, beatmap.hit_objects, beatmap.events.breaks
-    beatmap.to_bytes() == Path("map.osu").read_bytes()   # for an unedited document
+    beatmap.to_bytes() == Path("map.osu").read_bytes()          # for an unedited document
+    edited = set_value(beatmap, "Difficulty", "OverallDifficulty", "8")   # a new Beatmap; one line differs
+
+Modules: `lines` (physical lines and terminators), `numbers` (.NET-compatible parse/format), `document`
+(the Beatmap and its sections), `keyvalues`/`timing`/`hitobjects`/`events`/`colours` (typed views),
+`derived` (slider timing, mania columns, combos, snap), `edits` (line-level patches), `errors`.
 
 Only `OsuFormatError` is raised for bad content, and only for files osu! itself cannot load; lines osu! skips
 are kept verbatim and listed in `beatmap.problems`.
 """
 
 from engine.osu.colours import Colours
+from engine.osu.derived import (
+    Combo,
+    Snap,
+    beat_snap,
+    combos,
+    end_time,
+    mania_column,
+    mania_key_count,
+    mania_x,
+    needs_path_length,
+    slider_velocity,
+    sorted_objects,
+)
 from engine.osu.document import Beatmap, Section, parse_beatmap, read_beatmap
+from engine.osu.edits import (
+    add_hit_objects,
+    add_timing_points,
+    remove_hit_objects,
+    remove_timing_points,
+    replace_hit_objects,
+    replace_timing_points,
+    set_value,
+    update_hit_objects,
+    update_timing_points,
+)
 from engine.osu.errors import OsuFormatError, Problem
 from engine.osu.events import Background, Break, Events, Video
 from engine.osu.hitobjects import (
@@ -33,6 +62,7 @@ __all__ = [
     "Break",
     "Circle",
     "Colours",
+    "Combo",
     "CurveSegment",
     "Difficulty",
     "Editor",
@@ -46,10 +76,29 @@ __all__ = [
     "Problem",
     "Section",
     "Slider",
+    "Snap",
     "Spinner",
     "TimingIndex",
     "TimingPoint",
     "Video",
+    "add_hit_objects",
+    "add_timing_points",
+    "beat_snap",
+    "combos",
+    "end_time",
+    "mania_column",
+    "mania_key_count",
+    "mania_x",
+    "needs_path_length",
     "parse_beatmap",
     "read_beatmap",
+    "remove_hit_objects",
+    "remove_timing_points",
+    "replace_hit_objects",
+    "replace_timing_points",
+    "set_value",
+    "slider_velocity",
+    "sorted_objects",
+    "update_hit_objects",
+    "update_timing_points",
 ]
