@@ -293,6 +293,11 @@ def test_backups_list_and_restore_announce_the_write(maid_home: Path, mapset: li
             assert restored["sha256After"] == first.sha256_after
             wrong = await rpc.call("backups/restore", {"path": str(path), "backup": str(mapset[1])})
             assert wrong["error"]["code"] == ErrorCode.NOT_FOUND
+            path.chmod(0o444)
+            before = path.read_bytes()
+            refused = (await rpc.call("backups/restore", {"path": str(path)}))["error"]
+            assert refused["code"] == ErrorCode.WRITE_FAILED and refused["data"] == {"path": str(path)} and "read-only" in refused["message"]
+            assert path.read_bytes() == before
             assert (await rpc.call("backups/list", {"path": "notes.txt"}))["error"]["code"] == ErrorCode.INVALID_PARAMS
 
     asyncio.run(main())
