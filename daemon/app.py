@@ -54,6 +54,11 @@ class Daemon:
 
     async def start(self) -> int:
         port = await self.server.start()
+        try:
+            removed = await asyncio.to_thread(self.services.writeback.prune_all)
+            log.info("backups: %d expired copies removed from %s", removed, self.services.writeback.backup_root)
+        except OSError as exc:  # housekeeping must never keep the daemon from starting
+            log.warning("could not prune the backups in %s: %s", self.services.writeback.backup_root, exc)
         self.services.watcher = self._watcher()
         if self.services.watcher is not None:
             await asyncio.to_thread(self.services.watcher.start)

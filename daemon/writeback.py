@@ -46,6 +46,7 @@ OWN_WRITES_REMEMBERED = 256
 QUIET_S = 0.1  # a file modified more recently than this (not by us) may still be being saved
 SETTLE_TIMEOUT_S = 3.0
 CHANGED_RETRIES = 3
+JOURNAL_ROTATE_BYTES = 16 << 20
 TEMP_PREFIX = ".maid-"  # temp files are ".maid-<name hash>-<pid>-<random>.tmp": the watcher ignores them
 
 
@@ -317,7 +318,8 @@ class WriteBack:
         return sorted(found, key=lambda b: (b.created, b.path.name), reverse=True)
 
     def journal(self) -> list[dict[str, object]]:
-        """Every journal entry, oldest first (a torn last line from a crash is skipped)."""
+        """The entries of the current journal, oldest first (a torn last line from a crash is skipped).
+        Past JOURNAL_ROTATE_BYTES it is renamed to "journal <time>.jsonl" beside it and a new one begins."""
         if not self.journal_path.exists():
             return []
         entries = []
@@ -454,6 +456,9 @@ class WriteBack:
         # Undecodable file names (lone surrogates) become \udcXX escapes: still valid JSON, still UTF-8.
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
         try:
+            if self.journal_path.exists() and self.journal_path.stat().st_size > JOURNAL_ROTATE_BYTES:
+                stamp = datetime.now(timezone.utc).strftime(BACKUP_TIME_FORMAT)
+                os.replace(self.journal_path, self.journal_path.with_name(f"journal {stamp}.jsonl"))
             fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), 0o644)
             try:
                 _write_all(fd, line)
@@ -463,14 +468,30 @@ class WriteBack:
         except OSError as exc:
             raise _explain(exc, path, f"appending to the journal {self.journal_path}", written=True) from exc
 
+    def prune_all(self) -> int:
+        """Apply the retention to the backups and pending edits of every file, also of maps deleted or
+        renamed since (the daemon runs it at start); returns how many files were removed."""
+        if not self.backup_root.is_dir():
+            return 0
+        pending = [d for d in self.pending_root.iterdir() if d.is_dir()] if self.pending_root.is_dir() else []
+        groups: dict[tuple[Path, str], list[tuple[datetime, Path]]] = {}
+        for folder in [d for d in self.backup_root.iterdir() if d.is_dir() and d != self.pending_root] + pending:
+            for entry in folder.iterdir():
+                m = BACKUP_NAME.match(entry.name)
+                if m and entry.is_file():
+                    created = datetime.strptime(m["time"], BACKUP_TIME_FORMAT).replace(tzinfo=timezone.utc)
+                    groups.setdefault((folder, m["name"]), []).append((created, entry))
+        return sum(self._apply_retention(sorted(copies, reverse=True)) for copies in groups.values())
+
     def _prune(self, path: Path) -> None:
-        backups = self.list_backups(path)
+        self._apply_retention([(b.created, b.path) for b in self.list_backups(path)])
+
+    def _apply_retention(self, newest_first: list[tuple[datetime, Path]]) -> int:
         cutoff = datetime.now(timezone.utc).timestamp() - self.retention.days * 86400
-        for i, backup in enumerate(backups):
-            if i == 0:
-                continue
-            if i >= self.retention.count or backup.created.timestamp() < cutoff:
-                _unlink_quietly(backup.path)
+        expired = [path for i, (created, path) in enumerate(newest_first) if i > 0 and (i >= self.retention.count or created.timestamp() < cutoff)]
+        for path in expired:
+            _unlink_quietly(path)
+        return len(expired)
 
     def _mapset_folder(self, path: Path) -> Path:
         parent = path.resolve().parent

@@ -280,3 +280,36 @@ def test_engine_edit_rebases_over_objects_added_elsewhere_and_conflicts_inside(m
     user_save(path, inside, b"1" + inside)  # the mapper moves an object inside the range
     with pytest.raises(WriteConflict):
         wb.write(snapshot, engine_remap(start, end))
+
+
+def test_prune_all_applies_the_retention_to_deleted_maps_and_pending_edits(mapset: list[Path], tmp_path: Path) -> None:
+    wb = WriteBack(tmp_path / "backups", Retention(count=2, days=1))
+    path = mapset[0]
+    start, end = middle_range(path.read_bytes())
+    for _ in range(2):
+        wb.write(wb.read(path), nudge_objects(start, end))
+    snapshot = wb.read(path)
+    user_save(path, b"\nTitle:", b"\nTitle:x")
+    with pytest.raises(WriteConflict) as conflict:
+        wb.write(snapshot, Edit(lambda b: b + b"\r\n", Region(), AI))
+    path.unlink()  # the mapper deleted the difficulty; its backups stay until they expire
+    old = (datetime.now(timezone.utc) - timedelta(days=2)).strftime(BACKUP_TIME_FORMAT)
+    for i, copy in enumerate([b.path for b in wb.list_backups(path)] + [conflict.value.pending]):
+        assert copy is not None
+        copy.rename(copy.with_name(f"{old}-{i + 1}{copy.name[26:]}"))
+    assert wb.prune_all() == 1  # the older backup; the newest copy of each file always stays
+    assert len(wb.list_backups(path)) == 1 and len(list(wb.pending_root.rglob("*.osu"))) == 1
+
+
+def test_the_journal_rotates(mapset: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import daemon.writeback
+
+    monkeypatch.setattr(daemon.writeback, "JOURNAL_ROTATE_BYTES", 100)
+    wb = WriteBack(tmp_path / "backups")
+    path = mapset[0]
+    start, end = middle_range(path.read_bytes())
+    for _ in range(3):
+        wb.write(wb.read(path), nudge_objects(start, end))
+    rotated = sorted(wb.backup_root.glob("journal *.jsonl"))
+    assert len(rotated) == 2 and len(wb.journal()) == 1
+    assert all(len(r.read_text().splitlines()) == 1 for r in rotated)
