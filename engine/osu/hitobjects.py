@@ -163,12 +163,15 @@ def _parse_point(token: str) -> tuple[float, float]:
     return parse_float(x, MAX_COORDINATE_VALUE), parse_float(y, MAX_COORDINATE_VALUE)
 
 
+_new_segment = positional_constructor(CurveSegment)
+
+
 def parse_curve(text: str) -> tuple[str, tuple[CurveSegment, ...]]:
     """`B|1:2|3:4` → (stable's curve type: the last known letter, Catmull when none; segments split at every
     type letter as lazer splits them)."""
     if _SIMPLE_CURVE.fullmatch(text):
-        numbers = [float(number) for number in _DIGITS.findall(text)]
-        return text[0], (CurveSegment(text[0], tuple(zip(numbers[::2], numbers[1::2]))),)
+        numbers = map(float, _DIGITS.findall(text))
+        return text[0], (_new_segment(text[0], tuple(zip(numbers, numbers))),)
     curve_type = "C"
     segments: list[CurveSegment] = []
     current_type: str | None = None
@@ -228,7 +231,9 @@ def parse_hit_object(text: str, line: int | None = None) -> HitObject:
         if count < 7:
             raise ValueError("a slider needs curve and slides fields")
         curve_type, segments = parse_curve(split[5])
-        slides = parse_int(split[6])
+        field_slides = split[6]
+        slides = (int(field_slides) if field_slides.isdigit() and field_slides.isascii() and len(field_slides) < 5
+                  else parse_int(field_slides))
         if slides > MAX_SLIDES:
             raise ValueError(f"{slides} slides is more than osu! accepts ({MAX_SLIDES})")
         length = parse_float(split[7], MAX_COORDINATE_VALUE) if count > 7 else None
