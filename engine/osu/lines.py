@@ -12,7 +12,6 @@ from __future__ import annotations
 from engine.osu.errors import OsuFormatError
 
 BOM = b"\xef\xbb\xbf"
-TERMINATORS = (b"\r\n", b"\n", b"\r")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from engine.osu import Beatmap, Circle, HitSample, HoldNote, OsuFormatError, Slider, TimingPoint, parse_beatmap
+from engine.osu import (
+    Beatmap,
+    Circle,
+    HitObject,
+    HitSample,
+    HoldNote,
+    OsuFormatError,
+    Slider,
+    TimingPoint,
+    parse_beatmap,
+)
 from engine.osu.edits import (
     add_hit_objects,
     add_timing_points,
@@ -21,6 +34,8 @@ from engine.osu.edits import (
     update_timing_points,
 )
 from engine.osu.hitobjects import CurveSegment
+from engine.osu.lines import terminator
+from tests.osu.corpus import beatmap_of, readable
 
 CRLF_BOM = "Eddio0141-osu-file-parser__combo_blue__2902a73c.osu"
 MANIA = "0e4ef622-remani__Cillia_-_Fairytale_shuniki_Easy__e3ed0a8a.osu"
@@ -165,3 +180,40 @@ def test_a_file_without_final_newline_keeps_it_that_way() -> None:
 def test_objects_not_read_from_the_document_cannot_be_updated(crlf: Beatmap) -> None:
     with pytest.raises(OsuFormatError, match="not read from this document"):
         update_hit_objects(crlf, [Circle(x=0, y=0, time=0, type=1)])
+
+
+SMALL = [path for path in readable() if path.stat().st_size < 60_000]
+
+
+def _key(obj: HitObject) -> tuple[float, float, float, int]:
+    return obj.time, obj.x, obj.y, obj.type
+
+
+@pytest.mark.skipif(not SMALL, reason="the .osu corpus is not available")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_replacing_a_random_range_changes_exactly_that_range(data: st.DataObject) -> None:
+    beatmap = beatmap_of(data.draw(st.sampled_from(SMALL)))
+    times = sorted({obj.time for obj in beatmap.hit_objects}) or [0.0]
+    start = data.draw(st.sampled_from(times))
+    end = start + data.draw(st.integers(1, 20_000))
+    inside = [obj for obj in beatmap.hit_objects if start <= obj.time < end]
+    kept = [obj for obj in inside if data.draw(st.booleans())]
+    moved = [replace(obj, x=obj.x + 1) for obj in kept if data.draw(st.booleans())]
+    kept = [obj for obj in kept if obj.line not in {m.line for m in moved}]
+    new = [Circle(x=data.draw(st.integers(0, 512)), y=data.draw(st.integers(0, 384)),
+                  time=data.draw(st.integers(int(math.ceil(start)), int(math.ceil(end)) - 1)), type=1)
+           for _ in range(data.draw(st.integers(0, 3)))]
+    edited = replace_hit_objects(beatmap, start, end, kept + moved + new)
+    again = parse_beatmap(edited.to_bytes())
+    assert again.to_bytes() == edited.to_bytes()
+    assert sorted(_key(o) for o in again.hit_objects if start <= o.time < end) == \
+        sorted(_key(o) for o in kept + moved + new)
+    assert [_key(o) for o in again.hit_objects if not start <= o.time < end] == \
+        [_key(o) for o in beatmap.hit_objects if not start <= o.time < end]
+    removed, _ = changes(beatmap, edited)
+    allowed = {beatmap.lines[obj.line] for obj in inside}
+    # Besides those lines, only the file's end may change: a line gains a terminator when a line is added
+    # after a last line without one, or loses it when it becomes the last line of a file that had none.
+    ends = {beatmap.lines[-1], edited.lines[-1] + terminator(beatmap.lines[-2] if len(beatmap.lines) > 1 else b"")}
+    assert all(line in allowed or line in ends for line in removed)
