@@ -126,7 +126,7 @@ def _decode_soundfile(path: Path) -> PcmAudio:
         container, subtype, rate = file.format, file.subtype, file.samplerate
         if subtype in ("PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32"):
             raw = _read_all(file, "int32", lambda block: block)  # libsndfile left-aligns every width in int32
-            return _pcm_from_int32(raw, subtype, container == "WAV" or container == "WAVEX", rate)
+            return _pcm_from_int32(raw, subtype, container, path.suffix.lower() == ".wav", rate)
         if subtype == "MPEG_LAYER_III" or container == "MPEG":  # ffmpeg gives pydub s16 for MP3
             return PcmAudio(_read_all(file, "float64", lambda block: _float_to_int(block, 16)), 2, rate)
         return PcmAudio(_read_all(file, "float64", lambda block: _float_to_int(block, 32)), 4, rate)
@@ -145,15 +145,17 @@ def _read_all(file: soundfile.SoundFile, dtype: str, to_int32: Callable[[np.ndar
     return np.concatenate(blocks)
 
 
-def _pcm_from_int32(raw: np.ndarray, subtype: str, pydub_wav_reader: bool, rate: int) -> PcmAudio:
-    """Integer samples for PCM input; ``raw`` is libsndfile's int32 (value << (32 - bits))."""
+def _pcm_from_int32(raw: np.ndarray, subtype: str, container: str, wav_name: bool, rate: int) -> PcmAudio:
+    """Integer samples for PCM input; ``raw`` is libsndfile's int32 (value << (32 - bits)).
+
+    pydub reads a file named .wav itself and hands everything else to ffmpeg, which gives it 8-bit PCM as
+    unsigned 8 bit (16 bit for FLAC), 16 bit as s16 and 24/32 bit as s32.
+    """
     if subtype in ("PCM_S8", "PCM_U8"):
-        if pydub_wav_reader:
-            return PcmAudio(raw >> 24, 1, rate)
-        return PcmAudio(raw >> 16, 2, rate)  # ffmpeg decodes 8-bit FLAC/AIFF to s16
+        return PcmAudio(raw >> 16, 2, rate) if container == "FLAC" else PcmAudio(raw >> 24, 1, rate)
     if subtype == "PCM_16":
         return PcmAudio(raw >> 16, 2, rate)
-    if subtype == "PCM_24" and pydub_wav_reader:
+    if subtype == "PCM_24" and wav_name and container in ("WAV", "WAVEX"):
         # pydub widens 24-bit WAV to 32 bits by putting a sign byte *below* the sample: (v << 8) | 0xFF if v < 0.
         return PcmAudio(np.where(raw < 0, raw | 0xFF, raw), 4, rate)
     return PcmAudio(raw, 4, rate)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from engine.audio import AudioError, decode_pcm, load_audio
+from engine.audio import AudioError, decode_pcm, decode_with_ffmpeg, load_audio
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 
@@ -89,6 +89,9 @@ def test_24_bit_wav_keeps_pydubs_sign_byte(tmp_path: Path) -> None:
     expected = (values << 8) | np.where(values < 0, 0xFF, 0)
     np.testing.assert_array_equal(pcm.samples, expected)
 
+    renamed = path.rename(tmp_path / "deep.audio")  # not named .wav: pydub asks ffmpeg, which gives plain s32
+    np.testing.assert_array_equal(decode_pcm(renamed).samples, values << 8)
+
 
 def test_8_bit_wav_is_signed_width_1(tmp_path: Path) -> None:
     path = tmp_path / "old.wav"
@@ -134,3 +137,18 @@ def test_m4a_decodes_through_ffmpeg(tmp_path: Path) -> None:
     expected_rms = np.sqrt(np.mean(reference.samples[middle].astype(np.float64) ** 2, axis=0))
     np.testing.assert_allclose(rms, expected_rms, rtol=0.05)
     assert float(np.abs(load_audio(m4a)).max()) == 1.0
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize(
+    ("container", "subtype"),
+    [("WAV", "PCM_U8"), ("WAV", "PCM_16"), ("WAV", "PCM_24"), ("WAV", "PCM_32"), ("WAV", "FLOAT"),
+     ("FLAC", "PCM_S8"), ("FLAC", "PCM_16"), ("FLAC", "PCM_24"), ("AIFF", "PCM_16")],
+)
+def test_soundfile_gives_the_integers_ffmpeg_gives_pydub(tmp_path: Path, container: str, subtype: str) -> None:
+    """For files pydub hands to ffmpeg (anything not named .wav), both decoders agree to the last bit."""
+    path = tmp_path / "song.audio"
+    soundfile.write(path, _tone(0.3) * 1.2, 44100, format=container, subtype=subtype)  # clips a little
+    ours, theirs = decode_pcm(path), decode_with_ffmpeg(path)
+    assert (ours.sample_width, ours.sample_rate) == (theirs.sample_width, theirs.sample_rate)
+    np.testing.assert_array_equal(ours.samples, theirs.samples)
