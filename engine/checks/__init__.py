@@ -4,7 +4,20 @@ Each check is a small function in the module of its category, registered with an
 severity and category (`engine.checks.registry`). Importing this package registers all of them.
 """
 
-from engine.checks import colours, events, files, hitobjects, hitsounds, mapset, metadata, settings, timing  # noqa: F401  (registers checks)
+from engine.checks import (  # noqa: F401  (importing a module registers its checks)
+    catch,
+    colours,
+    events,
+    files,
+    hitobjects,
+    hitsounds,
+    mania,
+    mapset,
+    metadata,
+    settings,
+    taiko,
+    timing,
+)
 from engine.checks.fixes import FixConflict, apply_fixes
 from engine.checks.registry import CHECKS, CheckInfo, Scope
 from engine.checks.runner import check_path, run_checks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.checks import check_path, run_checks
+from engine.checks import CHECKS, check_path, run_checks
 from engine.findings import Severity
 from engine.osu import OsuFormatError, read_beatmap
 from tests.conftest import corpus_files
@@ -37,3 +37,15 @@ def test_unloadable_corpus_files_become_findings_not_crashes(corpus_dir: Path) -
         assert finding.check == "files.unloadable" and finding.severity is Severity.PROBLEM
         assert finding.file == path.name
 
+
+
+def test_every_registered_check_is_exercised_by_a_test_case() -> None:
+    from tests.checks import (test_checks_compose, test_checks_hitsounds_events, test_checks_mapset_files,
+                              test_checks_modes, test_checks_settings_metadata, test_checks_timing)
+
+    covered = (set(test_checks_timing.CASES) | set(test_checks_compose.CASES) | set(test_checks_hitsounds_events.CASES)
+               | set(test_checks_settings_metadata.CASES) | set(test_checks_modes.CASES)
+               | set(test_checks_mapset_files.VARIANTS)
+               | {"hitsounds.missing-samples", "metadata.inconsistent", "mapset.inconsistent-barlines"})
+    assert len(CHECKS) >= 60
+    assert sorted(set(CHECKS) - covered) == []

@@ -1,0 +1,163 @@
+"""osu!taiko checks: finisher spacing, smallest snap and spinner readability on lower difficulties, OD/HP,
+scroll speed changes on lower difficulties, kiai flashes, barlines too close after a new red line.
+
+Thresholds are Mapset Verifier's (checks.md §4), measured in beats of the red line in effect. The finisher
+rules for Inner/Hell Oni (colour-change exceptions) are simplified to a ¼-beat Warning.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+
+from engine.checks.context import DifficultyContext, Obj
+from engine.checks.levels import Level
+from engine.checks.registry import TAIKO, check
+from engine.findings import Finding, Severity
+from engine.osu.hitobjects import HITSOUND_FINISH
+
+MODE = "osu!taiko"
+ONLY = frozenset({TAIKO})
+TOLERANCE_MS = 2.0
+
+
+def beats_between(ctx: DifficultyContext, a: Obj, b: Obj) -> float:
+    return (b.time - a.end_time) / ctx.beat_length_at(a.time)
+
+
+FINISHER_GAP = {Level.EASY: 1 / 2, Level.NORMAL: 1 / 3, Level.HARD: 1 / 4, Level.INSANE: 1 / 6}
+
+
+@check("taiko.finishers", "Unrankable finishers", category=MODE, severity=Severity.PROBLEM, modes=ONLY)
+def finishers(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A finisher (big note) with a note ≤ ½ / ⅓ / ¼ / ⅙ beat before or after it on Kantan / Futsuu / Muzukashii
+    / Oni (Problem; Muzukashii ⅓ beat Warning); on Inner/Hell Oni ≤ ¼ beat (Warning)."""
+    if ctx.level is None:
+        return
+    limit = FINISHER_GAP.get(ctx.level, 1 / 4)
+    severity = Severity.PROBLEM if ctx.level in FINISHER_GAP else Severity.WARNING
+    notes = [o for o in ctx.objects if o.kind == "circle"]
+    for i, o in enumerate(notes):
+        if not o.raw.hit_sound & HITSOUND_FINISH:
+            continue
+        for other in (notes[i - 1] if i else None, notes[i + 1] if i + 1 < len(notes) else None):
+            if other is None:
+                continue
+            gap = abs(beats_between(ctx, *sorted((o, other), key=lambda n: n.time)))
+            if gap <= limit + TOLERANCE_MS / ctx.beat_length_at(o.time):
+                yield ctx.flag(f"Finisher {gap:.2f} beats from the next note.", objects=[o, other], severity=severity,
+                               suggestion="Leave more room around finishers, or make it a normal note.")
+            elif ctx.level == Level.HARD and gap <= 1 / 3 + TOLERANCE_MS / ctx.beat_length_at(o.time):
+                yield ctx.flag(f"Finisher {gap:.2f} beats from the next note.", objects=[o, other],
+                               severity=Severity.WARNING, suggestion="Check that the finisher is readable.")
+
+
+SMALLEST_SNAP = {Level.EASY: 1 / 2, Level.NORMAL: 1 / 3, Level.HARD: 1 / 6, Level.INSANE: 1 / 6}
+
+
+@check("taiko.smallest-snap", "Snapping too fine for the difficulty", category=MODE, severity=Severity.WARNING,
+       modes=ONLY)
+def smallest_snap(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Notes closer than ½ beat (Kantan), ⅓ (Futsuu) or ⅙ (Muzukashii, Oni) (Warning)."""
+    limit = SMALLEST_SNAP.get(ctx.level) if ctx.level is not None else None
+    if limit is None:
+        return
+    for a, b in zip(ctx.objects, ctx.objects[1:]):
+        beat = ctx.beat_length_at(a.time)
+        if b.time - a.end_time < limit * beat - TOLERANCE_MS:
+            yield ctx.flag(f"Notes {(b.time - a.end_time) / beat:.2f} beats apart; {ctx.level.name.title()} allows "  # type: ignore[union-attr]
+                           f"1/{round(1 / limit)} at most.", objects=[a, b], suggestion="Simplify the rhythm.")
+
+
+@check("taiko.spinner-readability", "Note too close before a spinner", category=MODE, severity=Severity.MINOR,
+       modes=ONLY)
+def spinner_readability(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A note less than ½ beat (Kantan–Muzukashii) or ¼ beat (Oni and up) before a spinner (Minor)."""
+    if ctx.level is None:
+        return
+    limit = 1 / 2 if ctx.level <= Level.HARD else 1 / 4
+    for a, b in zip(ctx.objects, ctx.objects[1:]):
+        if b.is_spinner and not a.is_spinner and b.time - a.end_time < limit * ctx.beat_length_at(a.time) - TOLERANCE_MS:
+            yield ctx.flag("Note right before a spinner is hard to read.", objects=[a, b],
+                           suggestion="Leave more room before the spinner.")
+
+
+OD_RECOMMENDED = {Level.EASY: 3.0, Level.NORMAL: 4.0, Level.HARD: 5.0, Level.INSANE: 5.5}
+HP_RECOMMENDED = {  # by drain: ≤ 1:00, < 3:45, < 4:45, longer
+    Level.EASY: (9, 8, 7, 6), Level.NORMAL: (8, 7, 6, 5), Level.HARD: (7, 6, 5, 4), Level.INSANE: (7, 5.5, 5, 4)}
+
+
+@check("taiko.od-hp", "OD or HP off the recommendation", category=MODE, severity=Severity.MINOR, modes=ONLY)
+def od_hp(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Kantan–Oni: OD off 3 / 4 / 5 / 5.5 and HP off the drain-time table (checks.md §4): by more than 0.5 (OD) or
+    1 (HP) → Warning, otherwise Minor."""
+    if ctx.level not in OD_RECOMMENDED:
+        return
+    drain = ctx.drain_time
+    column = 0 if drain <= 60_000 else 1 if drain < 225_000 else 2 if drain < 285_000 else 3
+    for name, value, wanted, slack in (
+            ("OD", ctx.beatmap.difficulty.overall_difficulty, OD_RECOMMENDED[ctx.level], 0.5),
+            ("HP", ctx.beatmap.difficulty.hp_drain_rate, HP_RECOMMENDED[ctx.level][column], 1.0)):  # type: ignore[index]
+        if value != wanted:
+            yield ctx.flag(f"{name} {value:g}; {wanted:g} is recommended for this difficulty.",
+                           severity=Severity.WARNING if abs(value - wanted) > slack else Severity.MINOR,
+                           suggestion=f"Consider {name} {wanted:g}.")
+
+
+@check("taiko.sv-changes", "Scroll speed changes on lower difficulties", category=MODE, severity=Severity.WARNING,
+       modes=ONLY)
+def sv_changes(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Kantan/Futsuu: a green line whose effective scroll speed (BPM × SV) differs by more than 1 from the
+    speed most of the map uses (Warning)."""
+    if ctx.level not in (Level.EASY, Level.NORMAL) or not ctx.objects:
+        return
+    speeds = Counter(round(ctx.beatmap.timing.slider_velocity_at(o.time, TAIKO) * 60000 / ctx.beat_length_at(o.time))
+                     for o in ctx.objects)
+    main = speeds.most_common(1)[0][0]
+    for point in ctx.timing_points:
+        if point.uninherited:
+            continue
+        speed = point.slider_velocity(TAIKO) * 60000 / ctx.beat_length_at(point.time)
+        if abs(speed - main) > 1:
+            yield ctx.flag(f"Scroll speed changes to {speed:.0f} (the map mostly scrolls at {main}).", time=point.time,
+                           line=None if point.line is None else point.line + 1,
+                           suggestion="Keep the scroll speed constant on lower difficulties.")
+
+
+@check("taiko.kiai-flashes", "Kiai flashes", category=MODE, severity=Severity.WARNING, modes=ONLY)
+def kiai_flashes(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Kiai turned on and off again within ⌈beat/3⌉ ms (Warning) or ⌈beat/2⌉ ms (Minor): a flash."""
+    toggles = []
+    kiai = False
+    for point in ctx.timing_points:
+        if point.kiai != kiai:
+            toggles.append(point)
+            kiai = point.kiai
+    for a, b in zip(toggles, toggles[1:]):
+        beat = ctx.beat_length_at(a.time)
+        gap = b.time - a.time
+        if gap <= math.ceil(beat / 2):
+            yield ctx.flag(f"Kiai toggles twice within {gap:g} ms.", time=a.time, end=b.time,
+                           severity=Severity.WARNING if gap <= math.ceil(beat / 3) else Severity.MINOR,
+                           suggestion="Make the kiai section longer or remove it.")
+
+
+@check("taiko.close-barlines", "Barlines too close after a new red line", category=MODE, severity=Severity.PROBLEM,
+       modes=ONLY)
+def close_barlines(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A red line (with its barline) less than half a beat after a barline of the previous section (Problem) or
+    less than a beat (Warning): two barlines show almost together."""
+    reds = ctx.red_lines
+    for previous, red in zip(reds, reds[1:]):
+        if red.omit_first_barline:
+            continue
+        measure = previous.beat_length * previous.meter
+        gap = (red.time - previous.time) % measure
+        if gap < 1 or measure - gap < 1:
+            continue
+        if gap < previous.beat_length:
+            yield ctx.flag(f"This red line's barline comes {gap:.0f} ms after the previous barline.", time=red.time,
+                           line=None if red.line is None else red.line + 1,
+                           severity=Severity.PROBLEM if gap < previous.beat_length / 2 else Severity.WARNING,
+                           suggestion="Omit the first barline on this red line, or move it.")

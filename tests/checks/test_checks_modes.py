@@ -1,0 +1,117 @@
+"""mania, taiko and catch checks: each flags a map made with the issue and not the same map without it."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.checks import apply_fixes
+from tests.checks.maps import assert_flags_issue_only, base_map, flagged, parse
+
+RED = "1000,500,4,2,0,60,1,0"
+BEAT = 500
+
+
+def mania(notes: list[str], version: str = "Hard", keys: float = 4, hp: float = 7, od: float = 7,
+          timing: list[str] | None = None) -> str:
+    settings = f"HPDrainRate:{hp}\nCircleSize:{keys:g}\nOverallDifficulty:{od}\nApproachRate:5"
+    return base_map(mode=3, version=version, hit_objects=notes, difficulty=settings, timing=timing, colours="")
+
+
+def stairs(count: int = 200, keys: int = 4) -> list[str]:
+    """One note per half beat cycling through the columns (x as the editor writes it)."""
+    xs = [int((column + 0.5) * 512 / keys) for column in range(keys)]
+    return [f"{xs[i % keys]},192,{1000 + i * 250},1,0,0:0:0:0:" for i in range(count)]
+
+
+def taiko(notes: list[str], version: str = "Muzukashii", od: float = 5, hp: float = 7,
+          timing: list[str] | None = None) -> str:
+    settings = f"HPDrainRate:{hp}\nCircleSize:5\nOverallDifficulty:{od}\nApproachRate:5"
+    return base_map(mode=1, version=version, hit_objects=notes, difficulty=settings, timing=timing, colours="")
+
+
+def drums(times: list[int], finishers: tuple[int, ...] = ()) -> list[str]:
+    return [f"256,192,{t},1,{4 if t in finishers else 0},0:0:0:0:" for t in times]
+
+
+REGULAR = [1000 + i * BEAT for i in range(80)]
+
+
+def catch(fruits: list[str], version: str = "Platter", cs: float = 4) -> str:
+    settings = f"HPDrainRate:5\nCircleSize:{cs:g}\nOverallDifficulty:8\nApproachRate:8"
+    return base_map(mode=2, version=version, hit_objects=fruits, difficulty=settings)
+
+
+def zigzag(width: int, gap: int = BEAT, count: int = 80, spinner: bool = True) -> list[str]:
+    """Fruits alternating between two x positions `width` apart, a new combo every 8, optionally a spinner."""
+    lines = [f"{256 + (width // 2 if i % 2 else -width // 2)},192,{1000 + i * gap},{5 if i % 8 == 0 else 1},0,0:0:0:0:"
+             for i in range(count)]
+    if spinner:
+        end = 1000 + count * gap
+        lines.append(f"256,192,{end + 500},12,0,{end + 2500},0:0:0:0:")
+    return lines
+
+
+CASES: dict[str, tuple[str, str]] = {
+    "mania.key-count": (mania(stairs(keys=3), keys=3), mania(stairs())),
+    "mania.column-overlap": (mania(stairs() + ["64,192,1010,1,0,0:0:0:0:"]), mania(stairs())),
+    "mania.short-long-notes": (mania(stairs()[1:] + ["64,192,1000,128,0,1015:0:0:0:0:"]),
+                               mania(stairs()[1:] + ["64,192,1000,128,0,1200:0:0:0:0:"])),
+    "mania.column-usage": (mania([n for n in stairs() if not n.startswith("448,")]), mania(stairs())),
+    "mania.chord-size": (mania(stairs() + ["192,192,1000,1,0,0:0:0:0:", "320,192,1000,1,0,0:0:0:0:",
+                                           "448,192,1000,1,0,0:0:0:0:"]), mania(stairs())),
+    "mania.hp-od": (mania(stairs(), version="Normal", od=8.5), mania(stairs(), version="Normal")),
+    "mania.column-position": (mania(stairs()[1:] + ["100,192,1000,1,0,0:0:0:0:"]), mania(stairs())),
+    "mania.unnormalised-sv": (mania(stairs(), timing=[RED, "30000,400,4,2,0,60,1,0"]),
+                              mania(stairs(), timing=[RED, "30000,400,4,2,0,60,1,0", "30000,-125,4,2,0,60,0,0"])),
+    "taiko.finishers": (taiko(drums(sorted(REGULAR + [6125]), finishers=(6125,))),
+                        taiko(drums(REGULAR, finishers=(6000,)))),
+    "taiko.smallest-snap": (taiko(drums(sorted(REGULAR + [1125])), version="Kantan", od=3, hp=9),
+                            taiko(drums(REGULAR), version="Kantan", od=3, hp=9)),
+    "taiko.spinner-readability": (taiko(drums(REGULAR[:20]) + ["256,192,10600,12,0,12000,0:0:0:0:"] + drums(REGULAR[24:])),
+                                  taiko(drums(REGULAR[:20]) + ["256,192,11000,12,0,12000,0:0:0:0:"] + drums(REGULAR[24:]))),
+    "taiko.od-hp": (taiko(drums(REGULAR), od=8), taiko(drums(REGULAR))),
+    "taiko.sv-changes": (taiko(drums(REGULAR), version="Futsuu", od=4, hp=8,
+                               timing=[RED, "35000,-50,4,2,0,60,0,0"]),
+                         taiko(drums(REGULAR), version="Futsuu", od=4, hp=8, timing=[RED])),
+    "taiko.kiai-flashes": (taiko(drums(REGULAR), timing=[RED, "9000,-100,4,2,0,60,0,1", "9125,-100,4,2,0,60,0,0"]),
+                           taiko(drums(REGULAR), timing=[RED, "9000,-100,4,2,0,60,0,1", "13000,-100,4,2,0,60,0,0"])),
+    "taiko.close-barlines": (taiko(drums(REGULAR), timing=[RED, "9100,500,4,2,0,60,1,0"]),
+                             taiko(drums(REGULAR), timing=[RED, "9100,500,4,2,0,60,1,8"])),
+    "catch.hyperdashes-on-lower-difficulties": (catch(zigzag(450, gap=250), version="Salad"),
+                                                catch(zigzag(100), version="Salad")),
+    "catch.hyperdash-snap": (catch(zigzag(300, gap=100, count=6) + zigzag(100)[6:]),
+                             catch(zigzag(300, gap=250, count=6) + zigzag(100)[6:])),
+    "catch.consecutive-hyperdashes": (catch(zigzag(450, gap=250)),
+                                      catch(zigzag(450, gap=250, count=3) + zigzag(80)[6:])),
+    "catch.edge-dashes": (catch(["30,192,1000,5,0,0:0:0:0:", "480,192,1400,1,0,0:0:0:0:"] + zigzag(80)[4:]),
+                          catch(["100,192,1000,5,0,0:0:0:0:", "480,192,1400,1,0,0:0:0:0:"] + zigzag(80)[4:])),
+    "catch.missing-spinner": (catch(zigzag(80, spinner=False)), catch(zigzag(80))),
+    "catch.combo-length": (catch([line.replace(",5,0,", ",1,0,") for line in zigzag(80)]), catch(zigzag(80))),
+    "catch.spinner-gap": (catch(zigzag(80)[:-1] + ["256,192,40550,12,0,43000,0:0:0:0:"]), catch(zigzag(80))),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(CASES))
+def test_check_flags_the_issue_and_not_the_clean_map(check_id: str) -> None:
+    assert_flags_issue_only(check_id, *CASES[check_id])
+
+
+def test_mania_timestamps_use_time_and_column() -> None:
+    [finding] = flagged(CASES["mania.column-overlap"][0], "mania.column-overlap")
+    assert finding.timestamp == "00:01:000 (1000|0,1010|0) - "
+
+
+def test_mania_column_position_fix_writes_the_editor_x() -> None:
+    beatmap = parse(CASES["mania.column-position"][0])
+    fixed = apply_fixes(beatmap, flagged(beatmap, "mania.column-position"))
+    assert [o.x for o in fixed.hit_objects if o.time == 1000] == [64]
+    assert not flagged(fixed, "mania.column-position")
+
+
+def test_omitted_barlines_must_match_between_taiko_difficulties() -> None:
+    plain = parse(taiko(drums(REGULAR), timing=[RED, "9000,500,4,2,0,60,1,0"]), "a.osu")
+    omitted = parse(taiko(drums(REGULAR), version="Oni", timing=[RED, "9000,500,4,2,0,60,1,8"]), "b.osu")
+    [finding] = flagged([plain, omitted], "mapset.inconsistent-barlines")
+    assert finding.file == "b.osu" and finding.start_ms == 9000
+    assert not flagged([plain, parse(taiko(drums(REGULAR), version="Oni", timing=[RED, "9000,500,4,2,0,60,1,0"]))],
+                       "mapset.inconsistent-barlines")
