@@ -1,7 +1,8 @@
 """The demo mapset shipped with maid: a synthesized 150 BPM song and one difficulty per mode.
 
-Everything in this folder was made by the project (``synth.py`` renders ``audio.ogg``, ``charts.py`` writes the
-.osu files), so it is free to ship, to test with and to show in a first run. Nothing here writes files on import.
+Everything in ``mapset/`` was made by the project (``synth.py`` renders ``audio.ogg``, ``background.py`` draws
+``bg.png``, ``charts.py`` writes the .osu files), so it is free to ship, to test with and to show in a first run.
+Nothing here writes files on import.
 """
 
 from __future__ import annotations
@@ -10,5 +11,5 @@ from pathlib import Path
 
 
 def demo_mapset_folder() -> Path:
-    """The folder holding ``audio.ogg`` and the four demo .osu files (read-only package data)."""
-    return Path(__file__).resolve().parent
+    """The mapset folder: ``audio.ogg``, ``bg.png`` and the four demo .osu files (read-only package data)."""
+    return Path(__file__).resolve().parent / "mapset"

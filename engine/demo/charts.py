@@ -6,7 +6,7 @@ tick is a whole millisecond), osu!standard and catch positions by walking the pl
 the rhythm asks for, slider lengths that end on the grid. Output is CRLF without a BOM, `Key: value` in
 [General]/[Editor] and `Key:value` in [Metadata]/[Difficulty], two blank lines after [TimingPoints].
 
-Run ``python -m engine.demo.charts`` to rewrite the .osu files next to this file; the demo tests check
+Run ``python -m engine.demo.charts`` to rewrite the .osu files in ``mapset/``; the demo tests check
 that the committed files are exactly what this script writes. Importing it has no effects.
 """
 
@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.demo import demo_mapset_folder
 from engine.demo.synth import BEAT_MS, BREAKDOWN, CHORUS, ENDING, INTRO, OFFSET_MS, VERSE
 
 SLIDER_MULTIPLIER = 1.4
@@ -23,6 +24,7 @@ PX_PER_BEAT = 100 * SLIDER_MULTIPLIER  # every green line keeps SV 1
 PREVIEW_MS = 19700  # the chorus
 BREAK = (16700, 18600)  # 200 ms after the last object before the breakdown; ends before the chorus appears
 AUDIO = "audio.ogg"
+BACKGROUND = "bg.png"  # background.py draws it
 
 CLAP, FINISH, WHISTLE = 8, 4, 2
 CIRCLE, SLIDER, NEW_COMBO, SPINNER, HOLD = 1, 2, 4, 8, 128
@@ -63,11 +65,12 @@ STANDARD_BARS: dict[str, list[Note]] = {
     "chorus_a": [(0, "P0.5x1"), (1, "c"), (1.5, "c"), (2, "B1x1"), (3.5, "c")],
     "chorus_b": [(0, "c"), (0.5, "c"), (1, "L0.5x3"), (3, "c"), (3.5, "c")],
     "chorus_c": [(0, "R1x1"), (1.5, "c"), (2, "c"), (2.5, "P0.5x1"), (3.5, "c")],
+    "chorus_end": [(0, "c"), (0.5, "c"), (1, "L0.5x3"), (3, "c")],  # room before the final spinner
 }
 STANDARD_FORM = (
     ["intro"] * 4
     + ["verse_a", "verse_b"] * 3
-    + ["chorus_a", "chorus_b", "chorus_c", "chorus_b"] * 2
+    + ["chorus_a", "chorus_b", "chorus_c", "chorus_b"] + ["chorus_a", "chorus_b", "chorus_c", "chorus_end"]
 )
 
 
@@ -212,7 +215,8 @@ def _sliders_and_circles(notes: list[tuple[float, str]], walker: Walker, spacing
         gap = beat - free_from
         distance = min(gap, 1) * PX_PER_BEAT * spacing if index else 0.0  # long gaps: no longer jumps
         bar, in_bar = divmod(beat, 4)
-        new_combo = index == 0 or (in_bar == 0 and bar % 2 == 0) or beat == first_after_break
+        phrase_start = in_bar == 0 and (bar % 2 == 0 or bar in CHORUS)  # a combo per phrase; per bar in the chorus
+        new_combo = index == 0 or phrase_start or beat == first_after_break
         sound = _hitsound(beat)
         if what == "c":
             head, _ = _place(walker, distance, None, 0)
@@ -266,8 +270,8 @@ TAIKO_BARS = {
     "intro_b": "d...k...d...k.k.",
     "verse_a": "d...k...d.d.k...",
     "verse_b": "d...k...d.d.k.k.",
-    "chorus_a": "D.k.d.kd..k.dkd.",
-    "chorus_b": "d.d.k.d.d.kkd.k.",
+    "chorus_a": "D.k.d.k.d...k.d.",
+    "chorus_b": "d.d.k...d.k.k.d.",
 }
 TAIKO_FORM = {
     **{bar: "intro_a" if bar % 2 == 0 else "intro_b" for bar in INTRO},
@@ -367,11 +371,11 @@ def charts() -> list[Chart]:
         Chart("maid - Demo Song (maid) [Normal].osu", 0, "Normal",
               {"HPDrainRate": "4", "CircleSize": "4", "OverallDifficulty": "4", "ApproachRate": "6"},
               standard_objects(), has_break=True, has_colours=True),
-        Chart("maid - Demo Song (maid) [Muzukashii].osu", 1, "Muzukashii",
-              {"HPDrainRate": "5", "CircleSize": "5", "OverallDifficulty": "5", "ApproachRate": "5"},
+        Chart("maid - Demo Song (maid) [Futsuu].osu", 1, "Futsuu",
+              {"HPDrainRate": "8", "CircleSize": "5", "OverallDifficulty": "4", "ApproachRate": "5"},
               taiko_objects(), has_break=False, has_colours=False),
-        Chart("maid - Demo Song (maid) [Platter].osu", 2, "Platter",
-              {"HPDrainRate": "4", "CircleSize": "3.5", "OverallDifficulty": "5", "ApproachRate": "6"},
+        Chart("maid - Demo Song (maid) [Salad].osu", 2, "Salad",
+              {"HPDrainRate": "4", "CircleSize": "3", "OverallDifficulty": "5", "ApproachRate": "6"},
               catch_objects(), has_break=True, has_colours=True),
         Chart("maid - Demo Song (maid) [4K Normal].osu", 3, "4K Normal",
               {"HPDrainRate": "7", "CircleSize": "4", "OverallDifficulty": "6", "ApproachRate": "5"},
@@ -393,11 +397,11 @@ def render(chart: Chart) -> bytes:
     metadata = [
         "Title:Demo Song", "TitleUnicode:Demo Song", "Artist:maid", "ArtistUnicode:maid", "Creator:maid",
         f"Version:{chart.version}", "Source:maid demo mapset",
-        "Tags:demo maid synthesized example test 150bpm", "BeatmapID:0", "BeatmapSetID:-1",
+        "Tags:demo maid synthesized example test 150bpm electronic instrumental", "BeatmapID:0", "BeatmapSetID:-1",
     ]
     difficulty = [f"{key}:{value}" for key, value in chart.difficulty.items()]
     difficulty += [f"SliderMultiplier:{SLIDER_MULTIPLIER:g}", "SliderTickRate:1"]
-    events = ["//Background and Video events", "//Break Periods"]
+    events = ["//Background and Video events", f'0,0,"{BACKGROUND}",0,0', "//Break Periods"]
     if chart.has_break:
         events.append(f"2,{BREAK[0]},{BREAK[1]}")
     events += [f"//Storyboard Layer {n} ({name})" for n, name in
@@ -425,5 +429,5 @@ def write_all(folder: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for written in write_all(Path(__file__).parent):
+    for written in write_all(demo_mapset_folder()):
         print(written.name)

@@ -5,7 +5,7 @@ crash, bass, chord pads and a lead arpeggio over Am-F-C-G, in sections the four 
 
     bars 0-3 intro, 4-9 verse, 10-11 breakdown (pads only; the maps' break), 12-19 chorus (kiai), 20 ending.
 
-Run ``python -m engine.demo.synth`` to rewrite ``audio.ogg`` next to this file. Importing it has no effects.
+Run ``python -m engine.demo.synth`` to rewrite ``mapset/audio.ogg``. Importing it has no effects.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+
+from engine.demo import demo_mapset_folder
 
 SAMPLE_RATE = 44100
 BPM = 150
@@ -145,4 +147,4 @@ def write(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    write(Path(__file__).with_name("audio.ogg"))
+    write(demo_mapset_folder() / "audio.ogg")

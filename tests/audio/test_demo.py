@@ -11,7 +11,9 @@ import soundfile
 
 from engine.audio import load_audio, song_length_ms
 from engine.checks.geometry import build_path
-from engine.demo import charts, demo_mapset_folder, synth
+from engine.checks.runner import run_checks
+from engine.demo import background, charts, demo_mapset_folder, synth
+from engine.findings import Severity
 from engine.osu import Beatmap, HoldNote, Slider, Spinner, read_beatmap
 from engine.osu.derived import beat_snap, end_time, mania_column
 
@@ -36,10 +38,30 @@ def _end(beatmap: Beatmap, obj) -> float:
     return value
 
 
-def test_folder_holds_one_song_and_one_difficulty_per_mode(beatmaps: dict[int, Beatmap]) -> None:
+def test_folder_holds_the_song_a_background_and_one_difficulty_per_mode(beatmaps: dict[int, Beatmap]) -> None:
     assert (FOLDER / "audio.ogg").stat().st_size < 500_000
+    assert sorted(path.name for path in FOLDER.iterdir() if path.suffix != ".osu") == ["audio.ogg", "bg.png"]
     assert len(OSU_FILES) == 4
     assert sorted(beatmaps) == [0, 1, 2, 3]
+    for beatmap in beatmaps.values():
+        assert beatmap.events.background is not None and beatmap.events.background.filename == "bg.png"
+
+
+def test_background_is_what_the_script_draws() -> None:
+    from PIL import Image
+
+    with Image.open(FOLDER / "bg.png") as image:
+        stored = np.asarray(image.convert("RGB"), dtype=np.float64)
+    drawn = np.asarray(background.render(), dtype=np.float64)
+    assert stored.shape == drawn.shape == (720, 1280, 3)
+    assert np.abs(stored - drawn).mean() < 1.0  # font rasterisers may differ by a little
+
+
+def test_the_rule_checks_find_no_problem_but_the_bitrate() -> None:
+    """maid's own checks pass the demo, except ranked audio bitrate: < 500 KB for 36.6 s allows ~110 kbps."""
+    findings = run_checks([read_beatmap(path) for path in OSU_FILES], folder=FOLDER)
+    problems = {(f.check, f.difficulty, f.message) for f in findings if f.severity >= Severity.PROBLEM}
+    assert {check for check, _, _ in problems} <= {"files.audio-bitrate"}, problems
 
 
 def test_song_is_vorbis_and_covers_every_object(song: np.ndarray, beatmaps: dict[int, Beatmap]) -> None:
