@@ -138,8 +138,8 @@ class Beatmap:
             raise OsuFormatError("the file is empty: osu! cannot load a beatmap without any line", self.path)
         index, text = found
         if not text.startswith(FORMAT_PREFIX):
-            self._header_problems.append(Problem(index + 1, self.line_text(index),
-                                                 f"no 'osu file format vN' header; osu! reads it as v{DEFAULT_VERSION}"))
+            message = f"no 'osu file format vN' header; osu! reads it as v{DEFAULT_VERSION}"
+            self._header_problems.append(Problem(index + 1, self.line_text(index), message))
             return DEFAULT_VERSION
         try:
             return parse_int(text[text.rindex("v") + 1:])
@@ -156,6 +156,9 @@ class Beatmap:
     @cached_property
     def _view_problems(self) -> dict[str, list[Problem]]:
         return {}
+
+    def _skipped(self, index: int, section: str, error: Exception) -> Problem:
+        return Problem(index + 1, self.line_text(index), f"[{section}] osu! skips this line: {error}")
 
     def _problems_of(self, view: str) -> list[Problem]:
         return self._view_problems.setdefault(view, [])
@@ -199,13 +202,13 @@ class Beatmap:
             try:
                 event = parse_event(text, kind, index)
             except (ValueError, IndexError) as error:
-                problems.append(Problem(index + 1, self.line_text(index), f"[Events] osu! skips this line: {error}"))
+                problems.append(self._skipped(index, "Events", error))
                 continue
             if isinstance(event, Break):
                 breaks.append(event)
             elif isinstance(event, Video):
                 video = event
-            elif isinstance(event, Background):
+            elif isinstance(event, Background) and event.filename:  # `0,0,""` names no background
                 background = event
         return Events(background, video, tuple(breaks))
 
@@ -220,7 +223,7 @@ class Beatmap:
             try:
                 points.append(parse_timing_point(text, sample_set, volume, index))
             except (ValueError, IndexError) as error:
-                problems.append(Problem(index + 1, self.line_text(index), f"[TimingPoints] osu! skips this line: {error}"))
+                problems.append(self._skipped(index, "TimingPoints", error))
         return tuple(points)
 
     @cached_property
@@ -237,7 +240,7 @@ class Beatmap:
             try:
                 objects.append(parse_hit_object(text, index))
             except (ValueError, IndexError) as error:
-                problems.append(Problem(index + 1, self.line_text(index), f"[HitObjects] osu! skips this line: {error}"))
+                problems.append(self._skipped(index, "HitObjects", error))
         return tuple(objects)
 
     @cached_property
@@ -249,7 +252,7 @@ class Beatmap:
             try:
                 colour = parse_colour(raw)
             except ValueError as error:
-                problems.append(Problem(index + 1, self.line_text(index), f"[Colours] osu! skips this line: {error}"))
+                problems.append(self._skipped(index, "Colours", error))
                 continue
             if key.startswith("Combo"):
                 combo.append(colour)

@@ -173,7 +173,8 @@ def test_timing_point_edits(crlf: Beatmap) -> None:
 def test_a_file_without_final_newline_keeps_it_that_way() -> None:
     beatmap = parse_beatmap(b"osu file format v14\r\n[HitObjects]\r\n64,192,100,1,0,0:0:0:0:")
     edited = add_hit_objects(beatmap, [Circle(x=1, y=2, time=200, type=1)])
-    assert edited.to_bytes() == b"osu file format v14\r\n[HitObjects]\r\n64,192,100,1,0,0:0:0:0:\r\n1,2,200,1,0,0:0:0:0:"
+    assert edited.to_bytes() == \
+        b"osu file format v14\r\n[HitObjects]\r\n64,192,100,1,0,0:0:0:0:\r\n1,2,200,1,0,0:0:0:0:"
     assert remove_hit_objects(edited, [edited.hit_objects[1]]).to_bytes() == beatmap.to_bytes()
 
 

@@ -68,6 +68,40 @@ def test_hit_objects_and_timing_agree_with_fosu(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", readable(), ids=lambda p: p.name)
+def test_header_views_and_events_agree_with_fosu(path: Path) -> None:
+    """Known differences: we report values as written where lazer clamps (SliderTickRate 1337 stays 1337),
+    keep every combo colour (lazer keeps 8; fosu also drops keys such as `Combo0`), read `0,0,""` as no
+    background, and use stable's defaults for an absent Countdown (1) and BeatmapID (0) where fosu reports
+    lazer's."""
+    theirs = fosu.parse(path.read_bytes(), client="lazer")
+    beatmap = beatmap_of(path)
+    offset = 24 if beatmap.version < 5 else 0
+    general, metadata, difficulty, events = beatmap.general, beatmap.metadata, beatmap.difficulty, beatmap.events
+    assert (metadata.title, metadata.artist, metadata.creator, metadata.version, metadata.tags) == \
+        (theirs.title, theirs.artist, theirs.creator, theirs.version, theirs.tags)
+    assert general.audio_filename == theirs.audio_filename
+    assert general.stack_leniency == pytest.approx(theirs.stack_leniency)
+    assert general.preview_time + (offset if general.preview_time != -1 else 0) == (
+        theirs.preview_time if theirs.preview_time is not None else -1)
+    if beatmap.value("General", "Countdown") is not None:
+        assert general.countdown == theirs.countdown
+    if beatmap.value("Metadata", "BeatmapID") is not None:
+        assert metadata.beatmap_id == theirs.beatmap_id
+    ours = [difficulty.hp_drain_rate, difficulty.circle_size, difficulty.overall_difficulty, difficulty.approach_rate,
+            difficulty.slider_multiplier, min(max(difficulty.slider_tick_rate, 0.5), 8)]
+    assert ours == pytest.approx([theirs.hp, theirs.cs, theirs.od, theirs.ar, theirs.slider_multiplier,
+                                  theirs.slider_tick_rate])
+    assert (events.background.filename if events.background else None) == (theirs.background or None)
+    assert (events.video.filename if events.video else None) == (theirs.video or None)
+    assert [(b.start + offset, b.end + offset) for b in events.breaks] == [(b.start, b.end) for b in theirs.breaks]
+    combo_keys = [key for _, key, _ in beatmap.key_values("Colours") if key.startswith("Combo")]
+    if all(key in {f"Combo{n}" for n in range(1, 9)} for key in combo_keys):  # fosu drops e.g. `Combo0`
+        assert list(beatmap.colours.combo[:8]) == [(rgb >> 16 & 255, rgb >> 8 & 255, rgb & 255)  # fosu packs 0xRRGGBB
+                                                   for rgb in theirs.combo_colours]
+    assert list(beatmap.editor.bookmarks) == list(theirs.bookmark_list)
+
+
+@pytest.mark.parametrize("path", readable(), ids=lambda p: p.name)
 def test_counts_mode_and_version_agree_with_rosu(path: Path) -> None:
     data = path.read_bytes()
     theirs = rosu_pp_py.Beatmap(bytes=data)
