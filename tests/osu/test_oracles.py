@@ -23,7 +23,7 @@ import rosu_pp_py
 
 from engine.osu import Beatmap, Circle, HitObject, HoldNote, Slider, Spinner, parse_beatmap
 from engine.osu.derived import combos, end_time, mania_column, mania_key_count, needs_path_length, sorted_objects
-from tests.osu.corpus import beatmap_of, readable
+from tests.osu.corpus import beatmap_of, every_readable_osu, readable
 
 KINDS = {fosu.Circle: Circle, fosu.Slider: Slider, fosu.Spinner: Spinner, fosu.HoldNote: HoldNote}
 END_TIME_TOLERANCE_MS = 1.0
@@ -35,7 +35,7 @@ def _position(beatmap: Beatmap, obj: HitObject) -> tuple[float, float]:
     return float(math.trunc(obj.x)), float(math.trunc(obj.y))
 
 
-@pytest.mark.parametrize("path", readable(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", every_readable_osu(), ids=lambda p: p.name)
 def test_hit_objects_and_timing_agree_with_fosu(path: Path) -> None:
     data = path.read_bytes()
     oracle = fosu.parse(data, client="lazer", calculate_slider_end_times=True, calculate_slider_paths=True)
@@ -67,7 +67,7 @@ def test_hit_objects_and_timing_agree_with_fosu(path: Path) -> None:
             or point.beat_length == theirs.beat_length
 
 
-@pytest.mark.parametrize("path", readable(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", every_readable_osu(), ids=lambda p: p.name)
 def test_header_views_and_events_agree_with_fosu(path: Path) -> None:
     """Known differences: we report values as written where lazer clamps (SliderTickRate 1337 stays 1337),
     keep every combo colour (lazer keeps 8; fosu also drops keys such as `Combo0`), read `0,0,""` as no
@@ -101,7 +101,7 @@ def test_header_views_and_events_agree_with_fosu(path: Path) -> None:
     assert list(beatmap.editor.bookmarks) == list(theirs.bookmark_list)
 
 
-@pytest.mark.parametrize("path", readable(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", every_readable_osu(), ids=lambda p: p.name)
 def test_counts_mode_and_version_agree_with_rosu(path: Path) -> None:
     data = path.read_bytes()
     theirs = rosu_pp_py.Beatmap(bytes=data)

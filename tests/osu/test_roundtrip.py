@@ -8,10 +8,10 @@ import pytest
 
 from engine.osu import OsuFormatError, parse_beatmap, read_beatmap
 from tests.conftest import corpus_files
-from tests.osu.corpus import EXPECTED_FAILURES, beatmap_of, readable
+from tests.osu.corpus import EXPECTED_FAILURES, beatmap_of, golden_files, readable
 
 
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", corpus_files() + golden_files(), ids=lambda p: p.name)
 def test_corpus_file_round_trips_or_fails_clearly(path: Path) -> None:
     data = path.read_bytes()
     if path.name in EXPECTED_FAILURES:
