@@ -6,9 +6,10 @@
    watch`) and in the daemon's asyncio mode (hand-off to the loop, checks in a worker thread). Baseline:
    parse + rule checks called directly on the same bytes (no file system, no watcher). Target p95 ≤ 100 ms.
    A burst of 20 saves in 1 s shows the debounce: how many check runs, and whether the last saw the final bytes.
-2. Start-up: a generated Songs folder of `--mapsets` mapset folders (one .osu each) in a temp dir. Ours:
-   scan folder mtimes, watch the most recent ones. Baseline: watchdog's recursive watch of the whole Songs
-   folder. Printed: ready time, inotify watches, threads and process RSS (psutil). Target ≤ 2 s ready.
+2. Start-up: a generated Songs folder of `--mapsets` mapset folders (a .osu, audio and hit sounds each) in a
+   temp dir. Ours: look at folder and .osu mtimes, watch the most recent mapsets. Baseline: watchdog's
+   recursive watch of the whole Songs folder. Printed: ready time, inotify watches, threads and process
+   RSS (psutil). Target ≤ 2 s ready.
 
     .venv/bin/python benchmarks/automod.py [--saves 40] [--mapsets 10000]
 """
@@ -179,6 +180,8 @@ def make_songs(songs: Path, count: int) -> None:
         folder = songs / f"{100000 + i} Artist {i} - Title {i}"
         folder.mkdir(parents=True)
         (folder / f"Artist {i} - Title {i} (mapper) [Normal].osu").write_bytes(content)
+        for name in ("audio.mp3", "bg.jpg", "soft-hitclap.wav", "soft-hitwhistle.wav", "normal-hitfinish.wav"):
+            (folder / name).write_bytes(b"")
 
 
 def inotify_watches() -> int:

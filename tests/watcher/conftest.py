@@ -85,13 +85,15 @@ def mapset(tmp_path: Path) -> Path:
 
 
 def make_songs(root: Path, count: int) -> list[Path]:
-    """`count` mapset folders with one .osu each; folder i was modified i seconds after the first."""
+    """`count` mapset folders with one .osu each; folder i and its .osu were modified i seconds after the first."""
     folders = []
     base = time.time() - 10 * count
     for i in range(count):
         folder = root / f"{1000 + i} artist - title {i}"
         folder.mkdir(parents=True)
-        (folder / f"diff {i}.osu").write_bytes(osu_bytes(i, objects=2))
+        beatmap = folder / f"diff {i}.osu"
+        beatmap.write_bytes(osu_bytes(i, objects=2))
+        os.utime(beatmap, (base + i, base + i))
         os.utime(folder, (base + i, base + i))
         folders.append(folder)
     return folders

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop, recent_mapset_folders, watch_budget
+from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop, mapset_times, newest_folders, watch_budget
 from daemon.writeback import Edit, Provenance, Region, WriteBack
 from tests.watcher.conftest import Recorder, make_songs, osu_bytes, save_atomic, save_in_place, save_recreate
 
@@ -137,10 +137,17 @@ def test_a_file_that_vanishes_before_the_read_is_retried_then_logged(
     assert str(path.resolve()) in warnings[0] and "after 4 attempts" in warnings[0] and "FileNotFoundError" in warnings[0]
 
 
+def wait_until(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
 def test_a_songs_folder_is_watched_only_at_the_active_and_recent_mapsets(tmp_path: Path, recorder: Recorder) -> None:
     songs = tmp_path / "Songs"
     folders = make_songs(songs, 60)
-    options = WatchOptions(debounce_s=0.15, recent_mapsets=5, rescan_s=0.5)
+    options = WatchOptions(debounce_s=0.15, recent_mapsets=5)
     with Watcher(recorder, songs_dir=songs, options=options) as watcher:
         assert watcher.watched_folders == sorted(f.resolve() for f in folders[-5:])
         old = folders[3]
@@ -148,34 +155,43 @@ def test_a_songs_folder_is_watched_only_at_the_active_and_recent_mapsets(tmp_pat
         time.sleep(0.4)
         assert recorder.saves == []
 
-        watcher.focus(old)  # the editor opens it
+        watcher.focus(old)  # the editor opens it: watched from now on, and its unseen save is checked
         assert old.resolve() in watcher.watched_folders
         assert len(watcher.watched_folders) == 6
+        assert [s.data for s in recorder.wait(1)] == [osu_bytes(900)]
         save_in_place(only_osu(old), osu_bytes(901))
-        assert [s.data for s in recorder.wait(1)] == [osu_bytes(901)]
+        assert [s.data for s in recorder.wait(2)] == [osu_bytes(900), osu_bytes(901)]
 
         fresh = songs / "9999 new - mapset"  # a mapset created while watching
         fresh.mkdir()
-        deadline = time.monotonic() + 3
-        while fresh.resolve() not in watcher.watched_folders and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert wait_until(lambda: fresh.resolve() in watcher.watched_folders)
         (fresh / "new.osu").write_bytes(osu_bytes(902))
-        assert [s.data for s in recorder.wait(2)][-1] == osu_bytes(902)
-
-        revived = folders[10]  # modified by another program: picked up by the periodic rescan
-        os.utime(revived)
-        deadline = time.monotonic() + 3
-        while revived.resolve() not in watcher.watched_folders and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert revived.resolve() in watcher.watched_folders
+        assert [s.data for s in recorder.wait(3)][-1] == osu_bytes(902)
         assert len(watcher.watched_folders) <= 6
+
+
+def test_a_mapset_saved_in_place_while_unwatched_is_picked_up_by_the_rescan(tmp_path: Path, recorder: Recorder) -> None:
+    songs = tmp_path / "Songs"
+    folders = make_songs(songs, 60)
+    old = folders[7]
+    options = WatchOptions(debounce_s=0.15, recent_mapsets=5, rescan_s=0.3)
+    with Watcher(recorder, songs_dir=songs, options=options) as watcher:
+        assert old.resolve() not in watcher.watched_folders
+        save_in_place(only_osu(old), osu_bytes(700))  # stable's save: the folder's own mtime does not change
+        assert [s.data for s in recorder.wait(1)] == [osu_bytes(700)]  # the next rescan found and checked it
+        assert old.resolve() in watcher.watched_folders
+        save_in_place(only_osu(old), osu_bytes(701))
+        assert [s.data for s in recorder.wait(2)] == [osu_bytes(700), osu_bytes(701)]
+        assert len(watcher.watched_folders) <= 5
 
 
 def test_recent_mapset_folders_are_the_newest_by_mtime(tmp_path: Path) -> None:
     folders = make_songs(tmp_path, 30)
     (tmp_path / "not a folder.txt").write_text("x")
-    assert recent_mapset_folders(tmp_path, 4) == folders[::-1][:4]
-    assert recent_mapset_folders(tmp_path / "missing", 4) == []
+    assert newest_folders(mapset_times(tmp_path), 4) == folders[::-1][:4]
+    os.utime(only_osu(folders[2]))  # saved in place just now: the folder's own mtime did not change
+    assert newest_folders(mapset_times(tmp_path), 4) == [folders[2]] + folders[::-1][:3]
+    assert mapset_times(tmp_path / "missing") == {}
 
 
 def test_watch_budget_stays_well_below_the_os_limit() -> None:
