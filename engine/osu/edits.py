@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 
 from engine.osu.document import SECTION_NAMES, Beatmap, Section
 from engine.osu.errors import OsuFormatError
-from engine.osu.hitobjects import HitObject, HitSample, HoldNote, Slider, format_fields, parse_hit_object
+from engine.osu.hitobjects import HitObject, HitSample, Slider, format_fields
 from engine.osu.lines import dominant_terminator, encode_line, terminator, text as line_text
-from engine.osu.timing import TimingPoint, format_timing_point, parse_timing_point
+from engine.osu.timing import TimingPoint, format_timing_point
 
 KEY_VALUE_SPELLING = {"General": "{key}: {value}", "Editor": "{key}: {value}", "Metadata": "{key}:{value}",
                       "Difficulty": "{key}:{value}", "Colours": "{key} : {value}"}
@@ -62,13 +62,14 @@ def set_value(beatmap: Beatmap, section: str, key: str, value: str) -> Beatmap:
 
 @dataclass(frozen=True, slots=True)
 class _Kind:
-    """How one comma-list section's entries are read, spelt and timed."""
+    """How one comma-list section's entries are found, spelt, completed (new lines) and widened (a changed
+    value in a field the line does not have yet)."""
 
     section: str
     entries: Callable[[Beatmap], Sequence[HitObject | TimingPoint]]
-    parse: Callable[[str], HitObject | TimingPoint]
     fields: Callable[[HitObject | TimingPoint], list[str]]
     complete: Callable[[HitObject | TimingPoint], HitObject | TimingPoint]
+    widen: Callable[[HitObject | TimingPoint, HitObject | TimingPoint], HitObject | TimingPoint]
 
 
 def _complete_object(obj: HitObject) -> HitObject:
@@ -84,10 +85,22 @@ def _complete_object(obj: HitObject) -> HitObject:
     return obj if obj.hit_sample is not None else replace(obj, hit_sample=HitSample())
 
 
-HIT_OBJECTS = _Kind("HitObjects", lambda b: b.hit_objects, parse_hit_object, format_fields,
-                    _complete_object)  # type: ignore[arg-type]
-TIMING_POINTS = _Kind("TimingPoints", lambda b: b.timing_points, parse_timing_point,
-                      lambda p: format_timing_point(p).split(","), lambda p: p)  # type: ignore[arg-type, return-value]
+TIMING_OPTIONAL_FIELDS = ("meter", "sample_set", "sample_index", "volume", "uninherited", "effects")  # fields 2–7
+
+
+def _widen_point(old: TimingPoint, new: TimingPoint) -> TimingPoint:
+    """A short line (v3: `time,beatLength`) grows just enough fields to hold a changed value."""
+    changed = [index for index, name in enumerate(TIMING_OPTIONAL_FIELDS, start=2)
+               if getattr(old, name) != getattr(new, name)]
+    if changed and max(changed) >= new.field_count:
+        return replace(new, field_count=max(changed) + 1)
+    return new
+
+
+HIT_OBJECTS = _Kind("HitObjects", lambda b: b.hit_objects, format_fields, _complete_object,  # type: ignore[arg-type]
+                    lambda old, new: new)
+TIMING_POINTS = _Kind("TimingPoints", lambda b: b.timing_points,  # type: ignore[arg-type]
+                      lambda p: format_timing_point(p).split(","), lambda p: p, _widen_point)
 
 
 def replace_hit_objects(beatmap: Beatmap, start: float, end: float, objects: Iterable[HitObject]) -> Beatmap:
@@ -163,14 +176,14 @@ def _code_and_suffix(text: str) -> tuple[str, str]:
     return code, text[len(code):]
 
 
-def _patch(kind: _Kind, old_text: str, item: HitObject | TimingPoint) -> str:
-    """Field-level patch: keep every original field whose value did not change."""
+def _patch(kind: _Kind, old_text: str, old: HitObject | TimingPoint, item: HitObject | TimingPoint) -> str:
+    """Field-level patch of `old`'s line: keep every original field whose value did not change."""
     code, suffix = _code_and_suffix(old_text)
-    old_fields = kind.fields(kind.parse(code))
-    new_fields = kind.fields(item)
-    raw = code.split(",")
+    old_fields = kind.fields(old)
+    new_fields = kind.fields(kind.widen(old, item))
     if old_fields == new_fields:
         return old_text
+    raw = code.split(",")
     out = [raw[i] if i < len(old_fields) and i < len(raw) and new_fields[i] == old_fields[i] else field
            for i, field in enumerate(new_fields)]
     if len(new_fields) == len(old_fields):
@@ -182,9 +195,10 @@ def _edit(beatmap: Beatmap, kind: _Kind, remove: Iterable[int], items: list[HitO
     removed = set(remove)
     replaced: dict[int, str] = {}
     new_items = []
+    by_line = {entry.line: entry for entry in kind.entries(beatmap)}
     for item in items:
         if item.line is not None and item.line in removed and item.line not in replaced:
-            replaced[item.line] = _patch(kind, beatmap.line_text(item.line), item)
+            replaced[item.line] = _patch(kind, beatmap.line_text(item.line), by_line[item.line], item)
             removed.discard(item.line)
         else:
             new_items.append(kind.complete(replace(item, line=None)))

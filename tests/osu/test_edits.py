@@ -218,3 +218,22 @@ def test_replacing_a_random_range_changes_exactly_that_range(data: st.DataObject
     # after a last line without one, or loses it when it becomes the last line of a file that had none.
     ends = {beatmap.lines[-1], edited.lines[-1] + terminator(beatmap.lines[-2] if len(beatmap.lines) > 1 else b"")}
     assert all(line in allowed or line in ends for line in removed)
+
+
+def test_a_short_timing_line_grows_only_as_far_as_a_changed_value_needs(corpus_dir: Path) -> None:
+    beatmap = parse_beatmap((corpus_dir / "Eddio0141-osu-file-parser__v3__9fa1e1ec.osu").read_bytes())
+    point = beatmap.timing_points[0]
+    assert point.field_count == 2
+    assert update_timing_points(beatmap, [replace(point, beat_length=400.5)]).line_text(point.line) == \
+        f"{beatmap.line_text(point.line).split(',')[0]},400.5"
+    edited = update_timing_points(beatmap, [replace(point, sample_set=2)])
+    assert edited.line_text(point.line).split(",")[2:] == ["4", "2"]
+    assert edited.timing_points[0].sample_set == 2
+
+
+def test_untouched_defaults_from_general_do_not_widen_a_line() -> None:
+    beatmap = parse_beatmap(b"osu file format v5\n[General]\nSampleSet: Soft\nSampleVolume: 70\n"
+                            b"[TimingPoints]\n100,500,4\n")
+    point = beatmap.timing_points[0]
+    assert (point.sample_set, point.volume) == (2, 70)
+    assert update_timing_points(beatmap, [replace(point, meter=3)]).line_text(point.line) == "100,500,3"
