@@ -28,6 +28,7 @@ from daemon.api.server import ApiServer, ServerOptions
 from daemon.config import Paths, Settings
 from daemon.automod import AutoMod
 from daemon.jobs import JobQueue
+from daemon.models import ModelManager
 from daemon.secrets import Token, ensure_api_token
 from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop
 from daemon.writeback import Retention, WriteBack
@@ -51,6 +52,7 @@ class Daemon:
     services: Services
     server: ApiServer
     token: Token
+    _idle_unloader: asyncio.Task[None] | None = None
 
     async def start(self) -> int:
         port = await self.server.start()
@@ -59,6 +61,7 @@ class Daemon:
             log.info("backups: %d expired copies removed from %s", removed, self.services.writeback.backup_root)
         except OSError as exc:  # housekeeping must never keep the daemon from starting
             log.warning("could not prune the backups in %s: %s", self.services.writeback.backup_root, exc)
+        self._idle_unloader = asyncio.create_task(self.services.models.unload_when_idle(), name="maid-model-idle")
         self.services.watcher = self._watcher()
         if self.services.watcher is not None:
             await asyncio.to_thread(self.services.watcher.start)
@@ -71,6 +74,8 @@ class Daemon:
         if self.services.watcher is not None:
             await asyncio.to_thread(self.services.watcher.stop)
         await self.server.stop()
+        if self._idle_unloader is not None:
+            self._idle_unloader.cancel()
         self.services.automod.close()
         await self.services.jobs.close()
         log.info("maid stopped")
@@ -108,6 +113,7 @@ def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None
         settings=settings,
         writeback=WriteBack(backup_root, Retention(settings.backups.keep_count, settings.backups.keep_days)),
         jobs=jobs,
+        models=ModelManager(jobs, lambda: services.settings.model_idle_unload_minutes),
         automod=AutoMod(lambda report: server.broadcast("findings/publish", report.to_json()) if server else None, jobs=jobs),
         watcher=None,
         shutdown=asyncio.Event(),

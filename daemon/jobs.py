@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import threading
 import time
@@ -105,6 +106,7 @@ class Job:
     progress_seq: int = 0
     result: Any = None
     error: str | None = None
+    exception: Exception | None = None  # what a failed job raised, for callers that map it (e.g. to an API error)
 
     def info(self) -> dict[str, Any]:
         """The job as the API's JobInfo (camelCase is applied by the API model)."""
@@ -229,7 +231,7 @@ class JobQueue:
                 state = JobState.CANCELLED
             except Exception as exc:  # a failing job is reported, never fatal to the queue
                 log.exception("job %s (%s) failed", job.id, job.spec.kind)
-                job.error = f"{type(exc).__name__}: {exc}"
+                job.error, job.exception = f"{type(exc).__name__}: {exc}", exc
                 state = JobState.FAILED
             if state is JobState.CANCELLED and job.superseded:
                 state = JobState.SUPERSEDED
@@ -240,10 +242,16 @@ class JobQueue:
             return  # a late report after the job finished would arrive after job/done
         job.progress, job.message = max(0.0, min(1.0, float(fraction))), message
         job.progress_seq += 1
-        self._notify(
+        self._send(
             "job/progress",
             {"id": job.id, "kind": job.spec.kind, "file": job.info()["file"], "seq": job.progress_seq, "progress": job.progress, "message": message},
         )
+
+    def _send(self, method: str, params: dict[str, Any]) -> None:
+        try:
+            self._notify(method, params)
+        except Exception:  # a client-side problem must never stop a lane's worker
+            log.exception("could not send %s for job %s", method, params.get("id"))
 
     def _finish(self, job: Job, state: JobState) -> None:
         job.state, job.finished = state, time.time()
@@ -251,15 +259,20 @@ class JobQueue:
         self._history.append(job)
         if not job.future.done():
             job.future.set_result(job)
-        self._notify(
+        self._send(
             "job/done",
             {"id": job.id, "kind": job.spec.kind, "file": job.info()["file"], "state": state.value, "result": _jsonable(job.result), "error": job.error},
         )
 
 
 def _jsonable(value: Any) -> Any:
-    """Job results travel as JSON: pydantic models and dataclasses by their JSON form, others as they are."""
+    """A job's result as it travels in job/done: pydantic models by their JSON form, JSON values as they
+    are, anything else (a loaded model, say) as None — callers that need it read `Job.result`."""
     dump = getattr(value, "model_dump", None)
     if callable(dump):
         return dump(mode="json", by_alias=True)
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return None
     return value

@@ -60,6 +60,7 @@ from daemon.api.models import (
 from daemon.automod import AutoMod
 from daemon.config import ConfigError, Paths, Settings, env_overridden, set_value
 from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
+from daemon.models import ModelError, ModelManager
 from daemon.watcher import SavedFile, Watcher
 from daemon.writeback import NoSuchBackup, WriteBack, WriteBackError, WriteConflict, WriteResult
 
@@ -80,8 +81,6 @@ UNAVAILABLE = {
     "guestDifficulty": "engine.tasks.guest_difficulty (generation, post-processing)",
     "hitsound": "engine.tasks.hitsound",
     "timing": "engine.tasks.generate_timing",
-    "model/load": "daemon.models (the model manager)",
-    "model/unload": "daemon.models (the model manager)",
     "findings/apply": "the findings store (fixes of published findings, applied through write-back)",
 }
 
@@ -95,6 +94,7 @@ class Services:
     settings: Settings
     writeback: WriteBack
     jobs: JobQueue
+    models: ModelManager
     automod: AutoMod
     watcher: Watcher | None  # None until a Songs folder is known (or with automod_on_save off)
     shutdown: asyncio.Event
@@ -138,7 +138,7 @@ async def status(ctx: RequestContext, params: NoParams) -> StatusResult:
         port=ctx.server.port,
         clients=len(ctx.server.clients),
         jobs=JobCounts(queued=queued, running=running),
-        model=ModelStatus(loaded=False, source=s.settings.model_source, device=s.settings.device),
+        model=model_status(s),
         config_file=str(s.paths.config_file),
         backup_folder=str(s.writeback.backup_root),
         songs_folder=str(s.settings.songs_folder) if s.settings.songs_folder else None,
@@ -157,6 +157,30 @@ async def shutdown(ctx: RequestContext, params: NoParams) -> Empty:
 async def cancel_request(ctx: RequestContext, params: CancelRequestParams) -> None:
     """Notification: cancel one of this client's requests still running; it answers REQUEST_CANCELLED."""
     rpc.cancel(ctx.client.session, params.id)
+
+
+def model_status(s: Services) -> ModelStatus:
+    return ModelStatus.model_validate({"source": s.settings.model_source, "device": s.settings.device} | s.models.status())
+
+
+@rpc.method("model/load", ModelLoadParams, ModelStatus)
+async def model_load(ctx: RequestContext, params: ModelLoadParams) -> ModelStatus:
+    """Load a checkpoint onto its device (a job on that device's lane), replacing the loaded one."""
+    s = ctx.services
+    source = params.source or s.settings.model_source
+    try:
+        await s.models.load(source, params.device or s.settings.device, params.dtype or s.settings.dtype)
+    except ModelError as exc:
+        code = ErrorCode.MODEL_NOT_INSTALLED if not exc.installed else ErrorCode.INTERNAL_ERROR
+        raise RpcError(code, str(exc), {"source": source}) from exc
+    return model_status(s)
+
+
+@rpc.method("model/unload", NoParams, ModelStatus)
+async def model_unload(ctx: RequestContext, params: NoParams) -> ModelStatus:
+    """Free the loaded model (after the jobs already queued on its device)."""
+    await ctx.services.models.unload()
+    return model_status(ctx.services)
 
 
 # ---- config -----------------------------------------------------------------------------------
@@ -350,8 +374,6 @@ for _name, _params in {
     "guestDifficulty": GuestDifficultyParams,
     "hitsound": HitsoundParams,
     "timing": TimingParams,
-    "model/load": ModelLoadParams,
-    "model/unload": NoParams,
     "findings/apply": FindingsApplyParams,
 }.items():
     _not_available(_name, _params)

@@ -116,9 +116,15 @@ class JobCounts(Model):
 
 
 class ModelStatus(Model):
+    """The loaded model; when none is loaded, `source` and `device` are what `model/load` would use."""
+
     loaded: bool
     source: str
     device: str
+    dtype: str | None = None
+    version: str | None = Field(None, description="checkpoint family: v30, v31, v32, v32-mini")
+    parameters: int | None = None
+    memory_bytes: int | None = None
 
 
 class StatusResult(Model):
@@ -258,8 +264,9 @@ class TimingParams(Model):
 
 
 class ModelLoadParams(Model):
-    source: str | None = None
-    device: Literal["auto", "cpu", "cuda", "mps"] | None = None
+    source: str | None = Field(None, description="a local checkpoint folder or a cached hub id; none = the model_source setting")
+    device: Literal["auto", "cpu", "cuda", "mps"] | None = Field(None, description="none = the device setting")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] | None = Field(None, description="none = the dtype setting")
 
 
 class FindingsApplyParams(FileParams):

@@ -136,7 +136,8 @@ def test_initialize_status_and_discovery(maid_home: Path) -> None:
                 assert set(caps["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "edit/dropped"}
                 status = await rpc.result("status")
                 assert status["clients"] == 1 and status["jobs"] == {"queued": 0, "running": 0}
-                assert status["model"] == {"loaded": False, "source": "OliBomby/Mapperatorinator-v30", "device": "auto"}
+                assert status["model"] == {"loaded": False, "source": "OliBomby/Mapperatorinator-v30", "device": "auto",
+                                           "dtype": None, "version": None, "parameters": None, "memoryBytes": None}
                 assert status["configFile"] == str(daemon.services.paths.config_file)
         assert not daemon.services.paths.discovery_file.exists()
 
@@ -209,7 +210,7 @@ def test_jobs_list_cancel_and_cancel_request(maid_home: Path, mapset: list[Path]
 
 
 def test_check_runs_the_rule_checks_and_publishes_findings(maid_home: Path, mapset: list[Path]) -> None:
-    from engine.checks import check_path
+    from daemon.automod import rule_checks
 
     async def main() -> None:
         async with running() as daemon, client(daemon) as rpc:
@@ -217,7 +218,8 @@ def test_check_runs_the_rule_checks_and_publishes_findings(maid_home: Path, maps
             assert result["state"] == "done"
             report = result["report"]
             assert report["file"] == str(mapset[0]) and report["source"] == "rules" and report["fixed"] == []
-            assert [{k: v for k, v in f.items() if k != "new"} for f in report["findings"]] == [f.to_json() for f in check_path(mapset[0])]
+            expected = [f.to_json() for f in rule_checks(mapset[0], mapset[0].read_bytes())]  # what auto-mod runs on a save
+            assert [{k: v for k, v in f.items() if k != "new"} for f in report["findings"]] == expected
             assert report["findings"] and all(f["new"] for f in report["findings"])
             published = await rpc.notification("findings/publish")
             assert published["params"] == report
@@ -310,8 +312,6 @@ def test_engine_methods_answer_not_available_until_the_engine_lands(maid_home: P
         "guestDifficulty": {"path": str(mapset[0]), "difficultyName": "GD"},
         "hitsound": {"path": str(mapset[0])},
         "timing": {"audioPath": "/tmp/a.mp3"},
-        "model/load": {},
-        "model/unload": {},
         "findings/apply": {"path": str(mapset[0]), "findingIds": ["a"]},
     }
     assert set(params) == set(UNAVAILABLE)

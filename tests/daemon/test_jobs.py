@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,26 @@ def test_a_failing_job_is_reported_and_the_queue_goes_on() -> None:
         later = [await queue.wait(queue.submit(JobSpec("check", hashing_job(1)))) for _ in range(4)]
         assert all(j.state is JobState.DONE for j in later)
         assert len(queue.list()) == 3 and queue.get(failed.id) is None  # bounded history
+        await queue.close()
+
+    asyncio.run(main())
+
+
+def test_results_that_are_not_json_and_a_failing_notifier_never_stop_a_lane() -> None:
+    calls: list[str] = []
+
+    def notify(method: str, params: dict[str, Any]) -> None:
+        calls.append(method)
+        json.dumps(params)  # what the server does; raises for anything that is not JSON
+        if len(calls) == 2:
+            raise RuntimeError("a broken client")
+
+    async def main() -> None:
+        queue = JobQueue(notify, cpu_workers=1)
+        opaque = await asyncio.wait_for(queue.wait(queue.submit(JobSpec("load", lambda ctx: threading.Lock(), device="cpu"))), 10)
+        assert opaque.state is JobState.DONE and isinstance(opaque.result, type(threading.Lock()))
+        later = [await asyncio.wait_for(queue.wait(queue.submit(JobSpec("load", hashing_job(1), device="cpu"))), 10) for _ in range(2)]
+        assert [j.state for j in later] == [JobState.DONE, JobState.DONE]
         await queue.close()
 
     asyncio.run(main())

@@ -1,0 +1,69 @@
+"""The model manager over the API with the tiny v30 checkpoint of the golden fixtures: load, status,
+unload, a missing model, and the idle unload."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import torch
+
+from daemon.api.models import ErrorCode
+from tests.daemon.test_api import client, running
+
+
+def test_load_status_and_unload_over_the_api(maid_home: Path, golden_dir: Path) -> None:
+    torch.set_num_threads(1)
+    tiny = golden_dir / "tiny-v30"
+
+    async def main() -> None:
+        async with running() as daemon, client(daemon) as rpc:
+            loaded = await rpc.result("model/load", {"source": str(tiny), "device": "cpu"})
+            model = daemon.services.models.current
+            assert model is not None and model.model.checkpoint.root == tiny
+            assert loaded == {
+                "loaded": True, "source": str(tiny), "device": "cpu", "dtype": "float32", "version": "v30",
+                "parameters": sum(p.numel() for p in model.model.parameters()),
+                "memoryBytes": sum(t.numel() * t.element_size() for t in [*model.model.parameters(), *model.model.buffers()]),
+            }
+            assert (await rpc.result("status"))["model"] == loaded
+            job = next(j for j in (await rpc.result("jobs/list"))["jobs"] if j["kind"] == "model/load")
+            assert job["state"] == "done" and job["file"] is None
+
+            unloaded = await rpc.result("model/unload")
+            assert unloaded["loaded"] is False and unloaded["source"] == "OliBomby/Mapperatorinator-v30"
+            assert daemon.services.models.current is None
+
+    asyncio.run(main())
+
+
+def test_a_model_that_is_not_installed_is_reported_with_how_to_get_it(maid_home: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    async def main() -> None:
+        async with running() as daemon, client(daemon) as rpc:
+            error = (await rpc.call("model/load", {"device": "cpu"}))["error"]
+            assert error["code"] == ErrorCode.MODEL_NOT_INSTALLED and "maid model pull" in error["message"]
+            assert error["data"] == {"source": "OliBomby/Mapperatorinator-v30"}
+            assert (await rpc.result("status"))["model"]["loaded"] is False
+
+    asyncio.run(main())
+
+
+def test_idle_unload_follows_the_setting(maid_home: Path, golden_dir: Path) -> None:
+    torch.set_num_threads(1)
+
+    async def main() -> None:
+        async with running({"model_idle_unload_minutes": 2}) as daemon:
+            models = daemon.services.models
+            await models.load(str(golden_dir / "tiny-v30"), "cpu", "auto")
+            assert not models.idle_expired(time.monotonic() + 60)
+            assert models.idle_expired(time.monotonic() + 121)
+            models.touch()
+            assert not models.idle_expired(time.monotonic() + 100)
+            daemon.services.settings.model_idle_unload_minutes = 0  # 0 = keep it loaded
+            assert not models.idle_expired(time.monotonic() + 10**6)
+
+    asyncio.run(main())
