@@ -237,3 +237,29 @@ def test_untouched_defaults_from_general_do_not_widen_a_line() -> None:
     point = beatmap.timing_points[0]
     assert (point.sample_set, point.volume) == (2, 70)
     assert update_timing_points(beatmap, [replace(point, meter=3)]).line_text(point.line) == "100,500,3"
+
+
+@pytest.mark.skipif(not SMALL, reason="the .osu corpus is not available")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_replacing_random_timing_points_keeps_the_rest(data: st.DataObject) -> None:
+    beatmap = beatmap_of(data.draw(st.sampled_from(SMALL)))
+    times = sorted({point.time for point in beatmap.timing_points}) or [0.0]
+    start = data.draw(st.sampled_from(times))
+    end = start + data.draw(st.integers(1, 60_000))
+    inside = [point for point in beatmap.timing_points if start <= point.time < end]
+    kept = [replace(point, volume=data.draw(st.integers(5, 100))) if data.draw(st.booleans()) else point
+            for point in inside if data.draw(st.booleans())]
+    new = [TimingPoint(time=data.draw(st.integers(int(math.ceil(start)), int(math.ceil(end)) - 1)),
+                       beat_length=-100.0, uninherited=False) for _ in range(data.draw(st.integers(0, 2)))]
+    edited = replace_timing_points(beatmap, start, end, kept + new)
+    again = parse_beatmap(edited.to_bytes())
+
+    def key(point: TimingPoint) -> tuple[float, str, bool, int]:
+        return point.time, repr(point.beat_length), point.uninherited, point.volume  # repr: NaN == NaN
+
+    assert sorted(map(key, (p for p in again.timing_points if start <= p.time < end))) == \
+        sorted(map(key, kept + new))
+    assert [key(p) for p in again.timing_points if not start <= p.time < end] == \
+        [key(p) for p in beatmap.timing_points if not start <= p.time < end]
+    assert [replace(o, line=None) for o in again.hit_objects] == [replace(o, line=None) for o in beatmap.hit_objects]
