@@ -308,12 +308,25 @@ class Watcher(FileSystemEventHandler):
 
     def _rescan(self, catch_up: bool = True) -> None:
         assert self.songs_dir is not None
-        times = mapset_times(self.songs_dir)
-        with self._lock:
-            self._recent = newest_folders(times, self._budget)
-        self._refresh(catch_up)
-        self._seen = times
-        self._timers.call_at(_RESCAN, time.monotonic() + self.options.rescan_s, self._rescan)
+        try:
+            times = mapset_times(self.songs_dir)
+            with self._lock:
+                self._recent = newest_folders(times, self._budget)
+            self._refresh(catch_up)
+            self._seen = times
+        finally:
+            self._timers.call_at(_RESCAN, time.monotonic() + self.options.rescan_s, self._rescan_in_background)
+
+    def _rescan_in_background(self) -> None:
+        """On a big or cold Songs folder a scan takes a while: keep it off the timer thread that reads saves."""
+
+        def scan() -> None:
+            try:
+                self._rescan()
+            except Exception:  # the next rescan is scheduled anyway
+                log.exception("looking for recently changed mapsets in %s failed", self.songs_dir)
+
+        threading.Thread(target=scan, name="maid-watcher-scan", daemon=True).start()
 
     def _wanted(self) -> list[Path]:
         """Active first, then folders touched while watching, then the scan's newest; cut to the budget."""
