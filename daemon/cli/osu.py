@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def describe(beatmap: Beatmap) -> dict[str, Any]:
     """The facts `maid info` shows, as plain data."""
     from engine.osu import HoldNote, Slider, Spinner
-    from engine.osu.derived import end_time
+    from engine.osu.derived import drain_time, play_time
 
     objects = beatmap.hit_objects
     counts = {"circles": 0, "sliders": 0, "spinners": 0, "holds": 0}
@@ -29,9 +29,7 @@ def describe(beatmap: Beatmap) -> dict[str, Any]:
         counts[kind] += 1
     red = [p for p in beatmap.timing_points if p.uninherited]
     bpms = [p.bpm for p in red if p.bpm]
-    start = min((obj.time for obj in objects), default=0.0)
-    end = max((end_time(beatmap, obj) or obj.time for obj in objects), default=0.0)
-    breaks = sum(b.end - b.start for b in beatmap.events.breaks)
+    start, end = play_time(beatmap)
     difficulty, metadata = beatmap.difficulty, beatmap.metadata
     return {
         "path": beatmap.path,
@@ -45,8 +43,8 @@ def describe(beatmap: Beatmap) -> dict[str, Any]:
             "green_lines": len(beatmap.timing_points) - len(red),
             "offset": min((p.time for p in red), default=None),
         },
-        "length_ms": end - start if objects else 0.0,
-        "drain_ms": max(0.0, end - start - breaks) if objects else 0.0,
+        "length_ms": end - start,
+        "drain_ms": drain_time(beatmap),
         "breaks": len(beatmap.events.breaks),
         "difficulty": {"HP": difficulty.hp_drain_rate, "CS": difficulty.circle_size,
                        "OD": difficulty.overall_difficulty, "AR": difficulty.approach_rate,

@@ -24,6 +24,7 @@ BASE_SCORING_DISTANCE = 100.0
 SLIDER_MULTIPLIER_RANGE = (0.4, 3.6)
 SNAP_DIVISORS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16)
 MANIA_KEY_RANGE = (1, 18)
+LEGACY_OFFSET_MS = 24
 
 
 def slider_velocity(beatmap: Beatmap, time: float) -> float:
@@ -76,6 +77,29 @@ def end_time(beatmap: Beatmap, obj: HitObject, path_length: PathLength | None = 
     if isinstance(obj, (Spinner, HoldNote)):
         return obj.end_time
     return obj.time
+
+
+def audio_offset(beatmap: Beatmap) -> int:
+    """ms osu! adds to every time of a v3/v4 file when playing it against the audio (24), else 0. Times in
+    the typed views are as written; add this only when lining objects up with the audio."""
+    return LEGACY_OFFSET_MS if beatmap.version < 5 else 0
+
+
+def play_time(beatmap: Beatmap, path_length: PathLength | None = None) -> tuple[float, float]:
+    """(first object's start, last object's end) in ms, (0, 0) without objects; a slider whose end needs a
+    path measure that is not given counts with its start time."""
+    objects = beatmap.hit_objects
+    if not objects:
+        return 0.0, 0.0
+    ends = (end_time(beatmap, obj, path_length) for obj in objects)
+    return min(obj.time for obj in objects), max(end if end is not None else obj.time
+                                                 for obj, end in zip(objects, ends))
+
+
+def drain_time(beatmap: Beatmap, path_length: PathLength | None = None) -> float:
+    """ms of play between the first and last object minus the breaks (what song select calls drain)."""
+    start, end = play_time(beatmap, path_length)
+    return max(0.0, end - start - sum(b.end - b.start for b in beatmap.events.breaks))
 
 
 def mania_key_count(beatmap: Beatmap) -> int:

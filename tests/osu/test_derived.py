@@ -8,12 +8,15 @@ import pytest
 
 from engine.osu import (
     Slider,
+    audio_offset,
     beat_snap,
+    drain_time,
     end_time,
     mania_column,
     mania_x,
     needs_path_length,
     parse_beatmap,
+    play_time,
     slider_velocity,
 )
 from tests.osu.corpus import beatmap_of, readable
@@ -85,3 +88,12 @@ def test_mania_x_and_column_invert_each_other(keys: int) -> None:
     assert mania_column(-5, keys) == 0 and mania_column(600, keys) == keys - 1
     assert [mania_x(column, 7) for column in range(7)] == [36, 109, 182, 256, 329, 402, 475]
     assert math.isclose(mania_x(0, 4), 64)
+
+
+def test_play_time_drain_time_and_the_legacy_audio_offset() -> None:
+    beatmap = parse_beatmap(b"osu file format v4\n[Events]\n2,3000,5000\n[TimingPoints]\n0,500\n"
+                            b"[HitObjects]\n64,64,1000,1,0\n256,192,6000,12,0,8000\n64,64,2000,1,0\n")
+    assert play_time(beatmap) == (1000, 8000)
+    assert drain_time(beatmap) == 7000 - 2000
+    assert audio_offset(beatmap) == 24 and audio_offset(TIMED) == 0
+    assert play_time(parse_beatmap(b"osu file format v14\n")) == (0, 0)

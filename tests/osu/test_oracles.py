@@ -22,7 +22,15 @@ import pytest
 import rosu_pp_py
 
 from engine.osu import Beatmap, Circle, HitObject, HoldNote, Slider, Spinner, parse_beatmap
-from engine.osu.derived import combos, end_time, mania_column, mania_key_count, needs_path_length, sorted_objects
+from engine.osu.derived import (
+    audio_offset,
+    combos,
+    end_time,
+    mania_column,
+    mania_key_count,
+    needs_path_length,
+    sorted_objects,
+)
 from tests.osu.corpus import beatmap_of, every_readable_osu, readable
 
 KINDS = {fosu.Circle: Circle, fosu.Slider: Slider, fosu.Spinner: Spinner, fosu.HoldNote: HoldNote}
@@ -40,7 +48,7 @@ def test_hit_objects_and_timing_agree_with_fosu(path: Path) -> None:
     data = path.read_bytes()
     oracle = fosu.parse(data, client="lazer", calculate_slider_end_times=True, calculate_slider_paths=True)
     beatmap = beatmap_of(path)
-    offset = 24 if beatmap.version < 5 else 0
+    offset = audio_offset(beatmap)
     ours = sorted_objects(beatmap.hit_objects)
     effective = [combo for _, combo in combos(beatmap)]
     assert len(ours) == len(oracle.hit_objects)
@@ -75,7 +83,7 @@ def test_header_views_and_events_agree_with_fosu(path: Path) -> None:
     lazer's."""
     theirs = fosu.parse(path.read_bytes(), client="lazer")
     beatmap = beatmap_of(path)
-    offset = 24 if beatmap.version < 5 else 0
+    offset = audio_offset(beatmap)
     general, metadata, difficulty, events = beatmap.general, beatmap.metadata, beatmap.difficulty, beatmap.events
     assert (metadata.title, metadata.artist, metadata.creator, metadata.version, metadata.tags) == \
         (theirs.title, theirs.artist, theirs.creator, theirs.version, theirs.tags)
