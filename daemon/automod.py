@@ -6,8 +6,8 @@ previous report of that file and which are gone. When a MaiMod runner is set (a 
 save also submits a background MaiMod job to daemon.jobs; the queue supersedes the job of the previous
 save of that file, so only the newest content is analysed and a stale MaiMod report is never published.
 
-The rule checks stay off the job queue on purpose: they take milliseconds, run on every save, and must
-not wait behind requested CPU jobs or flood clients with job notifications.
+The rule checks stay off the job queue on purpose: they run on every save, must not wait behind
+requested CPU jobs, and would flood clients with job notifications.
 
 This module never writes files, never raises into the watcher or the event loop (a failing check run is
 logged and publishes nothing), and never publishes MaiMod findings for content that a newer save replaced.
