@@ -5,6 +5,7 @@ from daemon.cli import osu as _osu  # noqa: F401  (registers info, roundtrip)
 from daemon.cli import watch as _watch  # noqa: F401  (registers watch)
 from daemon.cli import model as _model  # noqa: F401  (registers model list, pull, info)
 from daemon.cli import daemon as _daemon  # noqa: F401  (registers start, stop, status, token, api, backups)
+from daemon.cli import check as _check  # noqa: F401  (registers check, fix)
 
 
 def main() -> None:

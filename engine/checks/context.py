@@ -172,16 +172,6 @@ class DifficultyContext:
             self._paths[key] = build_path((slider.x, slider.y), segments, slider.pixel_length)
         return self._paths[key]
 
-    def end_position(self, o: Obj) -> tuple[float, float]:
-        """Where an object ends: a slider's tail (its head after an even number of passes)."""
-        if not isinstance(o.raw, Slider):
-            return o.x, o.y
-        path = self.path_of(o.raw)
-        return path.position_at(path.length if o.raw.span_count % 2 else 0.0)
-
-    def in_break(self, time: float) -> bool:
-        return any(start <= time <= end for start, end in self.breaks)
-
     @cached_property
     def drain_time(self) -> float:
         """ms from the first object's start to the last object's end, minus breaks."""
@@ -219,11 +209,13 @@ class DifficultyContext:
 
 @dataclass
 class MapsetContext:
-    """The difficulties of one mapset and its folder (None when the difficulties came without one)."""
+    """The difficulties of one mapset and its folder (None when the difficulties came without one).
+    `whole_set` is True when `difficulties` are all the difficulties of the set."""
 
     difficulties: list[DifficultyContext]
     folder: Path | None = None
     files: list[str] = field(default_factory=list)
+    whole_set: bool = False
     check: CheckInfo | None = None
 
     def flag(self, message: str, *, difficulty: DifficultyContext | None = None, objects: Sequence[Obj] = (),

@@ -1,45 +1,46 @@
 """Concrete fixes as line edits, and applying chosen fixes to a beatmap.
 
-A fix changes single fields of single lines (an object's time, a line's offset, the type bits) by rewriting
-only that field's text, so everything else on the line — and every other line — stays byte for byte. A fix
-applies only while its line still reads as it did when the finding was made; fixes touching the same line
-are applied in order, each onto the fields the previous one left untouched.
+A fix changes fields of single lines (an object's time or position, a line's offset, the type bits): the
+engine's edit API (`engine.osu.edits`) patches the changed fields onto the line, so everything else on the
+line — and every other line — stays byte for byte, and the fix is kept as line edits (old and new text)
+that travel as JSON. A fix applies only while its line still reads as it did when the finding was made;
+fixes touching the same line are applied in order, each onto the fields the previous one left untouched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
 from engine.findings import Finding, Fix, LineEdit
 from engine.osu.document import Beatmap
+from engine.osu.edits import update_hit_objects, update_timing_points
+from engine.osu.hitobjects import HitObject
 from engine.osu.lines import encode_line, terminator, text
-from engine.osu.numbers import format_number
+from engine.osu.timing import TimingPoint
 
 
 class FixConflict(ValueError):
     """A fix's line no longer reads as the finding saw it (the file changed since it was checked)."""
 
 
-def field_edit(beatmap: Beatmap, line: int, fields: Mapping[int, str]) -> LineEdit:
-    """Replace comma-separated fields (0-based positions) of document line `line` (0-based).
-
-    A field given as `5:0` for a hold note's end is written with the rest of its `end:sample` part kept.
-    """
-    old = beatmap.line_text(line)
-    body, comment = old, ""
-    if "//" in old and not old.lstrip().startswith("//"):
-        cut = old.index("//")
-        body, comment = old[:cut], old[cut:]
-    parts = body.split(",")
-    for position, value in fields.items():
-        head, colon, rest = parts[position].partition(":")
-        parts[position] = value + (colon + rest if colon and ":" not in value else "")
-    return LineEdit(line + 1, old, ",".join(parts) + comment)
+def object_fix(beatmap: Beatmap, obj: HitObject, description: str, **changes: Any) -> Fix:
+    """A fix changing fields of one hit object (`dataclasses.replace` names), patched onto its line by the
+    engine's edit API so that every other field keeps its spelling."""
+    edited = update_hit_objects(beatmap, [replace(obj, **changes)])
+    return _line_fix(beatmap, edited, obj.line, description)
 
 
-def time_fix(beatmap: Beatmap, line: int, field: int, new_time: float, what: str) -> Fix:
-    """A fix moving one time field of `line` to `new_time` (written as stable writes numbers)."""
-    return Fix(f"Move {what} to {format_number(new_time)} ms.", (field_edit(beatmap, line, {field: format_number(new_time)}),))
+def point_fix(beatmap: Beatmap, point: TimingPoint, description: str, **changes: Any) -> Fix:
+    """A fix changing fields of one timing point, patched onto its line."""
+    edited = update_timing_points(beatmap, [replace(point, **changes)])
+    return _line_fix(beatmap, edited, point.line, description)
+
+
+def _line_fix(beatmap: Beatmap, edited: Beatmap, line: int | None, description: str) -> Fix:
+    assert line is not None, "only objects and points read from the document can be fixed"
+    return Fix(description, (LineEdit(line + 1, beatmap.line_text(line), edited.line_text(line)),))
 
 
 def apply_fixes(beatmap: Beatmap, findings: Iterable[Finding]) -> Beatmap:

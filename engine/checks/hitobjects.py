@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator
 
 from engine.checks.context import DifficultyContext, Obj
-from engine.checks.fixes import field_edit
+from engine.checks.fixes import object_fix
 from engine.checks.geometry import (
     PLAYFIELD_HEIGHT,
     PLAYFIELD_WIDTH,
@@ -23,7 +23,7 @@ from engine.checks.geometry import (
 from engine.checks.levels import Level
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
 from engine.findings import Finding, Fix, Severity
-from engine.osu.hitobjects import NEW_COMBO, CurveSegment, Slider, format_curve
+from engine.osu.hitobjects import COMBO_SKIP, NEW_COMBO, CurveSegment, Slider
 from engine.osu.numbers import format_number
 
 COMPOSE = "Compose"
@@ -66,11 +66,11 @@ def move_fix(ctx: DifficultyContext, o: Obj, dx: float, dy: float, why: str) -> 
     """Move an object (a slider with its whole path) by (dx, dy)."""
     if o.raw.line is None:
         return None
-    fields = {0: format_number(o.x + dx), 1: format_number(o.y + dy)}
+    changes: dict[str, object] = {"x": o.x + dx, "y": o.y + dy}
     if isinstance(o.raw, Slider):
-        moved = tuple(CurveSegment(s.curve_type, tuple((x + dx, y + dy) for x, y in s.points)) for s in o.raw.segments)
-        fields[5] = format_curve(moved)
-    return Fix(f"Move the {o.kind} by ({dx:+g}, {dy:+g}) {why}.", (field_edit(ctx.beatmap, o.raw.line, fields),))
+        changes["segments"] = tuple(CurveSegment(s.curve_type, tuple((x + dx, y + dy) for x, y in s.points))
+                                    for s in o.raw.segments)
+    return object_fix(ctx.beatmap, o.raw, f"Move the {o.kind} by ({dx:+g}, {dy:+g}) {why}.", **changes)
 
 
 @check("compose.offscreen", "Offscreen hit objects", category=COMPOSE, severity=Severity.PROBLEM, modes=STD)
@@ -239,18 +239,19 @@ STACK_GAPS = {Level.EASY: 375, Level.NORMAL: 375, Level.HARD: 188, Level.INSANE:
 @check("compose.stacks", "Perfect stacks too close in time and failed stacks", category=COMPOSE,
        severity=Severity.PROBLEM, modes=STD)
 def stacks(ctx: DifficultyContext) -> Iterator[Finding]:
-    """Easy–Insane: objects on the same spot closer than 1/1, 1/1, 1/2, 1/4 beat at 160 BPM (375/375/188/94 ms;
+    """Easy–Insane: a circle and the next object on the same spot closer than 1/1, 1/1, 1/2, 1/4 beat at 160 BPM (375/375/188/94 ms;
     Problem, Insane Warning); objects almost but not exactly on one spot (within radius/14) closer than the
     stack threshold, which osu! does not stack (Problem, "failed stack")."""
     if ctx.level not in STACK_GAPS:
         return
     limit = STACK_GAPS[ctx.level]
     threshold = ctx.preempt * ctx.beatmap.general.stack_leniency
-    circles = [o for o in ctx.objects if not o.is_spinner]
-    for previous, current in zip(circles, circles[1:]):
-        gap = current.time - previous.end_time
-        end = ctx.end_position(previous)
-        distance = math.dist(end, (current.x, current.y))
+    playable = [o for o in ctx.objects if not o.is_spinner]
+    for previous, current in zip(playable, playable[1:]):
+        if previous.kind != "circle":
+            continue
+        gap = current.time - previous.time
+        distance = math.dist((previous.x, previous.y), (current.x, current.y))
         if distance == 0 and gap < limit:
             yield ctx.flag(f"Stacked objects only {gap:.0f} ms apart; {ctx.level.name.title()} needs {limit} ms.",
                            objects=[previous, current],
@@ -336,7 +337,7 @@ def forced_new_combo(ctx: DifficultyContext) -> Iterator[Finding]:
     for previous, o in zip(ctx.objects, ctx.objects[1:]):
         if o.raw.new_combo or not (o.is_spinner or previous.is_spinner) or o.raw.line is None:
             continue
-        fix = Fix("Set the new-combo bit.", (field_edit(ctx.beatmap, o.raw.line, {3: str(o.raw.type | NEW_COMBO)}),))
+        fix = object_fix(ctx.beatmap, o.raw, "Set the new-combo bit.", type=o.raw.type | NEW_COMBO)
         yield ctx.flag(f"{o.kind.capitalize()} is always a new combo but its new-combo bit is not set.",
                        objects=[o], fix=fix, suggestion="Tick 'New combo' on it.")
 
@@ -347,7 +348,7 @@ def combo_skip_without_new_combo(ctx: DifficultyContext) -> Iterator[Finding]:
     """Colour-skip bits on an object that does not start a combo do nothing (Minor). The fix clears them."""
     for o in ctx.objects:
         if o.raw.combo_skip and not o.raw.new_combo and o.raw.line is not None:
-            fix = Fix("Clear the colour-skip bits.", (field_edit(ctx.beatmap, o.raw.line, {3: str(o.raw.type & ~0b1110000)}),))
+            fix = object_fix(ctx.beatmap, o.raw, "Clear the colour-skip bits.", type=o.raw.type & ~COMBO_SKIP)
             yield ctx.flag("Colour skip set on an object without a new combo; it does nothing.", objects=[o],
                            fix=fix, suggestion="Set a new combo here or clear the skip.")
 

@@ -10,10 +10,10 @@ from collections import Counter
 from collections.abc import Iterator
 
 from engine.checks.context import DifficultyContext, Obj
-from engine.checks.fixes import field_edit
+from engine.checks.fixes import object_fix
 from engine.checks.levels import Level
 from engine.checks.registry import MANIA, check
-from engine.findings import Finding, Fix, Severity
+from engine.findings import Finding, Severity
 from engine.osu import derived
 
 MODE = "osu!mania"
@@ -126,7 +126,7 @@ def column_position(ctx: DifficultyContext) -> Iterator[Finding]:
     for o in ctx.objects:
         canonical = derived.mania_x(o.column or 0, keys)
         if o.x != canonical and o.raw.line is not None:
-            fix = Fix(f"Set x to {canonical}.", (field_edit(ctx.beatmap, o.raw.line, {0: str(canonical)}),))
+            fix = object_fix(ctx.beatmap, o.raw, f"Set x to {canonical}.", x=canonical)
             yield ctx.flag(f"Note at x = {o.x:g} is in column {(o.column or 0) + 1}, usually written x = {canonical}.",
                            objects=[o], fix=fix)
 

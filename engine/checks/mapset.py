@@ -245,9 +245,9 @@ def lowest_difficulty(ctx: MapsetContext) -> Iterator[Finding]:
     """Per mode: when the easiest difficulty is a Hard / Insane / Expert the set must last at least 3:30 / 4:15 /
     5:00 (osu!), 2:30 / 3:15 / 4:00 (taiko, catch), 2:00 / 2:45 / 3:30 (mania; lazer says 2:30 for Hard — MV
     chosen). Length is the longest play time (first object to last object end) among the mode's
-    difficulties. Difficulties whose level the name does not tell are ignored; a lone difficulty given without
-    its folder is not taken for a whole set."""
-    if ctx.folder is None and len(ctx.difficulties) < 2:
+    difficulties. Difficulties whose level the name does not tell are ignored; a lone difficulty is judged only
+    when it is known to be the whole set."""
+    if not ctx.whole_set and len(ctx.difficulties) < 2:
         return
     by_mode: dict[int, list[DifficultyContext]] = {}
     for difficulty in ctx.difficulties:

@@ -7,6 +7,7 @@ cannot load becomes a PROBLEM finding naming the file and line. Findings come ba
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from engine.checks.context import DifficultyContext, MapsetContext
@@ -20,17 +21,19 @@ IGNORED_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 
 
 def run_checks(target: Beatmap | Sequence[Beatmap], *, folder: Path | None = None,
-               only: Iterable[str] | None = None) -> list[Finding]:
+               only: Iterable[str] | None = None, whole_set: bool | None = None) -> list[Finding]:
     """All checks that apply to `target` (one difficulty, or the difficulties of one mapset).
 
-    With `folder` (the mapset folder) the file checks run too and checks can see which files exist.
-    `only` restricts the run to those check ids.
+    With `folder` (the mapset folder) checks can see which files exist. `whole_set` says that `target` holds
+    every difficulty of the set (default: when a folder is given); only then do the folder's file checks and
+    the set-spread checks run. `only` restricts the run to those check ids.
     """
+    whole_set = folder is not None if whole_set is None else whole_set
     beatmaps = [target] if isinstance(target, Beatmap) else list(target)
     files = list_folder(folder) if folder is not None else None
     folder_files = frozenset(name.lower() for name in files) if files is not None else None
     difficulties = [DifficultyContext(beatmap, folder_files=folder_files) for beatmap in beatmaps]
-    mapset = MapsetContext(difficulties, folder, files or [])
+    mapset = MapsetContext(difficulties, folder, files or [], whole_set)
     selected = [info for info in CHECKS.values() if only is None or info.id in set(only)]
     findings: list[Finding] = []
     for info in selected:
@@ -40,7 +43,7 @@ def run_checks(target: Beatmap | Sequence[Beatmap], *, folder: Path | None = Non
                     findings += _run_one(info, difficulty)
         elif info.scope is Scope.MAPSET and difficulties:
             findings += _run_one(info, mapset)
-        elif info.scope is Scope.FILES and folder is not None:
+        elif info.scope is Scope.FILES and folder is not None and whole_set:
             findings += _run_one(info, mapset)
     return sorted(findings, key=sort_key)
 
@@ -83,7 +86,7 @@ def check_path(path: Path) -> list[Finding]:
         loaded = load(path)
         if isinstance(loaded, Finding):
             return [loaded]
-        return run_checks(loaded, folder=None)
+        return run_checks(loaded, folder=path.parent, whole_set=False)
     osu_files = sorted(path.glob("*.osu"))
     if osu_files:
         return check_mapset(path)
@@ -101,6 +104,4 @@ def check_mapset(folder: Path) -> list[Finding]:
 
 def finding_in(folder: str, finding: Finding) -> Finding:
     """The same finding with its file named relative to a Songs folder."""
-    from dataclasses import replace
-
     return replace(finding, file=f"{folder}/{finding.file}" if finding.file else folder)

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from engine.checks.context import DifficultyContext, Obj
-from engine.checks.fixes import time_fix
+from engine.checks.fixes import object_fix, point_fix
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
 from engine.checks.snapping import snap_divisor, snapped_time, unsnap
 from engine.findings import Finding, Severity
@@ -47,10 +47,10 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
                 continue
             red = ctx.red_line_at(time)
             fix = None
-            field = 2 if time == o.time else 5 if isinstance(o.raw, (Spinner, HoldNote)) else None
+            field = "time" if time == o.time else "end" if isinstance(o.raw, (Spinner, HoldNote)) else None
             if field is not None and red is not None and o.raw.line is not None:
-                fix = time_fix(ctx.beatmap, o.raw.line, field, snapped_time(time, red.time, red.beat_length),
-                               part.lower())
+                snapped = snapped_time(time, red.time, red.beat_length)
+                fix = object_fix(ctx.beatmap, o.raw, f"Move the {part.lower()} to {snapped:g} ms.", **{field: snapped})
             yield ctx.flag(f"{part} is unsnapped by {off:+.2f} ms.", objects=[o], time=time,
                            severity=Severity.PROBLEM if abs(off) >= 2 else Severity.MINOR,
                            suggestion="Resnap it to the nearest tick (Ctrl+Shift+S in the editor).", fix=fix)
@@ -72,8 +72,8 @@ def unsnapped_green_lines(ctx: DifficultyContext) -> Iterator[Finding]:
         red = ctx.red_line_at(point.time)
         fix = None
         if red is not None and point.line is not None:
-            fix = time_fix(ctx.beatmap, point.line, 0, snapped_time(point.time, red.time, red.beat_length),
-                           "the inherited line")
+            snapped = snapped_time(point.time, red.time, red.beat_length)
+            fix = point_fix(ctx.beatmap, point, f"Move the inherited line to {snapped:g} ms.", time=snapped)
         yield ctx.flag(f"Inherited line is unsnapped by {off:+.2f} ms.", time=point.time, line=_line(point),
                        severity=Severity.WARNING if abs(off) >= 10 else Severity.MINOR,
                        suggestion="Move it onto the tick of the object it is meant for.", fix=fix)
@@ -258,7 +258,8 @@ def offset_drift(ctx: DifficultyContext) -> Iterator[Finding]:
             continue
         fix = None
         if red.line is not None:
-            fix = time_fix(ctx.beatmap, red.line, 0, red.time + round(shift), "the red line")
+            fix = point_fix(ctx.beatmap, red, f"Move the red line to {red.time + round(shift):g} ms.",
+                            time=red.time + round(shift))
         yield ctx.flag(f"{len(agreeing)} of {len(offs)} objects in this section are off the grid by about "
                        f"{shift:+.1f} ms: the red line's offset is probably {round(shift):+d} ms off.",
                        time=red.time, line=_line(red), fix=fix,
