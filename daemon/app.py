@@ -23,7 +23,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from daemon.api.client import discover
-from daemon.api.methods import RequestContext, Services, rpc, warn_if_dropped
+from daemon.api.methods import RequestContext, Services, publish_findings, rpc, warn_if_dropped
 from daemon.api.server import ApiServer, ServerOptions
 from daemon.config import Paths, Settings
 from daemon.automod import AutoMod
@@ -114,7 +114,7 @@ def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None
         writeback=WriteBack(backup_root, Retention(settings.backups.keep_count, settings.backups.keep_days)),
         jobs=jobs,
         models=ModelManager(jobs, lambda: services.settings.model_idle_unload_minutes),
-        automod=AutoMod(lambda report: server.broadcast("findings/publish", report.to_json()) if server else None, jobs=jobs),
+        automod=AutoMod(lambda report: publish_findings(server, services, report) if server else None, jobs=jobs),
         watcher=None,
         shutdown=asyncio.Event(),
         started=time.time(),

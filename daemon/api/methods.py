@@ -14,7 +14,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,12 +57,13 @@ from daemon.api.models import (
     TimingParams,
     WriteResultInfo,
 )
-from daemon.automod import AutoMod
+from daemon.automod import AutoMod, FindingsReport
 from daemon.config import ConfigError, Paths, Settings, env_overridden, set_value
 from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
 from daemon.models import ModelError, ModelManager
 from daemon.watcher import SavedFile, Watcher
-from daemon.writeback import NoSuchBackup, WriteBack, WriteBackError, WriteConflict, WriteResult
+from daemon.writeback import Edit, NoSuchBackup, Provenance, Region, WriteBack, WriteBackError, WriteConflict, WriteResult
+from engine.findings import Finding
 
 if TYPE_CHECKING:
     from daemon.api.server import ApiServer, Client
@@ -81,7 +82,6 @@ UNAVAILABLE = {
     "guestDifficulty": "engine.tasks.guest_difficulty (generation, post-processing)",
     "hitsound": "engine.tasks.hitsound",
     "timing": "engine.tasks.generate_timing",
-    "findings/apply": "the findings store (fixes of published findings, applied through write-back)",
 }
 
 
@@ -99,6 +99,7 @@ class Services:
     watcher: Watcher | None  # None until a Songs folder is known (or with automod_on_save off)
     shutdown: asyncio.Event
     started: float
+    findings: dict[tuple[Path, str], dict[str, Finding]] = field(default_factory=dict)  # (file, source) -> id -> finding
 
 
 @dataclass
@@ -347,17 +348,57 @@ async def check(ctx: RequestContext, params: FileParams) -> CheckResult:
     snapshot = await asyncio.to_thread(ctx.services.writeback.read, path)
     saved = SavedFile(path, snapshot.data, snapshot.sha256, time.monotonic())
 
-    def run(job_ctx: JobContext) -> dict[str, Any]:
+    def run(job_ctx: JobContext) -> FindingsReport:
         job_ctx.progress(0.0, f"checking {path.name}")
-        return ctx.services.automod.check(saved).to_json()
+        return ctx.services.automod.check(saved)
 
     job = await run_job(ctx, JobSpec("check", run, Priority.REQUESTED, file=path, title=f"check {path.name}"))
     if job.state is JobState.FAILED:
         raise RpcError(ErrorCode.INTERNAL_ERROR, f"the checks on {path} failed: {job.error}")
     if job.state is not JobState.DONE:
         return CheckResult(job_id=job.id, state=job.state.value)
-    ctx.server.broadcast("findings/publish", job.result)
-    return CheckResult(job_id=job.id, state=job.state.value, report=FindingsPublishParams.model_validate(job.result))
+    publish_findings(ctx.server, ctx.services, job.result)
+    return CheckResult(job_id=job.id, state=job.state.value, report=FindingsPublishParams.model_validate(job.result.to_json()))
+
+
+def publish_findings(server: ApiServer, services: Services, report: FindingsReport) -> None:
+    """Send a report to every client and keep its findings, so that `findings/apply` can apply their fixes."""
+    services.findings[(report.path, report.source)] = {finding.id: finding for finding in report.findings}
+    server.broadcast("findings/publish", report.to_json())
+
+
+@rpc.method("findings/apply", FindingsApplyParams, WriteResultInfo)
+async def findings_apply(ctx: RequestContext, params: FindingsApplyParams) -> WriteResultInfo:
+    """Apply the fixes of published findings (by id) to the file, through write-back (backup, journal)."""
+    from engine.checks import FixConflict, apply_fixes
+    from engine.osu import parse_beatmap
+
+    path = _osu_path(params.path, must_exist=True)
+    published = {fid: f for (file, _), found in ctx.services.findings.items() if file == path for fid, f in found.items()}
+    unknown = [fid for fid in params.finding_ids if fid not in published]
+    if unknown:
+        raise RpcError(ErrorCode.NOT_FOUND, f"no published finding {', '.join(unknown)} for {path}; run check (or save the map) first")
+    chosen = [published[fid] for fid in params.finding_ids]
+    if without := [f.id for f in chosen if f.fix is None]:
+        raise RpcError(ErrorCode.INVALID_PARAMS, f"findings {', '.join(without)} have no automatic fix")
+
+    def fix(data: bytes) -> bytes:
+        return apply_fixes(parse_beatmap(data, str(path)), chosen).to_bytes()
+
+    wb = ctx.services.writeback
+    snapshot = await asyncio.to_thread(wb.read, path)
+    try:
+        await asyncio.to_thread(fix, snapshot.data)
+    except FixConflict as exc:
+        raise RpcError(ErrorCode.CONFLICT, f"{path}: {exc}", {"path": str(path)}) from exc
+    lines = frozenset(e.line - 1 for f in chosen if f.fix for e in f.fix.edits)
+    provenance = Provenance(ai=any(f.source != "rules" for f in chosen), task="fix", summary="; ".join(f.fix.description for f in chosen if f.fix))
+    edit = Edit(fix, Region(lines=lines), provenance, job=f"api:{ctx.client.id}")
+    result = await write_through(ctx, lambda: wb.write(snapshot, edit))
+    for found in ctx.services.findings.values():
+        for fid in params.finding_ids:
+            found.pop(fid, None)
+    return result
 
 
 def _not_available(name: str, params_model: type[BaseModel]) -> None:
@@ -374,7 +415,6 @@ for _name, _params in {
     "guestDifficulty": GuestDifficultyParams,
     "hitsound": HitsoundParams,
     "timing": TimingParams,
-    "findings/apply": FindingsApplyParams,
 }.items():
     _not_available(_name, _params)
 

@@ -275,6 +275,50 @@ def test_a_save_that_drops_maids_edit_is_announced_and_can_be_reapplied(maid_hom
     asyncio.run(main())
 
 
+def test_findings_apply_writes_the_fixes_through_write_back(maid_home: Path, mapset: list[Path]) -> None:
+    from daemon.automod import rule_checks
+    from engine.checks import apply_fixes
+    from engine.osu import parse_beatmap
+
+    async def main() -> None:
+        async with running() as daemon, client(daemon) as rpc:
+            path = mapset[0]
+            original = path.read_bytes()
+            findings = (await rpc.result("check", {"path": str(path)}))["report"]["findings"]
+            fixable = [f for f in findings if f["fix"]]
+            unfixable = next(f for f in findings if not f["fix"])
+            assert len(fixable) >= 3
+            chosen = [fixable[0]["id"], fixable[1]["id"]]
+            wb = daemon.services.writeback
+            result = await rpc.result("findings/apply", {"path": str(path), "findingIds": chosen})
+            by_id = {f.id: f for f in rule_checks(path, original)}
+            expected = apply_fixes(parse_beatmap(original, str(path)), [by_id[i] for i in chosen]).to_bytes()
+            assert result["changed"] and path.read_bytes() == expected != original
+            assert Path(result["backup"]).read_bytes() == original
+            entry = wb.journal()[-1]
+            assert entry["provenance"]["task"] == "fix" and entry["provenance"]["ai"] is False
+            assert sorted(entry["region"]["lines"]) == sorted(e["line"] - 1 for f in fixable[:2] for e in f["fix"]["edits"])
+            assert (await rpc.notification("file/written"))["params"]["ai"] is False
+
+            again = (await rpc.call("findings/apply", {"path": str(path), "findingIds": chosen}))["error"]
+            assert again["code"] == ErrorCode.NOT_FOUND  # applied fixes are consumed
+            bad = (await rpc.call("findings/apply", {"path": str(path), "findingIds": [unfixable["id"]]}))["error"]
+            assert bad["code"] == ErrorCode.INVALID_PARAMS and "no automatic fix" in bad["message"]
+
+            edit = fixable[2]["fix"]["edits"][0]  # the mapper changes the field this fix changes
+            old, new = edit["old"].split(","), edit["new"].split(",")
+            field = next(i for i, (a, b) in enumerate(zip(old, new)) if a != b)
+            moved = old[:field] + [str(int(float(old[field])) + 7)] + old[field + 1 :]
+            data = path.read_bytes()
+            assert edit["old"].encode() in data
+            await asyncio.to_thread(path.write_bytes, data.replace(edit["old"].encode(), ",".join(moved).encode(), 1))
+            saved = path.read_bytes()
+            conflict = (await rpc.call("findings/apply", {"path": str(path), "findingIds": [fixable[2]["id"]]}))["error"]
+            assert conflict["code"] == ErrorCode.CONFLICT and path.read_bytes() == saved
+
+    asyncio.run(main())
+
+
 def test_backups_list_and_restore_announce_the_write(maid_home: Path, mapset: list[Path]) -> None:
     async def main() -> None:
         async with running() as daemon, client(daemon) as rpc:
@@ -312,7 +356,6 @@ def test_engine_methods_answer_not_available_until_the_engine_lands(maid_home: P
         "guestDifficulty": {"path": str(mapset[0]), "difficultyName": "GD"},
         "hitsound": {"path": str(mapset[0])},
         "timing": {"audioPath": "/tmp/a.mp3"},
-        "findings/apply": {"path": str(mapset[0]), "findingIds": ["a"]},
     }
     assert set(params) == set(UNAVAILABLE)
 
