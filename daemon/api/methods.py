@@ -96,7 +96,7 @@ class Services:
     jobs: JobQueue
     models: ModelManager
     automod: AutoMod
-    watcher: Watcher | None  # None until a Songs folder is known (or with automod_on_save off)
+    watcher: Watcher | None  # None while no Songs folder is set
     shutdown: asyncio.Event
     started: float
     findings: dict[tuple[Path, str], dict[str, Finding]] = field(default_factory=dict)  # (file, source) -> id -> finding
