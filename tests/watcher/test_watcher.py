@@ -38,6 +38,21 @@ def test_each_kind_of_save_is_delivered_once(mapset: Path, recorder: Recorder, s
     assert saved.sha256 == hashlib.sha256(osu_bytes(1)).hexdigest()
 
 
+def test_a_half_written_file_is_read_only_once_the_writer_closed_it(mapset: Path, recorder: Recorder) -> None:
+    path = only_osu(mapset)
+    data = osu_bytes(1, objects=400)
+    with Watcher(recorder, options=FAST) as watcher:
+        watcher.focus(mapset)
+        with open(path, "r+b") as f:
+            f.truncate(0)
+            f.write(data[: len(data) // 2])
+            f.flush()
+            time.sleep(0.5)  # several debounce periods with half a file on disk
+            f.write(data[len(data) // 2 :])
+        saves = recorder.settle()
+    assert [s.data for s in saves] == [data]
+
+
 def test_a_burst_of_saves_is_debounced_and_the_last_content_checked(mapset: Path, recorder: Recorder) -> None:
     path = only_osu(mapset)
     options = WatchOptions(debounce_s=0.3)  # well above the 50 ms between saves, even on a loaded machine
