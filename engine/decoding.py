@@ -1,6 +1,7 @@
 """Decoding one window: the options, the logit processors and the token loop (pipeline.md §2.6–2.7, §2.9).
 
-`GenerateOptions` holds every decoding knob. Each logit rule is a small class with `apply(logits, tokens)`,
+`GenerateOptions` holds every user option: the map asked for (mode, difficulty, style, contexts) and every
+decoding knob. Each logit rule is a small class with `apply(logits, tokens)`,
 built in the reference's order by `build_processors`: classifier-free guidance, monotonic time shifts,
 time-shift bias, temperature (conditional for types_first models), lookback bias, then top-k and top-p
 (only when sampling). `generate_tokens` runs the loop for a batch of prompts against one encoder output
@@ -16,9 +17,11 @@ This module never builds prompts, never decodes events and holds no state betwee
 
 from __future__ import annotations
 
+import difflib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -26,6 +29,7 @@ from torch import Tensor
 
 from engine.events import ContextType, EventType
 from engine.model import Mapperatorinator
+from engine.prompts import Conditioning
 from engine.tokenizer import EOS, PAD, SOS, Tokenizer
 
 MS_PER_TIME_STEP = 10
@@ -39,10 +43,40 @@ TIMED_TYPES: tuple[EventType, ...] = (
 )  # fmt: skip
 
 
+class OptionsError(ValueError):
+    """A generation option the model cannot take; the message names the option and what to do."""
+
+
 @dataclass(frozen=True)
 class GenerateOptions:
-    """How to decode. Defaults are the reference's for v29 and later (pipeline.md §1.3)."""
+    """Everything a user can ask of a generation: the map they want, then how to decode it.
 
+    Mapping options left None are "unknown" tokens, or are filled from a reference beatmap by the task
+    (pipeline.md §1.2–1.3). Decoding defaults are the reference's for v29 and later. Values are checked
+    here; what depends on the checkpoint (modes, years, descriptor names, contexts) is checked by
+    `validate(tokenizer)`.
+    """
+
+    # -- the map (conditioning)
+    gamemode: int = 0  # 0 osu!, 1 taiko, 2 catch, 3 mania
+    difficulty: float | None = None  # star rating
+    year: int | None = None
+    mapper_id: int | None = None  # osu! user id
+    descriptors: tuple[str, ...] = ()  # e.g. ("style/clean",); v32 names
+    negative_descriptors: tuple[str, ...] = ()  # the guidance's negative prompt (cfg_scale > 1)
+    circle_size: float | None = None  # osu!/catch; None: 4 or the reference's
+    slider_multiplier: float | None = None  # None: 1.4 or the reference's
+    keycount: int | None = None  # mania; None: 4 or the reference's
+    hold_note_ratio: float | None = None  # mania, 0–1
+    scroll_speed_ratio: float | None = None  # taiko and mania, 0–1
+    hitsounded: bool | None = None  # None: True or the reference's
+    in_context: tuple[ContextType, ...] = ()  # what a reference map gives (TIMING: "use my timing")
+    output_types: tuple[ContextType, ...] = ()  # contexts to generate; () = what the task needs
+    super_timing: bool = False  # multi-pass timing estimate (pipeline.md §4.2) instead of one timing pass
+    timer_iterations: int = 20
+    lora: str | None = None  # adapter folder or hub id, merged when the model is loaded
+
+    # -- decoding
     temperature: float = 0.9
     timing_temperature: float = 0.1  # beat/measure time tokens; types_first models (v31) only
     mania_column_temperature: float = 0.8  # types_first models only
@@ -56,7 +90,95 @@ class GenerateOptions:
     timeshift_bias: float = 0.0  # added to every TIME_SHIFT logit
     lookback: float = 0.5  # fraction of a (non-first) window pre-filled with earlier output
     lookahead: float = 0.4  # fraction of a (non-last) window left to later windows
-    max_new_tokens: int | None = None  # None: up to the decoder context
+    max_new_tokens: int | None = None  # per window; None: up to the decoder context
+
+    def __post_init__(self) -> None:
+        _check_range("gamemode", self.gamemode, 0, 3, "0 osu!, 1 taiko, 2 catch or 3 mania")
+        _check_range("difficulty", self.difficulty, 0, 24, "a star rating such as 5.5")
+        _check_range("circle_size", self.circle_size, 0, 10, "0 to 10")
+        _check_range("slider_multiplier", self.slider_multiplier, 0.4, 3.6, "0.4 to 3.6")
+        _check_range("keycount", self.keycount, 1, 18, "1 to 18 keys")
+        _check_range("hold_note_ratio", self.hold_note_ratio, 0, 1, "a fraction from 0 to 1")
+        _check_range("scroll_speed_ratio", self.scroll_speed_ratio, 0, 1, "a fraction from 0 to 1")
+        _check_range("timer_iterations", self.timer_iterations, 1, 1000, "at least 1")
+        _check_range("top_p", self.top_p, 1e-9, 1, "(0, 1]; 1 disables nucleus sampling")
+        _check_range("top_k", self.top_k, 0, None, "0 (off) or more")
+        _check_range("cfg_scale", self.cfg_scale, 0, None, "1 (off) or more")
+        _check_range("lookback", self.lookback, 0, 0.99, "a fraction of the window below 1")
+        _check_range("lookahead", self.lookahead, 0, 0.99, "a fraction of the window below 1")
+        _check_range("max_new_tokens", self.max_new_tokens, 1, None, "at least 1, or None")
+        for name in ("temperature", "timing_temperature", "mania_column_temperature", "taiko_hit_temperature"):
+            _check_range(name, getattr(self, name), 1e-9, None, "above 0 (use do_sample=False for greedy)")
+        if self.lookback + self.lookahead >= 1:
+            raise OptionsError(f"lookback {self.lookback} + lookahead {self.lookahead} must stay below 1 "
+                               "(the window must move on); the defaults are 0.5 and 0.4")
+        for name in ("in_context", "output_types"):
+            bad = [c for c in getattr(self, name) if not isinstance(c, ContextType)]
+            if bad:
+                raise OptionsError(f"{name}: {bad} are not context types; use {[c.value for c in ContextType]}")
+
+    def validate(self, tokenizer: Tokenizer) -> tuple[str, ...]:
+        """Check the options against a checkpoint's vocabulary; returns notes worth showing the user
+        (e.g. an unknown mapper becomes the "unknown mapper" token). Raises OptionsError otherwise."""
+        profile = tokenizer.profile
+        notes: list[str] = []
+        if self.gamemode not in profile.gamemodes:
+            modes = ", ".join(str(m) for m in profile.gamemodes)
+            raise OptionsError(f"gamemode {self.gamemode}: this model ({profile.name}) maps only gamemode {modes}; "
+                               "use a v32 checkpoint (--model OliBomby/Mapperatorinator-v32) for taiko, catch, mania")
+        if self.year is not None and tokenizer.has(EventType.YEAR):
+            low, high = tokenizer.event_range[EventType.YEAR].min_value, tokenizer.event_range[EventType.YEAR].max_value
+            if not low <= self.year < high:
+                raise OptionsError(f"year {self.year}: this model knows {low} to {high - 1}")
+        if self.mapper_id is not None and tokenizer.mapper_class(self.mapper_id) is None:
+            notes.append(f"mapper {self.mapper_id} is unknown to this model; the unknown-mapper token is used")
+        for name in ("descriptors", "negative_descriptors"):
+            for descriptor in getattr(self, name):
+                if descriptor not in tokenizer.descriptor_idx:
+                    close = difflib.get_close_matches(descriptor, list(tokenizer.descriptor_idx), n=3)
+                    hint = f"; did you mean {', '.join(close)}?" if close else ""
+                    if not tokenizer.descriptor_idx:
+                        hint = f"; this model ({profile.name}) takes no descriptors"
+                    raise OptionsError(f"{name}: {descriptor!r} is not a descriptor of this model{hint}")
+        if self.negative_descriptors and self.cfg_scale <= 1:
+            notes.append("negative descriptors only matter with cfg_scale > 1")
+        outputs = {c for _, outs in profile.context_templates for c in outs}
+        inputs = {c for ins, _ in profile.context_templates for c in ins} | outputs
+        for context in self.output_types:
+            if context not in outputs:
+                raise OptionsError(f"output_types: this model ({profile.name}) cannot generate {context.value}; "
+                                   f"it generates {', '.join(sorted(c.value for c in outputs))}")
+        for context in self.in_context:
+            if context not in inputs and context != ContextType.NONE:
+                raise OptionsError(f"in_context: this model ({profile.name}) takes no {context.value} reference; "
+                                   f"it takes {', '.join(sorted(c.value for c in inputs))}")
+        return tuple(notes)
+
+    def conditioning(self, reference: Conditioning | None = None) -> Conditioning:
+        """The class-token values: these options, None filled from a reference map's values, then the defaults
+        (pipeline.md §1.2). Year, mapper and descriptors never come from the reference."""
+        ref = reference or Conditioning(gamemode=self.gamemode, hitsounded=True, circle_size=4.0)
+
+        def pick(name: str) -> Any:
+            mine = getattr(self, name)
+            return mine if mine is not None else getattr(ref, name)
+
+        return Conditioning(
+            gamemode=self.gamemode, difficulty=pick("difficulty"), mapper_id=self.mapper_id, year=self.year,
+            hitsounded=pick("hitsounded"), circle_size=pick("circle_size"),
+            slider_multiplier=pick("slider_multiplier"), keycount=pick("keycount"),
+            hold_note_ratio=pick("hold_note_ratio"), scroll_speed_ratio=pick("scroll_speed_ratio"),
+            descriptors=self.descriptors, negative_descriptors=self.negative_descriptors,
+        )
+
+
+def _check_range(name: str, value: float | None, low: float, high: float | None, valid: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise OptionsError(f"{name} must be a number ({valid}), got {value!r}")
+    if value < low or (high is not None and value > high):
+        raise OptionsError(f"{name} {value} is out of range: {valid}")
 
 
 class GenerationCancelled(Exception):
