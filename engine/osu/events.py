@@ -56,7 +56,9 @@ def event_type(text: str) -> int | None:
     name = text.split(",", 1)[0].strip()
     if name in EVENT_TYPES:
         return EVENT_TYPES[name]
-    return int(name) if name.isdigit() and int(name) in EVENT_TYPES.values() else None
+    if name.isascii() and name.isdigit() and len(name) == 1 and int(name) in EVENT_TYPES.values():
+        return int(name)
+    return None
 
 
 def clean_filename(text: str) -> str:

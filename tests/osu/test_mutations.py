@@ -25,7 +25,8 @@ NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")
 JUNK = st.binary(max_size=12) | st.sampled_from([b"\r", b"\n", b"\r\n", b"[", b"]", b"[HitObjects]\n", b":", b",",
                                                  b"|", b"//", b"\xff", b"\xef\xbb\xbf", b"NaN", b"1e400", b"\x00"])
 NUMBERS = st.sampled_from([b"", b"-1", b"0", b"NaN", b"Infinity", b"1e400", b"99999999999", b"1,5", b"+3",
-                           b"0.5", b"-0", b"1_0", b"\xd9\xa1", b" 7 "]) | st.integers(-10**12, 10**12).map(
+                           b"0.5", b"-0", b"1_0", b"\xd9\xa1", b"\xc2\xb2", b" 7 ", b"9" * 5000, b"1e-400",
+                           b"0x10", b"1.", b".5", b"1e5"]) | st.integers(-10**12, 10**12).map(
     lambda n: str(n).encode())
 
 
