@@ -8,8 +8,9 @@ so this module reproduces that chain's integer arithmetic rather than using a be
 3. ``audioop.tomono`` / pydub's channel average (floor of L/2 + R/2);
 4. int to float32 and whole-file peak normalisation (float32 ``samples / peak``, bit-exact with the fixtures).
 
-Decoding uses soundfile (libsndfile decodes WAV, FLAC, Ogg Vorbis/Opus and MP3 with gapless trimming);
-ffmpeg is only a fallback for containers libsndfile cannot read (m4a, aac, webm).
+Decoding uses soundfile (libsndfile decodes WAV, FLAC, Ogg Vorbis/Opus and MP3 with gapless trimming; see
+`_decode_mp3` for the two MP3 traps it avoids); ffmpeg is only a fallback for containers libsndfile cannot
+read (m4a, aac, webm). Both give pydub's integers: equal for PCM, within 1 LSB for MP3 (mpg123 vs ffmpeg).
 
 The mel spectrogram equals torchaudio's ``MelSpectrogram`` (HTK, norm None, reflect padding, power 2)
 followed by ``log1p``, in plain torch. This module never writes files and holds no state.
@@ -17,8 +18,10 @@ followed by ``log1p``, in plain torch. This module never writes files and holds 
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -34,7 +37,7 @@ HOP_LENGTH = 128
 MILLISECONDS_PER_SECOND = 1000
 
 _PYDUB_16_BIT_CODECS = ("mp3", "mp4", "aac", "webm", "ogg")  # pydub forces s16 for these when fltp
-_READ_BLOCK = 1 << 18  # frames per soundfile read; MP3 frame counts are estimates, so read to EOF
+_READ_BLOCK = 1 << 18  # frames per soundfile read
 
 
 class AudioError(Exception):
@@ -127,13 +130,104 @@ def _decode_soundfile(path: Path) -> PcmAudio:
         if subtype in ("PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32"):
             raw = _read_all(file, "int32", lambda block: block)  # libsndfile left-aligns every width in int32
             return _pcm_from_int32(raw, subtype, container, path.suffix.lower() == ".wav", rate)
-        if subtype == "MPEG_LAYER_III" or container == "MPEG":  # ffmpeg gives pydub s16 for MP3
-            return PcmAudio(_read_all(file, "float64", lambda block: _float_to_int(block, 16)), 2, rate)
-        return PcmAudio(_read_all(file, "float64", lambda block: _float_to_int(block, 32)), 4, rate)
+        if not subtype.startswith("MPEG_LAYER_"):
+            return PcmAudio(_read_all(file, "float64", lambda block: _float_to_int(block, 32)), 4, rate)
+    return _decode_mp3(path)
+
+
+def _decode_mp3(path: Path) -> PcmAudio:
+    """MPEG audio (MP3, MP2) to the s16 samples ffmpeg gives pydub, gapless trimming included.
+
+    libsndfile 1.2 has two traps here. A read that ends inside an MP3 frame can corrupt the samples after it,
+    so the whole song is read in one call. And without a Xing/LAME/VBRI header its frame count is only an
+    estimate from the first frame's bitrate, and reads stop there (a VBR song can lose most of its length);
+    such files are opened through `_LongerFile`, which makes the estimate an upper bound, and decoded once
+    to count their frames.
+    """
+    if _has_length_header(path):
+        with soundfile.SoundFile(path) as file:
+            floats = file.read(dtype="float32", always_2d=True)
+            rate = file.samplerate
+    else:
+        count = 0
+        with _LongerFile(path) as raw, soundfile.SoundFile(raw) as file:
+            while block_frames := len(file.read(_READ_BLOCK, dtype="float32")):
+                count += block_frames
+        with _LongerFile(path) as raw, soundfile.SoundFile(raw) as file:
+            floats = file.read(count, dtype="float32", always_2d=True)
+            rate = file.samplerate
+    samples = np.empty(floats.shape, dtype=np.int32)
+    for start in range(0, len(floats), _READ_BLOCK):
+        samples[start : start + _READ_BLOCK] = _float_to_int(floats[start : start + _READ_BLOCK], 16)
+    return PcmAudio(samples, 2, rate)
+
+
+def _has_length_header(path: Path) -> bool:
+    """Whether the first MPEG frame (after any ID3v2 tag) is a Xing/Info/VBRI header with the frame count."""
+    with open(path, "rb") as file:
+        head = file.read(10)
+        start = 0
+        if len(head) == 10 and head[:3] == b"ID3":
+            size = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F)
+            start = 10 + size + (10 if head[5] & 0x10 else 0)  # + footer
+        file.seek(start)
+        frame = file.read(200)
+    return any(tag in frame for tag in (b"Xing", b"Info", b"VBRI"))
+
+
+class _LongerFile(io.RawIOBase):
+    """A read-only view of a file that claims to be 1024 times longer than it is.
+
+    libsndfile (through mpg123) estimates an MP3's length from the file size when the file has no Xing/LAME
+    header, and never reads past its estimate; claiming a larger size turns the estimate into an upper bound.
+    Reading runs to the real end and then stops (as at a file's end); only the claimed last 128 bytes, where
+    libsndfile looks for an ID3v1 tag, read as the real last 128 bytes.
+    """
+
+    _CLAIMED_FACTOR = 1024
+    _TAIL = 128
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._size = os.fstat(self._file.fileno()).st_size
+        self._claimed = self._size * self._CLAIMED_FACTOR
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._claimed}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        tail = min(self._TAIL, self._size)
+        if self._position < self._size:
+            real, end = self._position, self._size
+        elif self._claimed - tail <= self._position < self._claimed:
+            real, end = self._size - (self._claimed - self._position), self._size
+        else:
+            return 0
+        self._file.seek(real)
+        count = self._file.readinto(memoryview(buffer)[: end - real]) or 0
+        self._position += count
+        return count
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _read_all(file: soundfile.SoundFile, dtype: str, to_int32: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Every frame to the end of the file (MP3 frame counts are estimates), converted block by block."""
+    """Every frame to the end of the file, converted block by block."""
     blocks = []
     while True:
         block = file.read(_READ_BLOCK, dtype=dtype, always_2d=True)

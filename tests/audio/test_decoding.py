@@ -152,3 +152,47 @@ def test_soundfile_gives_the_integers_ffmpeg_gives_pydub(tmp_path: Path, contain
     ours, theirs = decode_pcm(path), decode_with_ffmpeg(path)
     assert (ours.sample_width, ours.sample_rate) == (theirs.sample_width, theirs.sample_rate)
     np.testing.assert_array_equal(ours.samples, theirs.samples)
+
+
+def _mp3_without_length_header(tmp_path: Path) -> tuple[Path, Path]:
+    """A VBR MP3 (loud first second, then 11 s of a quiet tone) written by libsndfile, and the same file with
+    its first frame (the Xing/LAME header that holds the exact length) cut off."""
+    t = np.arange(44100 * 12) / 44100
+    loud = 0.5 * np.sin(2 * np.pi * 440 * t) + 0.3 * np.sin(2 * np.pi * 3000 * t * t)
+    signal = np.where(t < 1, loud, 0.02 * np.sin(2 * np.pi * 220 * t))
+    original = tmp_path / "tagged.mp3"
+    with soundfile.SoundFile(original, "w", 44100, 1, format="MP3", subtype="MPEG_LAYER_III",
+                             bitrate_mode="VARIABLE", compression_level=0.3) as file:
+        for start in range(0, len(signal), 44100):
+            file.write(signal[start : start + 44100])
+    data = original.read_bytes()
+    assert data[:2] == b"\xff\xfb" and b"Xing" in data[:64]  # MPEG-1 layer III, no ID3v2 tag, Xing header
+    bitrate = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320][data[2] >> 4] * 1000
+    header_frame = 144 * bitrate // 44100 + (data[2] >> 1 & 1)
+    stripped = tmp_path / "headerless.mp3"
+    stripped.write_bytes(data[header_frame:])
+    return original, stripped
+
+
+def test_mp3_without_length_header_is_decoded_to_its_end(tmp_path: Path) -> None:
+    original, stripped = _mp3_without_length_header(tmp_path)
+    tagged = decode_pcm(original)
+    assert len(tagged.samples) == 44100 * 12  # the LAME header's gapless trimming
+    assert soundfile.info(stripped).frames < 44100 * 6  # libsndfile's estimate: under half the song
+    headerless = decode_pcm(stripped)
+    # No header, no gapless trimming: the encoder delay and padding stay in (less than two frames).
+    assert 0 <= len(headerless.samples) - len(tagged.samples) < 2 * 1152
+    quiet = slice(44100 * 3, 44100 * 11)
+    extra = len(headerless.samples) - len(tagged.samples)
+    delays = [offset for offset in range(extra + 1)
+              if np.abs(headerless.samples[offset:][quiet].astype(np.int64) - tagged.samples[quiet]).max() <= 2]
+    assert delays and 529 <= delays[0] <= 1152 + 529  # the same tone, shifted by the encoder/decoder delay
+
+
+@needs_ffmpeg
+def test_headerless_vbr_mp3_matches_ffmpeg(tmp_path: Path) -> None:
+    """Same length as ffmpeg, samples within 1 LSB: no read boundary inside a frame corrupts the decode."""
+    for path in _mp3_without_length_header(tmp_path):
+        ours, theirs = decode_pcm(path), decode_with_ffmpeg(path)
+        assert ours.samples.shape == theirs.samples.shape
+        assert int(np.abs(ours.samples.astype(np.int64) - theirs.samples).max()) <= 1
