@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
 from daemon.cli.app import app, console, fail, print_json
 
@@ -78,9 +79,9 @@ def info(
         print_json(facts)
         return
     meta, timing, objects, diff = facts["metadata"], facts["timing"], facts["objects"], facts["difficulty"]
-    console.print(f"[bold]{meta['artist']} - {meta['title']} [{meta['version']}][/] by {meta['creator']}",
-                  highlight=False)
-    console.print(f"mode {facts['mode']}, osu file format v{facts['version']}, audio {facts['audio']!r}",
+    console.print(f"[bold]{escape(meta['artist'])} - {escape(meta['title'])} \\[{escape(meta['version'])}][/] "
+                  f"by {escape(meta['creator'])}", highlight=False)
+    console.print(f"mode {facts['mode']}, osu file format v{facts['version']}, audio {escape(repr(facts['audio']))}",
                   highlight=False)
     console.print(f"objects {objects['total']}: {objects['circles']} circles, {objects['sliders']} sliders, "
                   f"{objects['spinners']} spinners, {objects['holds']} holds")
@@ -94,7 +95,7 @@ def info(
     if facts["problems"]:
         console.print(f"[yellow]{len(facts['problems'])} lines osu! skips:[/]")
         for problem in facts["problems"][:10]:
-            console.print(f"  {problem}", highlight=False)
+            console.print(f"  {escape(problem)}", highlight=False, soft_wrap=True)
 
 
 def _osu_files(paths: list[Path]) -> list[Path]:
@@ -117,13 +118,13 @@ def roundtrip(paths: list[Path] = typer.Argument(..., help=".osu files or folder
             same = parse_beatmap(data, str(path)).to_bytes() == data
         except (OSError, OsuFormatError) as error:
             failed += 1
-            console.print(f"[red]failed[/] {error}", highlight=False, soft_wrap=True)
+            console.print(f"[red]failed[/] {escape(str(error))}", highlight=False, soft_wrap=True)
             continue
         if same:
             identical += 1
         else:
             differ += 1
-            console.print(f"[yellow]differs[/] {path}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]differs[/] {escape(str(path))}", highlight=False, soft_wrap=True)
     console.print(f"{len(files)} files, {identical} identical, {failed} failed", highlight=False)
     if failed or differ:
         raise typer.Exit(1)

@@ -55,3 +55,10 @@ def test_roundtrip_of_good_files_exits_zero(corpus_dir: Path, tmp_path: Path) ->
     shutil.copy(corpus_dir / MAP, nested / "a.osu")
     result = runner.invoke(app, ["roundtrip", str(tmp_path), str(corpus_dir / MAP)])
     assert result.exit_code == 0 and result.stdout.strip().splitlines()[-1] == "2 files, 2 identical, 0 failed"
+
+
+def test_info_prints_metadata_verbatim_even_when_it_looks_like_markup(tmp_path: Path) -> None:
+    path = tmp_path / "markup.osu"
+    path.write_bytes(b"osu file format v14\r\n[Metadata]\r\nTitle:[red]T\r\nVersion:[bold]x[/bold]\r\n")
+    result = runner.invoke(app, ["info", str(path)])
+    assert result.exit_code == 0 and "[red]T [[bold]x[/bold]]" in result.stdout
