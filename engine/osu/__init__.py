@@ -12,8 +12,16 @@ Modules: `lines` (physical lines and terminators), `numbers` (.NET-compatible pa
 (the Beatmap and its sections), `keyvalues`/`timing`/`hitobjects`/`events`/`colours` (typed views),
 `derived` (slider timing, mania columns, combos, snap), `edits` (line-level patches), `errors`.
 
-Only `OsuFormatError` is raised for bad content, and only for files osu! itself cannot load; lines osu! skips
-are kept verbatim and listed in `beatmap.problems`.
+Only `OsuFormatError` is raised for bad content, and only for files osu! itself cannot load (no non-blank
+line, a version that is not an int32, UTF-16/32 text); lines osu! skips are kept verbatim and listed in
+`beatmap.problems`. Edits that cannot be written (an object outside the replaced range, one that was not
+read from the document) raise it too.
+
+Reading rules, in short: lines are read as lazer reads them (comments, trimming, per-line rejection, the
+coordinate limit of ±131072), values are reported as written (not clamped, times not shifted by the v3/v4
++24 ms — see `audio_offset`), absent keys take stable's defaults (Countdown 1, BeatmapID 0), unknown sections
+are kept but not read, and nothing is ever sorted: views are in file order, `sorted_objects` sorts as osu!
+does.
 """
 
 from engine.osu.colours import Colours
