@@ -186,3 +186,184 @@ def _catmull(points: Sequence[Point], progress: float) -> Point:
     xy = [float(basis @ np.array([p[span][k], p[span + 1][k], tangents[span][k], tangents[span + 1][k]]))
           for k in (0, 1)]
     return xy[0], xy[1]
+
+
+# --- osu!'s path approximation, for writing generated sliders (engine.postprocess) ----------------
+# Generated sliders are measured the way osu! (lazer) draws them, as the reference post-processor did:
+# adaptive bezier subdivision (tolerance 0.25), circular arcs (tolerance 0.1), catmull with 50 samples
+# per span, and lengths summed over the resulting polyline.
+
+_BEZIER_TOLERANCE = 0.25
+_ARC_TOLERANCE = 0.1
+_CATMULL_DETAIL = 50
+
+
+def _bezier_subdivide(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """De Casteljau halves of one bezier (left, right)."""
+    count = len(points)
+    mid = points.copy()
+    left, right = np.empty_like(points), np.empty_like(points)
+    for i in range(count):
+        left[i] = mid[0]
+        right[count - i - 1] = mid[count - i - 1]
+        for j in range(count - i - 1):
+            mid[j] = (mid[j] + mid[j + 1]) / 2
+    return left, right
+
+
+def _bezier_flat_enough(points: np.ndarray) -> bool:
+    for i in range(1, len(points) - 1):
+        p = points[i - 1] - 2 * points[i] + points[i + 1]
+        if np.inner(p, p) > _BEZIER_TOLERANCE * _BEZIER_TOLERANCE * 4:
+            return False
+    return True
+
+
+def _bezier_emit(points: np.ndarray, output: list[np.ndarray]) -> None:
+    count = len(points)
+    left, right = _bezier_subdivide(points)
+    joined = np.concatenate([left, right[1:]])
+    output.append(points[0].copy())
+    for i in range(1, count - 1):
+        k = 2 * i
+        output.append(0.25 * (joined[k - 1] + 2 * joined[k] + joined[k + 1]))
+
+
+def approximate_bezier(points: np.ndarray) -> list[np.ndarray]:
+    """osu!'s adaptive bezier polyline."""
+    if len(points) == 0:
+        return []
+    output: list[np.ndarray] = []
+    stack = [points.copy()]
+    while stack:
+        parent = stack.pop()
+        if _bezier_flat_enough(parent):
+            _bezier_emit(parent, output)
+            continue
+        left, right = _bezier_subdivide(parent)
+        stack += [right, left]
+    output.append(points[-1].copy())
+    return output
+
+
+def approximate_arc(points: np.ndarray) -> list[np.ndarray]:
+    """osu!'s circular arc through three points; [] when they are collinear or coincide."""
+    a, b, c = points[0], points[1], points[2]
+    a_sq, b_sq, c_sq = np.inner(b - c, b - c), np.inner(a - c, a - c), np.inner(a - b, a - b)
+    if np.isclose(a_sq, 0) or np.isclose(b_sq, 0) or np.isclose(c_sq, 0):
+        return []
+    s, t, u = a_sq * (b_sq + c_sq - a_sq), b_sq * (a_sq + c_sq - b_sq), c_sq * (a_sq + b_sq - c_sq)
+    total = s + t + u
+    if np.isclose(total, 0):
+        return []
+    centre = (s * a + t * b + u * c) / total
+    d_a, d_c = a - centre, c - centre
+    r = np.linalg.norm(d_a)
+    start, end = np.arctan2(d_a[1], d_a[0]), np.arctan2(d_c[1], d_c[0])
+    while end < start:
+        end += 2 * np.pi
+    direction, theta = 1, end - start
+    ortho = np.array([(c - a)[1], -(c - a)[0]])
+    if np.dot(ortho, b - a) < 0:
+        direction, theta = -1, 2 * np.pi - theta
+    if 2 * r <= _ARC_TOLERANCE:
+        count = 2
+    else:
+        count = int(max(2, np.ceil(theta / (2 * np.arccos(1 - _ARC_TOLERANCE / r)))))
+    return [centre + np.array([np.cos(angle), np.sin(angle)]) * r
+            for angle in (start + direction * (i / (count - 1)) * theta for i in range(count))]
+
+
+def _catmull_point(v1: np.ndarray, v2: np.ndarray, v3: np.ndarray, v4: np.ndarray, t: float) -> np.ndarray:
+    t2, t3 = t * t, t * t * t
+    return np.array([0.5 * (2 * v2[k] + (-v1[k] + v3[k]) * t + (2 * v1[k] - 5 * v2[k] + 4 * v3[k] - v4[k]) * t2
+                            + (-v1[k] + 3 * v2[k] - 3 * v3[k] + v4[k]) * t3) for k in (0, 1)])
+
+
+def approximate_catmull(points: np.ndarray) -> list[np.ndarray]:
+    """osu!'s catmull polyline: 50 sample pairs per span."""
+    out = []
+    n = len(points)
+    for i in range(n - 1):
+        v1 = points[i - 1] if i > 0 else points[i]
+        v2 = points[i]
+        v3 = points[i + 1] if i < n - 1 else v2 + v2 - v1
+        v4 = points[i + 2] if i < n - 2 else v3 + v3 - v2
+        for c in range(_CATMULL_DETAIL):
+            out += [_catmull_point(v1, v2, v3, v4, c / _CATMULL_DETAIL),
+                    _catmull_point(v1, v2, v3, v4, (c + 1) / _CATMULL_DETAIL)]
+    return out
+
+
+class OsuPath:
+    """A slider path as osu! draws it: curve letter B/P/C/L and control points (head first), no length fit."""
+
+    def __init__(self, kind: str, points: np.ndarray) -> None:
+        self.kind = kind
+        self.points = np.asarray(points, dtype=np.float64)
+        self.path: list[np.ndarray] = []
+        start = 0
+        for i in range(len(self.points)):
+            if i == len(self.points) - 1 or (self.points[i] == self.points[i + 1]).all():
+                for p in self._segment(self.points[start:i + 1]):
+                    if not self.path or (self.path[-1] != p).any():
+                        self.path.append(p)
+                start = i + 1
+        self.cumulative = [0.0]
+        for a, b in zip(self.path, self.path[1:]):
+            self.cumulative.append(self.cumulative[-1] + np.linalg.norm(b - a))
+
+    def _segment(self, points: np.ndarray) -> list[np.ndarray]:
+        if self.kind == LINEAR:
+            return [p.copy() for p in points]
+        if self.kind == PERFECT and len(self.points) == 3 and len(points) == 3:
+            return approximate_arc(points) or approximate_bezier(points)
+        if self.kind == CATMULL:
+            return approximate_catmull(points)
+        return approximate_bezier(points)
+
+    @property
+    def length(self) -> float:
+        return self.cumulative[-1]
+
+    def position_at(self, progress: float) -> np.ndarray:
+        """The point at `progress` (clipped to [0, 1]) of the path's length."""
+        d = np.clip(progress, 0, 1) * self.length
+        i = _search(self.cumulative, d)
+        if not self.path:
+            return np.zeros(2)
+        if i <= 0:
+            return self.path[0]
+        if i >= len(self.path):
+            return self.path[-1]
+        d0, d1 = self.cumulative[i - 1], self.cumulative[i]
+        if np.isclose(d0, d1):
+            return self.path[i - 1]
+        return self.path[i - 1] + (self.path[i] - self.path[i - 1]) * ((d - d0) / (d1 - d0))
+
+
+def _search(values: Sequence[float], target: float) -> int:
+    """The reference's binary search: the index of `target`, else the index where it would go."""
+    lower, upper = 0, len(values)
+    while lower < upper:
+        x = lower + (upper - lower) // 2
+        if target == values[x]:
+            return x
+        if target > values[x]:
+            if lower == x:
+                break
+            lower = x
+        else:
+            upper = x
+    return upper
+
+
+def position_to_progress(path: OsuPath, position: np.ndarray) -> float:
+    """The progress along `path` closest to `position` (100 unit-rate gradient steps from the end)."""
+    eps, t = 1e-4, 1.0
+    for _ in range(100):
+        grad = np.linalg.norm(path.position_at(t) - position) - np.linalg.norm(path.position_at(t - eps) - position)
+        t -= grad
+        if grad == 0 or t < 0 or t > 1:
+            break
+    return float(np.clip(t, 0, 1))
