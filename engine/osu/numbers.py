@@ -35,7 +35,7 @@ def parse_float(text: str, limit: float = MAX_PARSE_VALUE, allow_nan: bool = Fal
             raise ValueError(f"NaN is not allowed here: {text!r}")
         return value
     if value < -limit or value > limit:
-        raise ValueError(f"{text!r} is outside ±{limit:g}")
+        raise ValueError(f"{text!r} is outside ±{limit:.0f}")
     return value
 
 

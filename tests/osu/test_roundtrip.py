@@ -38,6 +38,42 @@ def test_every_typed_view_reads_on_every_corpus_file(corpus_dir: Path) -> None:
     assert modes == {0, 1, 2, 3}
 
 
+# Corpus files osu! loads although some of their lines are skipped: name → (problems, a phrase of the first).
+LOADABLE_WITH_PROBLEMS = {
+    # no `osu file format` line (or a corrupted one): read as v14
+    "486c-rosu-game__slider_two_ticks__df3807b9.osu": (1, "no 'osu file format vN' header"),
+    "asherlr23-eternity-beatmap-database__beatmap__99596aff.osu": (1, "no 'osu file format vN' header"),
+    "ppy-osu__adjacent-catmull-segments__24cd9c97.osu": (1, "no 'osu file format vN' header"),
+    "ppy-osu__corrupted-header__2b5bafc3.osu": (1, "no 'osu file format vN' header"),
+    "ppy-osu__missing-header__c103f8c2.osu": (1, "no 'osu file format vN' header"),
+    "ppy-osu__out-of-range-difficulties-mania__214460f2.osu": (1, "no 'osu file format vN' header"),
+    # slider control points beyond lazer's ±131072 coordinate limit (stable would read them)
+    "Eddio0141-osu-file-parser__acid_rain__33ab5a64.osu": (5, "outside ±131072"),
+    "Eddio0141-osu-file-parser__aspire23__87b7dca9.osu": (1, "outside ±131072"),
+    "Eddio0141-osu-file-parser__aspire24__5708c759.osu": (1, "outside ±131072"),
+    "Eddio0141-osu-file-parser__aspire7__75aaafb1.osu": (4, "outside ±131072"),
+    "asherlr23-eternity-beatmap-database__DJ_Noriken_-_Stargazer_feat._YUC_e_PSYQUI_Remix_Hishiro_Chizuru_"
+    "Starg-Azer_isn_t__a0b6e1ce.osu": (3, "outside ±131072"),
+    # timing points at absurd times (1E+66, 1E+90 ms)
+    "Eddio0141-osu-file-parser__aspire2__978bd385.osu": (112, "'1E+66' is outside ±2147483647"),
+    "Eddio0141-osu-file-parser__aspire3__22f7dc1d.osu": (112, "'1E+66' is outside ±2147483647"),
+    "asherlr23-eternity-beatmap-database__LeaF_-_Aleph-0_Pikaquim_Omega_1__0cb9ad79.osu": (3, "'1E+90'"),
+    "asherlr23-eternity-beatmap-database__LeaF_-_Aleph-0_Pikaquim_Omega__f5c7a147.osu": (3, "'1E+90'"),
+    # template placeholders and a hand-broken test file
+    "OliBomby-Mapperatorinator__template__0b0120ab.osu": (7, "'$hp_drain_rate'"),
+    "OliBomby-Mapperatorinator__template__0d105cbd.osu": (11, "'$preview_time'"),
+    "OliBomby-Mapperatorinator__template__b12d110f.osu": (7, "'$hp_drain_rate'"),
+    "Thetan-ILW-osu-parser-rs__broken__9d16c4dd.osu": (12, "HPDrainRate: not a number: 'five'"),
+}
+
+
+def test_exactly_the_known_broken_files_have_skipped_lines(corpus_dir: Path) -> None:
+    found = {path.name: beatmap_of(path).problems for path in readable() if beatmap_of(path).problems}
+    assert set(found) == set(LOADABLE_WITH_PROBLEMS)
+    for name, (count, phrase) in LOADABLE_WITH_PROBLEMS.items():
+        assert len(found[name]) == count and phrase in found[name][0].message, name
+
+
 def test_missing_and_corrupted_headers_read_as_v14_with_a_problem(corpus_dir: Path) -> None:
     for name in ("ppy-osu__missing-header__c103f8c2.osu", "ppy-osu__corrupted-header__2b5bafc3.osu",
                  "asherlr23-eternity-beatmap-database__beatmap__99596aff.osu"):
