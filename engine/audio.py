@@ -53,12 +53,13 @@ class PcmAudio:
     """Integer samples exactly as pydub would hold them after decoding.
 
     ``samples`` is (frames, channels) int32; ``sample_width`` is pydub's width in bytes (1, 2 or 4), which
-    decides the fixed-point scaling inside ``audioop.ratecv``.
+    decides the fixed-point scaling inside ``audioop.ratecv``; ``decoder`` says which library decoded it.
     """
 
     samples: np.ndarray
     sample_width: int
     sample_rate: int
+    decoder: str = "soundfile"
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,13 @@ class WindowPlan:
 def load_audio(path: Path | str, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Decode a song to mono float32 at ``sample_rate``, peak-normalised to [-1, 1], as the reference does."""
     path = Path(path)
-    pcm = decode_pcm(path)
+    return prepare_samples(decode_pcm(path), path, sample_rate)
+
+
+def prepare_samples(pcm: PcmAudio, path: Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decoded integers to the model's input: resample, downmix, peak-normalise (``path`` names errors)."""
     resampled = ratecv(pcm.samples, pcm.sample_width, pcm.sample_rate, sample_rate)
-    mono = downmix(resampled)
-    return peak_normalise(mono, path)
+    return peak_normalise(downmix(resampled), path)
 
 
 def decode_pcm(path: Path) -> PcmAudio:
@@ -304,7 +308,7 @@ def decode_with_ffmpeg(path: Path) -> PcmAudio:
     samples = samples[: len(samples) - len(samples) % channels].reshape(-1, channels).astype(np.int32)
     if bits == 8:
         samples -= 128  # pydub reads unsigned 8-bit WAV and biases it to signed
-    return PcmAudio(samples, width, int(stream["sample_rate"]))
+    return PcmAudio(samples, width, int(stream["sample_rate"]), decoder="ffmpeg")
 
 
 # ---------------------------------------------------------------------------------------------------------

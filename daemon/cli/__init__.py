@@ -6,6 +6,7 @@ from daemon.cli import watch as _watch  # noqa: F401  (registers watch)
 from daemon.cli import model as _model  # noqa: F401  (registers model list, pull, info)
 from daemon.cli import daemon as _daemon  # noqa: F401  (registers start, stop, status, token, api, backups)
 from daemon.cli import check as _check  # noqa: F401  (registers check, fix)
+from daemon.cli import audio as _audio  # noqa: F401  (registers audio, demo)
 
 
 def main() -> None:

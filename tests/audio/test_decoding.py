@@ -130,6 +130,7 @@ def test_m4a_decodes_through_ffmpeg(tmp_path: Path) -> None:
         soundfile.info(m4a)  # really the fallback path
     decoded, reference = decode_pcm(m4a), decode_pcm(wav)
     assert (decoded.sample_width, decoded.sample_rate) == (2, 44100)  # pydub asks ffmpeg for s16 for AAC
+    assert (decoded.decoder, reference.decoder) == ("ffmpeg", "soundfile")
     assert decoded.samples.shape[1] == 2
     assert abs(len(decoded.samples) - len(reference.samples)) <= 2048  # AAC priming/padding
     middle = slice(11025, 33075)
