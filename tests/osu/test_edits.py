@@ -263,3 +263,11 @@ def test_replacing_random_timing_points_keeps_the_rest(data: st.DataObject) -> N
     assert [key(p) for p in again.timing_points if not start <= p.time < end] == \
         [key(p) for p in beatmap.timing_points if not start <= p.time < end]
     assert [replace(o, line=None) for o in again.hit_objects] == [replace(o, line=None) for o in beatmap.hit_objects]
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\n", b"\r\n"])
+def test_new_lines_use_the_files_own_terminator(end: bytes) -> None:
+    data = end.join([b"osu file format v14", b"[General]", b"Mode: 0", b"", b"[HitObjects]", b"1,2,100,1,0", b""])
+    beatmap = parse_beatmap(data)
+    edited = add_hit_objects(set_value(beatmap, "General", "AudioLeadIn", "10"), [Circle(x=5, y=5, time=50, type=1)])
+    assert changes(beatmap, edited) == ([], [b"AudioLeadIn: 10" + end, b"5,5,50,1,0,0:0:0:0:" + end])
