@@ -313,3 +313,38 @@ def test_the_journal_rotates(mapset: list[Path], tmp_path: Path, monkeypatch: py
     rotated = sorted(wb.backup_root.glob("journal *.jsonl"))
     assert len(rotated) == 2 and len(wb.journal()) == 1
     assert all(len(r.read_text().splitlines()) == 1 for r in rotated)
+
+
+def test_concurrent_jobs_on_one_file_are_serialised_and_none_is_lost(mapset: list[Path], tmp_path: Path) -> None:
+    """Eight threads write to one file at once, each from a snapshot that others make stale: every write
+    rebases onto the previous one (their time ranges differ), so all 40 edits are in the file."""
+    import threading
+
+    path = mapset[2]
+    original = path.read_bytes()
+    wb = WriteBack(tmp_path / "backups", Retention(count=1000, days=365))
+    times = hit_object_times(original)
+    ranges = [(times[i * 20], times[i * 20 + 5]) for i in range(8)]
+    errors: list[BaseException] = []
+
+    def worker(start: int, end: int) -> None:
+        try:
+            for _ in range(5):
+                snapshot = wb.read(path)
+                time.sleep(0.001)  # let the others write meanwhile
+                wb.write(snapshot, nudge_objects(start, end))
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=r) for r in ranges]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    expected = original
+    for start, end in ranges:
+        for _ in range(5):
+            expected = nudge_objects(start, end).apply(expected)
+    assert path.read_bytes() == expected
+    assert len(wb.journal()) == 40
