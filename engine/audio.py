@@ -37,6 +37,8 @@ HOP_LENGTH = 128
 MILLISECONDS_PER_SECOND = 1000
 
 _PYDUB_16_BIT_CODECS = ("mp3", "mp4", "aac", "webm", "ogg")  # pydub forces s16 for these when fltp
+# Compressed WAV codecs pydub hands to ffmpeg, whose decoders give 16-bit samples.
+_SIXTEEN_BIT_SUBTYPES = ("ULAW", "ALAW", "IMA_ADPCM", "MS_ADPCM", "GSM610", "G721_32", "G723_24", "G723_40")
 _READ_BLOCK = 1 << 18  # frames per soundfile read
 
 
@@ -134,6 +136,8 @@ def _decode_soundfile(path: Path) -> PcmAudio:
         if subtype in ("PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32"):
             raw = _read_all(file, "int32", lambda block: block)  # libsndfile left-aligns every width in int32
             return _pcm_from_int32(raw, subtype, container, path.suffix.lower() == ".wav", rate)
+        if subtype in _SIXTEEN_BIT_SUBTYPES:
+            return PcmAudio(_read_all(file, "float64", lambda block: _float_to_int(block, 16)), 2, rate)
         if not subtype.startswith("MPEG_LAYER_"):
             return PcmAudio(_read_all(file, "float64", lambda block: _float_to_int(block, 32)), 4, rate)
     return _decode_mp3(path)
