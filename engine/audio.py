@@ -401,7 +401,7 @@ def plan_windows(
     """
     length = (src_seq_len - 1) * hop_length
     stride = length if parallel else int(length * (1 - lookback - lookahead))
-    if n_samples <= length:
+    if n_samples < length:
         padded = length
     else:
         padded = n_samples + stride - (n_samples - length) % stride

@@ -108,6 +108,10 @@ def test_stride_quirk_and_parallel_mode() -> None:
     assert parallel.frame_times_ms == (0, 16376, 32752, 49128)
     v32 = plan_windows(262016 + 26201 * 3 + 1, 2048)
     assert v32.frame_times_ms == (0, 1637, 3275, 4912, 6550)
+    # The reference pads by stride - (n - S) % stride: a whole extra stride when the remainder is 0.
+    assert plan_windows(262016 + 26201 * 3, 2048).count == 5
+    assert plan_windows(262016, 2048).count == 2
+    assert plan_windows(262015, 2048).count == 1  # shorter than a window: padded to one window
 
 
 @pytest.mark.parametrize("version", sorted(MODELS))
