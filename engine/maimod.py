@@ -21,7 +21,6 @@ This module never reads files: callers pass the parsed beatmap and the decoded a
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -514,16 +513,71 @@ def findings(found: Sequence[Suggestion], file: str | None = None, difficulty: s
                 end_ms=float(max(s.time, s.link_time if s.link_time is not None else s.time)),
                 objects=() if s.object_index is None else (s.object_index,),
                 selection=() if s.combo is None else (str(s.combo),),
-                suggestion=_advice(s, message),
+                suggestion=_advice(message),
                 score=round(s.importance, 1),
             ))
     out.sort(key=lambda f: (-(f.score or 0), f.start_ms or 0))
     return out
 
 
-def _advice(s: Suggestion, message: str) -> str:
-    """What to try, in the model's words; expected values are the model's most likely alternative."""
-    if math.isclose(s.score, 0):
-        return message
-    return f"The model expected {message[len('Expected '):]}" if message.startswith("Expected ") else (
-        f"Check whether this is intended: {message[0].lower()}{message[1:]}")
+_ADVICE = {
+    "Expected additional anchors.": "Consider giving this slider more anchors.",
+    "Expected last anchor.": "Consider ending the slider path here.",
+    "Unexpected hit object.": "Consider removing this object: the model expected the next beat instead.",
+    "Expected new combo.": "Consider starting a new combo here.",
+    "Unexpected new combo.": "Consider removing this new combo.",
+    "Expected end of slider repeats.": "Consider fewer slider repeats.",
+    "Hit object likely not snapped to a beat.": "Check this object's snapping.",
+    "Expected end of beatmap.": "Check whether the map should end here.",
+    "Unexpected kiai section start.": "Check where this kiai section starts.",
+    "Unexpected kiai section end.": "Check where this kiai section ends.",
+}
+
+
+def _advice(message: str) -> str:
+    """The concrete change to consider: the model's most likely alternative, or what to check."""
+    if message in _ADVICE:
+        return _ADVICE[message]
+    if message.startswith("Expected a ") and " instead of " in message:
+        return f"Consider a {message[len('Expected a '):message.index(' instead of ')]} here."
+    if message.startswith("Expected ") and " instead of " in message:
+        return f"Consider {message[len('Expected '):message.index(' instead of ')]} (the model's most likely choice)."
+    return "Check the timing here (BPM, offset, meter)."  # the remaining texts are all about beats and measures
+
+
+# --- one call ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaiModOptions:
+    """Everything a MaiMod run can be told."""
+
+    threshold: float = DEFAULT_THRESHOLD  # minimum relative surprisal R (importance R/10 ≥ 2 by default)
+    per_category: int | None = DEFAULT_PER_CATEGORY  # findings kept per category (None = all)
+    batch_size: int = 4  # windows per forward pass
+    difficulty: float | None = None  # star rating; None = `star_rating` of the map when it can be computed
+
+
+def star_rating(data: bytes, mode: int) -> float | None:
+    """osu!standard star rating rounded to 2 decimals (the reference's conditioning), when rosu-pp is installed."""
+    if mode != 0:
+        return None
+    try:
+        import rosu_pp_py
+    except ImportError:
+        return None
+    try:
+        return round(float(rosu_pp_py.Difficulty().calculate(rosu_pp_py.Beatmap(bytes=data)).stars), 2)
+    except Exception:  # a map rosu-pp cannot read still gets modded, with an unknown difficulty
+        return None
+
+
+def mai_mod(model: Mapperatorinator, beatmap: Beatmap, audio: np.ndarray, options: MaiModOptions = MaiModOptions(),
+            progress: Progress | None = None, cancel: Callable[[], bool] | None = None) -> list[Finding]:
+    """Score a map against its song and return the suggestions as findings, most important first."""
+    difficulty = options.difficulty
+    if difficulty is None:
+        difficulty = star_rating(beatmap.to_bytes(), beatmap.mode)
+    scored = score_beatmap(model, beatmap, audio, difficulty, options.batch_size, progress, cancel)
+    found = suggestions(scored, beatmap, model.checkpoint.tokenizer, options.threshold)
+    return findings(found, beatmap.path, beatmap.metadata.version, options.per_category)

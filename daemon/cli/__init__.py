@@ -7,6 +7,7 @@ from daemon.cli import model as _model  # noqa: F401  (registers model list, pul
 from daemon.cli import daemon as _daemon  # noqa: F401  (registers start, stop, status, token, api, backups)
 from daemon.cli import check as _check  # noqa: F401  (registers check, fix)
 from daemon.cli import audio as _audio  # noqa: F401  (registers audio, demo)
+from daemon.cli import mod as _mod  # noqa: F401  (registers mod)
 
 
 def main() -> None:
