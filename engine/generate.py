@@ -32,18 +32,11 @@ from engine.audio import SAMPLE_RATE, plan_windows, split_windows
 from engine.decoding import MS_PER_TIME_STEP, CancelToken, GenerateOptions, GenerationCancelled, generate_tokens
 from engine.events import ContextEvents, ContextType, Event, EventType
 from engine.model import AudioConditioning, Mapperatorinator
+from engine.postprocess import event_times, group_events
 from engine.prompts import Conditioning, events_from_ids, model_kwargs, window_prompt
 from engine.tokenizer import EOS, Tokenizer
 
 REGION_MARGIN_MS = 10  # generated events this far outside a requested region are kept, then dropped (§2.8)
-
-# Events that describe a group rather than close (types_first = false) or open (true) one.
-MODIFIER_TYPES = frozenset({
-    EventType.TIME_SHIFT, EventType.SNAPPING, EventType.DISTANCE, EventType.POS_X, EventType.POS_Y,
-    EventType.POS, EventType.POS_REFINE, EventType.MANIA_COLUMN, EventType.NEW_COMBO, EventType.SCROLL_SPEED,
-    EventType.HITSOUND, EventType.VOLUME,
-})  # fmt: skip
-
 
 @dataclass(frozen=True)
 class WindowProgress:
@@ -110,46 +103,14 @@ def region_windows(frame_times: Sequence[int], window_ms: float, region: tuple[f
     return kept or [first]
 
 
-def event_times(events: Sequence[Event], types_first: bool, start_ms: float, end_ms: float) -> list[int]:
-    """The time of every event: its group's TIME_SHIFT; groups without one (slider anchors) spread evenly
-    between the timed groups around them, the k-th of n at t_prev + k·(t_next − t_prev)/(n+1), with
-    `start_ms` / `end_ms` where a side has none. Times never decrease."""
-    groups: list[list[int]] = []  # event indices per group
-    current: list[int] = []
-    for i, e in enumerate(events):
-        is_type = e.type not in MODIFIER_TYPES
-        if types_first and is_type and current:
-            groups.append(current)
-            current = []
-        current.append(i)
-        if not types_first and is_type:
-            groups.append(current)
-            current = []
-    if current:
-        groups.append(current)
-    group_time: list[float | None] = []
-    for group in groups:
-        shifts = [events[i].value for i in group if events[i].type == EventType.TIME_SHIFT]
-        group_time.append(shifts[-1] if shifts else None)
-    times = [0] * len(events)
-    last = start_ms
-    g = 0
-    while g < len(groups):
-        if group_time[g] is not None:
-            last = max(last, group_time[g])  # type: ignore[type-var]
-            for i in groups[g]:
-                times[i] = int(last)
-            g += 1
-            continue
-        run_end = next((h for h in range(g, len(groups)) if group_time[h] is not None), len(groups))
-        following = group_time[run_end] if run_end < len(groups) else end_ms
-        following = max(following, last)  # type: ignore[type-var]
-        n = run_end - g
-        for k in range(1, n + 1):
-            t = int(last + k * (following - last) / (n + 1))
-            for i in groups[g + k - 1]:
-                times[i] = t
-        g = run_end
+def monotonic_times(events: Sequence[Event], types_first: bool, start_ms: float, end_ms: float) -> list[int]:
+    """Event times as post-processing reads them (engine.postprocess.event_times: a group's TIME_SHIFT,
+    anchors interpolated, `end_ms` where no time follows), never below `start_ms` and never decreasing."""
+    times = event_times(events, end_ms, types_first)
+    floor = start_ms
+    for i, t in enumerate(times):
+        floor = max(floor, t)
+        times[i] = int(floor)
     return times
 
 
@@ -158,6 +119,10 @@ def _lag(window_ms: float, stride_ms: float, lookback: float) -> int:
     events from lookback·L into itself (minus one 10 ms step), so window k's span is final once window
     k + lag − 1 is done."""
     return max(1, math.ceil(((1 - lookback) * window_ms + MS_PER_TIME_STEP) / stride_ms))
+
+
+def _window_seed(seed: int, context: ContextType, window: int) -> int:
+    return (seed * 1_000_003 + list(ContextType).index(context) * 10_007 + window) % 2**63
 
 
 def _accepted_ids(tokenizer: Tokenizer, ids: list[int], window_ms: float, options: GenerateOptions,
@@ -243,8 +208,8 @@ def generate_contexts(
         state[c] = _Context(c, events, times, len(events))
     passes = [c for c in outputs if c not in finished]
     stats = GenerationStats()
+    seed = options.seed if options.seed is not None else int(torch.randint(0, 2**31, ()).item())
     generator = torch.Generator(device=model.device)
-    generator.manual_seed(options.seed if options.seed is not None else int(torch.randint(0, 2**31, ()).item()))
     features: dict[int, torch.Tensor] = {}
     done = [0] * len(passes)  # windows finished per pass (positions in `kept`)
     n = len(kept)
@@ -279,6 +244,7 @@ def generate_contexts(
         negative = None
         if options.cfg_scale > 1:
             negative = [window_prompt(tokenizer, conditioning, contexts, frame_time, song_length, negative=True)]
+        generator.manual_seed(_window_seed(seed, context, k))  # the same draws whatever order windows run in
         tic = time.perf_counter()
         (ids,) = generate_tokens(
             model, tokenizer, encoded(position), [prompt], options, negative_prompts=negative, context=context,
@@ -301,7 +267,7 @@ def generate_contexts(
     result = {}
     for c in passes:
         ctx = state[c]
-        times = event_times(ctx.events, profile.types_first, 0, song_length)
+        times = monotonic_times(ctx.events, profile.types_first, 0, song_length)
         events, times = _inside(ctx.events[ctx.prefilled :], times[ctx.prefilled :], profile.types_first,
                                 region or (0, song_length))
         result[c] = ContextEvents(c, tuple(events), tuple(times))
@@ -319,7 +285,7 @@ def _extend(ctx: _Context, tokenizer: Tokenizer, ids: Sequence[int], frame_time:
     if not new:
         return
     start = max(ctx.times[-1] if ctx.times else frame_time, lookback_end or frame_time)
-    times = event_times(new, tokenizer.profile.types_first, start, interpolation_end)
+    times = monotonic_times(new, tokenizer.profile.types_first, start, interpolation_end)
     if trim_lookahead:
         while times and times[-1] > interpolation_end:
             times.pop()
@@ -332,22 +298,6 @@ def _inside(events: list[Event], times: list[int], types_first: bool,
             region: tuple[float, float]) -> tuple[list[Event], list[int]]:
     """Whole groups whose time lies in [start − 10, end + 10] (a group is never cut in half)."""
     start, end = region[0] - REGION_MARGIN_MS, region[1] + REGION_MARGIN_MS
-    keep_events, keep_times, group_events, group_times = [], [], [], []
-
-    def close() -> None:
-        if group_events and start <= group_times[0] <= end:
-            keep_events.extend(group_events)
-            keep_times.extend(group_times)
-        group_events.clear()
-        group_times.clear()
-
-    for e, t in zip(events, times, strict=True):
-        is_type = e.type not in MODIFIER_TYPES
-        if types_first and is_type:
-            close()
-        group_events.append(e)
-        group_times.append(t)
-        if not types_first and is_type:
-            close()
-    close()
-    return keep_events, keep_times
+    _, members = group_events(events, types_first)
+    keep = sorted(i for group in members if group and start <= times[group[0]] <= end for i in group)
+    return [events[i] for i in keep], [times[i] for i in keep]
