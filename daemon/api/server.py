@@ -61,6 +61,7 @@ class Client:
     session: Session[Any] = field(init=False)
     initialized: bool = False
     client_name: str | None = None
+    dropped: bool = False  # for not reading what it was sent
 
     def send(self, frame: str) -> bool:
         """Queue a frame; False (and the connection is closed) when the client cannot keep up."""
@@ -68,8 +69,10 @@ class Client:
             self.outbox.put_nowait(frame)
             return True
         except asyncio.QueueFull:
-            log.warning("client %s is not reading; closing it", self.id)
-            asyncio.ensure_future(self.ws.close(1008, "too many unread messages"))
+            if not self.dropped:
+                log.warning("client %s is not reading; dropping it", self.id)
+                self.dropped = True
+                self.ws.transport.abort()  # a polite close would wait behind the data it does not read
             return False
 
 

@@ -445,6 +445,25 @@ def test_a_thousand_malformed_frames_each_get_an_error_and_the_server_stays_up(m
     asyncio.run(main())
 
 
+def test_a_client_that_does_not_read_is_dropped_and_the_others_go_on(maid_home: Path) -> None:
+    async def main() -> None:
+        async with running(max_outbox=50) as daemon, client(daemon, initialize=False) as reader:
+            async with connect(url(daemon), additional_headers=auth(daemon), max_queue=1) as lazy:
+                await Rpc(lazy).result("initialize")
+                for i in range(2000):  # notifications pile up: the lazy client never reads them
+                    daemon.server.broadcast("editor/state", {"state": {"n": i, "pad": "x" * 2000}})
+                    if i % 100 == 0:
+                        await asyncio.sleep(0)
+                for _ in range(100):
+                    if len(daemon.server.clients) == 1:
+                        break
+                    await asyncio.sleep(0.05)
+                assert len(daemon.server.clients) == 1, "the lazy client was not dropped"
+            assert (await reader.result("status"))["clients"] == 1
+
+    asyncio.run(main())
+
+
 def test_rate_limit_answers_with_an_error(maid_home: Path) -> None:
     async def main() -> None:
         async with running(rate_per_s=1, rate_burst=5) as daemon, client(daemon, initialize=False) as rpc:
