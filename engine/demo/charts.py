@@ -22,6 +22,7 @@ from engine.demo.synth import BEAT_MS, BREAKDOWN, CHORUS, ENDING, INTRO, OFFSET_
 SLIDER_MULTIPLIER = 1.4
 PX_PER_BEAT = 100 * SLIDER_MULTIPLIER  # every green line keeps SV 1
 PREVIEW_MS = 19700  # the chorus
+STANDARD_SPACING, CATCH_SPACING = 0.85, 0.8  # distance snap: px per beat over 140
 BREAK = (16700, 18600)  # 200 ms after the last object before the breakdown; ends before the chorus appears
 AUDIO = "audio.ogg"
 BACKGROUND = "bg.png"  # background.py draws it
@@ -251,14 +252,14 @@ def _spinner(start: float, end: float, hit_sound: int = 0) -> Placed:
 
 def standard_objects() -> list[Placed]:
     walker = Walker((256, 192), (1.0, 0.0), turns=(50, 30, -40, 70, -60, 20, -90, 40), margin=32)
-    objects = _sliders_and_circles(_rhythm(STANDARD_FORM, STANDARD_BARS), walker, spacing=1.0)
+    objects = _sliders_and_circles(_rhythm(STANDARD_FORM, STANDARD_BARS), walker, spacing=STANDARD_SPACING)
     return objects + [_spinner(bar_beat(ENDING[0], 0), bar_beat(ENDING[0], 4), FINISH)]
 
 
 def catch_objects() -> list[Placed]:
     """Catch follows the osu!standard rhythm with horizontal moves a walking catcher reaches."""
     walker = Walker((256, 192), (1.0, 0.0), turns=(180, 0, 0, 180, 0, 180, 0), margin=40, horizontal=True)
-    objects = _sliders_and_circles(_rhythm(STANDARD_FORM, STANDARD_BARS), walker, spacing=0.8)
+    objects = _sliders_and_circles(_rhythm(STANDARD_FORM, STANDARD_BARS), walker, spacing=CATCH_SPACING)
     return objects + [_spinner(bar_beat(ENDING[0], 0), bar_beat(ENDING[0], 4))]
 
 
@@ -364,19 +365,20 @@ class Chart:
     objects: list[Placed]
     has_break: bool
     has_colours: bool
+    distance_spacing: float = 1.0
 
 
 def charts() -> list[Chart]:
     return [
         Chart("maid - Demo Song (maid) [Normal].osu", 0, "Normal",
               {"HPDrainRate": "4", "CircleSize": "4", "OverallDifficulty": "4", "ApproachRate": "6"},
-              standard_objects(), has_break=True, has_colours=True),
+              standard_objects(), has_break=True, has_colours=True, distance_spacing=STANDARD_SPACING),
         Chart("maid - Demo Song (maid) [Futsuu].osu", 1, "Futsuu",
               {"HPDrainRate": "8", "CircleSize": "5", "OverallDifficulty": "4", "ApproachRate": "5"},
               taiko_objects(), has_break=False, has_colours=False),
         Chart("maid - Demo Song (maid) [Salad].osu", 2, "Salad",
               {"HPDrainRate": "4", "CircleSize": "3", "OverallDifficulty": "5", "ApproachRate": "6"},
-              catch_objects(), has_break=True, has_colours=True),
+              catch_objects(), has_break=True, has_colours=True, distance_spacing=CATCH_SPACING),
         Chart("maid - Demo Song (maid) [4K Normal].osu", 3, "4K Normal",
               {"HPDrainRate": "7", "CircleSize": "4", "OverallDifficulty": "6", "ApproachRate": "5"},
               mania_objects(), has_break=False, has_colours=False),
@@ -392,8 +394,8 @@ def render(chart: Chart) -> bytes:
     if chart.mode == 3:
         general.append("SpecialStyle: 0")
     general.append("WidescreenStoryboard: 0")
-    editor = [f"Bookmarks: {ms(bar_beat(VERSE[0], 0))},{PREVIEW_MS}", "DistanceSpacing: 1", "BeatDivisor: 4",
-              "GridSize: 8", "TimelineZoom: 1"]
+    editor = [f"Bookmarks: {ms(bar_beat(VERSE[0], 0))},{PREVIEW_MS}", f"DistanceSpacing: {chart.distance_spacing:g}",
+              "BeatDivisor: 4", "GridSize: 8", "TimelineZoom: 1"]
     metadata = [
         "Title:Demo Song", "TitleUnicode:Demo Song", "Artist:maid", "ArtistUnicode:maid", "Creator:maid",
         f"Version:{chart.version}", "Source:maid demo mapset",

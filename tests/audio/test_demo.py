@@ -193,3 +193,16 @@ def test_mania_is_4k_with_notes_and_holds_on_the_columns(beatmaps: dict[int, Bea
         column = mania_column(obj.x, 4)
         assert obj.time > free_at[column], f"{obj} overlaps the note before it in column {column}"
         free_at[column] = obj.end_time
+
+
+@pytest.mark.parametrize("path", OSU_FILES, ids=lambda p: p.name)
+def test_rosu_pp_reads_it_as_a_normal_level_map(path: Path) -> None:
+    """An independent osu! implementation sees the same objects and rates them a Normal-level difficulty."""
+    import rosu_pp_py
+
+    theirs = rosu_pp_py.Beatmap(path=str(path))
+    ours = read_beatmap(path)
+    assert theirs.n_objects == len(ours.hit_objects)
+    assert int(theirs.mode) == ours.mode and theirs.bpm == synth.BPM
+    stars = rosu_pp_py.Difficulty().calculate(theirs).stars
+    assert 1.0 <= stars <= 2.7, stars
