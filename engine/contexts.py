@@ -11,6 +11,11 @@ these events:
 * timing lines with fewer than 4 fields have sample set 0, fewer than 6 fields volume 1;
 * the median beat length of the SV context counts whole seconds (`timedelta.seconds`).
 
+Two deliberate differences, both where the reference fails: beats of red lines shorter than 6 ms
+(osu!'s floor) are spaced 6 ms apart instead of looping for ever, and a slider under a NaN green line
+has length 0 in time (as newer versions of the `slider` library do) and a NaN green line scrolls at
+1 in the SV context, instead of raising.
+
 Hold notes, which the reference's library could not read, are encoded as model.md §4.7 describes.
 This module never writes files and never maps events to ids.
 """
@@ -26,7 +31,7 @@ from datetime import timedelta
 import numpy as np
 
 from engine.events import ContextEvents, ContextType, Event, EventType, VersionProfile
-from engine.osu import Beatmap, Circle, HoldNote, Slider, Spinner, TimingPoint
+from engine.osu import Beatmap, Circle, HitObject, HoldNote, Slider, Spinner, TimingPoint
 from engine.prompts import Conditioning
 from engine.sliders import BEZIER, CATMULL, LINEAR, PERFECT, SliderPath
 from engine.tokenizer import Tokenizer
@@ -34,6 +39,7 @@ from engine.tokenizer import Tokenizer
 PLAYFIELD_CENTRE = (256.0, 192.0)
 POSITION_RANGE = (-256, 768, -256, 640)  # x min, x max, y min, y max in osu! pixels
 MAX_CONTROL_POINTS = 100  # sliders with more points were left out of training
+MIN_BEAT_LENGTH = 6.0  # ms; osu!'s own floor. Gimmick red lines (1e-46 ms) would give endless beats
 SCROLL_SPEED_TOLERANCE = 1e-3  # smaller changes of the normalised scroll speed are not events
 _ONE_MS = timedelta(milliseconds=1)
 _HITSOUND_LOOKAHEAD = timedelta(milliseconds=5)
@@ -62,7 +68,8 @@ class _Line:
 class _Timing:
     """Timing lookups in file order, as the `slider` library does them."""
 
-    def __init__(self, points: Sequence[TimingPoint]) -> None:
+    def __init__(self, points: Sequence[TimingPoint], source: str | None = None) -> None:
+        self.source = source or "beatmap"
         lines: list[_Line] = []
         red: _Line | None = None
         for p in points:
@@ -79,11 +86,11 @@ class _Timing:
         # The last line in file order at or before t: sort by offset, keep the running max file index.
         order = sorted(range(len(lines)), key=lambda i: lines[i].offset)
         self._offsets = [lines[i].offset for i in order]
-        self._latest = list(accumulate_max(order))
+        self._latest = _running_max(order)
 
     def at(self, time: timedelta) -> _Line:
         if not self.lines:
-            raise ValueError("the beatmap has no timing points; add a red line in the editor first")
+            raise ValueError(f"{self.source}: [TimingPoints] is empty; add a red line in the editor first")
         k = bisect.bisect_right(self._offsets, time)
         return self.lines[self._latest[k - 1]] if k else self.lines[0]
 
@@ -98,7 +105,7 @@ class _Timing:
         return float(np.clip(-100 / line.beat_length, 0.01, 10))
 
 
-def accumulate_max(values: Sequence[int]) -> list[int]:
+def _running_max(values: Sequence[int]) -> list[int]:
     out, best = [], -1
     for v in values:
         best = max(best, v)
@@ -106,17 +113,18 @@ def accumulate_max(values: Sequence[int]) -> list[int]:
     return out
 
 
-@dataclass(frozen=True)
-class _Object:
-    """A hit object read the way the reference read it (integer position and time)."""
-
-    source: Circle | Slider | Spinner | HoldNote
-    time: timedelta
-    position: tuple[int, int]
+def _start(obj: HitObject) -> timedelta:
+    """An object's time as the reference read it: whole milliseconds."""
+    return timedelta(milliseconds=int(obj.time))
 
 
-def _read_object(obj: Circle | Slider | Spinner | HoldNote) -> _Object:
-    return _Object(obj, timedelta(milliseconds=int(obj.time)), (int(obj.x), int(obj.y)))
+def _end(obj: Spinner | HoldNote) -> timedelta:
+    return timedelta(milliseconds=int(obj.end))
+
+
+def _head(obj: HitObject) -> np.ndarray:
+    """An object's position as the reference read it: whole pixels."""
+    return np.array((int(obj.x), int(obj.y)))
 
 
 def _sample(obj_sample) -> tuple[int, int, int]:
@@ -133,7 +141,7 @@ class _MapEncoder:
         self.beatmap = beatmap
         self.profile = profile
         self.mode = beatmap.mode
-        self.timing = _Timing(beatmap.timing_points)
+        self.timing = _Timing(beatmap.timing_points, beatmap.path)
         self.events: list[Event] = []
         self.times: list[int] = []
 
@@ -230,98 +238,103 @@ class _MapEncoder:
     def encode_objects(self) -> None:
         last_pos = np.array(PLAYFIELD_CENTRE)
         for obj in self.beatmap.hit_objects:
-            o = _read_object(obj)
             if isinstance(obj, Circle):
+                time = _start(obj)
                 last_pos = self.group(
-                    EventType.CIRCLE, o.time, timed=True, pos=np.array(o.position), last_pos=last_pos,
-                    new_combo=obj.new_combo, hitsounds=[(o.time, obj.hit_sound, _sample(obj.hit_sample))],
-                    scroll_speed=self.timing.scroll_speed_at(o.time) if self.mode == 1 else None)
+                    EventType.CIRCLE, time, timed=True, pos=_head(obj), last_pos=last_pos, new_combo=obj.new_combo,
+                    hitsounds=[(time, obj.hit_sound, _sample(obj.hit_sample))],
+                    scroll_speed=self.timing.scroll_speed_at(time) if self.mode == 1 else None)
             elif isinstance(obj, Slider) and self.mode == 1:
-                self._drumroll(o, obj)
+                self._drumroll(obj)
             elif isinstance(obj, Slider):
-                last_pos = self._slider(o, obj, last_pos)
+                last_pos = self._slider(obj, last_pos)
             elif isinstance(obj, Spinner) and self.mode == 1:
-                self._denden(o, obj)
+                self._denden(obj)
             elif isinstance(obj, Spinner):
-                self._spinner(o, obj)
+                self._spinner(obj)
                 last_pos = np.array(PLAYFIELD_CENTRE)
             elif isinstance(obj, HoldNote):
-                last_pos = self._hold_note(o, obj)
+                last_pos = self._hold_note(obj)
 
-    def slider_end_time(self, o: _Object, obj: Slider) -> timedelta:
+    def slider_end_time(self, obj: Slider) -> timedelta:
         """head + int(beats · beat length) ms, with the SV of the line in effect (clipped 0.1–10)."""
-        line = self.timing.at(o.time)
+        line = self.timing.at(_start(obj))
         if line.red is not None:
             velocity, beat_length = np.clip(-100 / line.beat_length, 0.1, 10), line.red.beat_length
         else:
             velocity, beat_length = 1, line.beat_length
         beats = (obj.length or 0.0) * obj.span_count / (self.beatmap.difficulty.slider_multiplier * 100 * velocity)
-        return o.time + timedelta(milliseconds=int(beats * beat_length))
+        if math.isnan(beats):  # a NaN green line; the library the models were trained with then uses 0
+            beats = 0.0
+        return _start(obj) + timedelta(milliseconds=int(beats * beat_length))
 
-    def _slider(self, o: _Object, obj: Slider, last_pos: np.ndarray) -> np.ndarray:
-        points = [o.position] + [(int(x), int(y)) for x, y in obj.control_points]
+    def _slider(self, obj: Slider, last_pos: np.ndarray) -> np.ndarray:
+        start = _start(obj)
+        points = [(int(obj.x), int(obj.y))] + [(int(x), int(y)) for x, y in obj.control_points]
         if len(points) >= MAX_CONTROL_POINTS:
             return last_pos
         path = SliderPath(obj.curve_type, points, obj.length or 0.0)
         edge_sounds = obj.edge_sounds or ()
         edge_sets = [(n, a, 0) for n, a in obj.edge_sets or ()]
         repeats = obj.span_count
-        end_time = self.slider_end_time(o, obj)
-        span = (end_time - o.time) / repeats
+        end_time = self.slider_end_time(obj)
+        span = (end_time - start) / repeats
         version = self.profile.slider_version
 
         last_pos = self.group(
-            EventType.SLIDER_HEAD, o.time, timed=True, pos=np.array(o.position), last_pos=last_pos,
+            EventType.SLIDER_HEAD, start, timed=True, pos=_head(obj), last_pos=last_pos,
             new_combo=obj.new_combo,
-            hitsounds=[(o.time, edge_sounds[0] if edge_sounds else 0, edge_sets[0] if edge_sets else (0, 0, 0))],
-            scroll_speed=self.timing.scroll_speed_at(o.time) if self.profile.add_sv else None)
+            hitsounds=[(start, edge_sounds[0] if edge_sounds else 0, edge_sets[0] if edge_sets else (0, 0, 0))],
+            scroll_speed=self.timing.scroll_speed_at(start) if self.profile.add_sv else None)
 
         for i, anchor_type in _anchors(path.kind, points):
-            anchor_time = o.time + i / (len(points) - 1) * span if version == 1 else o.time
+            anchor_time = start + i / (len(points) - 1) * span if version == 1 else start
             last_pos = self.group(anchor_type, anchor_time, pos=np.array(points[i]), last_pos=last_pos)
 
         if version == 2:
-            last_pos = self.group(EventType.LAST_ANCHOR, o.time, pos=np.array(points[-1]), last_pos=last_pos)
-            self.sustains(EventType.SLIDER_SUSTAIN, o.time, o.time + span)
+            last_pos = self.group(EventType.LAST_ANCHOR, start, pos=np.array(points[-1]), last_pos=last_pos)
+            self.sustains(EventType.SLIDER_SUSTAIN, start, start + span)
 
-        body = [(o.time + _ONE_MS, obj.hit_sound, _sample(obj.hit_sample))]
-        repeats_sounds = [(o.time + i * span, edge_sounds[i] if len(edge_sounds) > i else 0,
+        body = [(start + _ONE_MS, obj.hit_sound, _sample(obj.hit_sample))]
+        repeats_sounds = [(start + i * span, edge_sounds[i] if len(edge_sounds) > i else 0,
                            edge_sets[i] if len(edge_sets) > i else (0, 0, 0)) for i in range(1, repeats)]
         last_pos = self.group(
-            EventType.LAST_ANCHOR, o.time + span, timed=True,
+            EventType.LAST_ANCHOR, start + span, timed=True,
             pos=np.array(points[-1]) if version == 1 else None, last_pos=last_pos, hitsounds=body + repeats_sounds)
-        self.sustains(EventType.SLIDER_REPEAT_SUSTAIN, o.time + span, end_time)
+        self.sustains(EventType.SLIDER_REPEAT_SUSTAIN, start + span, end_time)
 
         return self.group(
             EventType.SLIDER_END, end_time, timed=True, pos=np.array(path.end_position), last_pos=last_pos,
             hitsounds=[(end_time, edge_sounds[-1] if edge_sounds else 0, edge_sets[-1] if edge_sets else (0, 0, 0))])
 
-    def _spinner(self, o: _Object, obj: Spinner) -> None:
-        end = timedelta(milliseconds=int(obj.end))
-        self.group(EventType.SPINNER, o.time, timed=True)
-        self.sustains(EventType.SPINNER_SUSTAIN, o.time, end)
+    def _spinner(self, obj: Spinner) -> None:
+        start = _start(obj)
+        end = _end(obj)
+        self.group(EventType.SPINNER, start, timed=True)
+        self.sustains(EventType.SPINNER_SUSTAIN, start, end)
         self.group(EventType.SPINNER_END, end, timed=True, hitsounds=[(end, obj.hit_sound, _sample(obj.hit_sample))])
 
-    def _drumroll(self, o: _Object, obj: Slider) -> None:
-        end_time = self.slider_end_time(o, obj)
-        self.group(EventType.DRUMROLL, o.time, timed=True, scroll_speed=self.timing.scroll_speed_at(o.time),
-                   hitsounds=[(o.time, obj.hit_sound, _sample(obj.hit_sample))])
-        self.sustains(EventType.DRUMROLL_SUSTAIN, o.time, end_time)
+    def _drumroll(self, obj: Slider) -> None:
+        start, end_time = _start(obj), self.slider_end_time(obj)
+        self.group(EventType.DRUMROLL, start, timed=True, scroll_speed=self.timing.scroll_speed_at(start),
+                   hitsounds=[(start, obj.hit_sound, _sample(obj.hit_sample))])
+        self.sustains(EventType.DRUMROLL_SUSTAIN, start, end_time)
         self.group(EventType.DRUMROLL_END, end_time, timed=True)
 
-    def _denden(self, o: _Object, obj: Spinner) -> None:
-        end = timedelta(milliseconds=int(obj.end))
-        self.group(EventType.DENDEN, o.time, timed=True, scroll_speed=self.timing.scroll_speed_at(o.time),
-                   hitsounds=[(o.time, obj.hit_sound, _sample(obj.hit_sample))])
-        self.sustains(EventType.DENDEN_SUSTAIN, o.time, end)
+    def _denden(self, obj: Spinner) -> None:
+        start = _start(obj)
+        end = _end(obj)
+        self.group(EventType.DENDEN, start, timed=True, scroll_speed=self.timing.scroll_speed_at(start),
+                   hitsounds=[(start, obj.hit_sound, _sample(obj.hit_sample))])
+        self.sustains(EventType.DENDEN_SUSTAIN, start, end)
         self.group(EventType.DENDEN_END, end, timed=True)
 
-    def _hold_note(self, o: _Object, obj: HoldNote) -> np.ndarray:
-        pos = np.array(o.position)
-        end = timedelta(milliseconds=int(obj.end))
-        self.group(EventType.HOLD_NOTE, o.time, timed=True, pos=pos,
-                   hitsounds=[(o.time, obj.hit_sound, _sample(obj.hit_sample))])
-        self.sustains(EventType.HOLD_NOTE_SUSTAIN, o.time, end, pos=pos)
+    def _hold_note(self, obj: HoldNote) -> np.ndarray:
+        start, pos = _start(obj), _head(obj)
+        end = _end(obj)
+        self.group(EventType.HOLD_NOTE, start, timed=True, pos=pos,
+                   hitsounds=[(start, obj.hit_sound, _sample(obj.hit_sample))])
+        self.sustains(EventType.HOLD_NOTE_SUSTAIN, start, end, pos=pos)
         self.group(EventType.HOLD_NOTE_END, end, timed=True, pos=pos)
         return pos
 
@@ -360,18 +373,20 @@ def _merge(first: ContextEvents, second: ContextEvents) -> ContextEvents:
     return ContextEvents(second.type, tuple(events), tuple(times))
 
 
+_BEAT_EVENTS = {t: Event(t) for t in (EventType.TIMING_POINT, EventType.MEASURE, EventType.BEAT)}
+
+
 def _last_object_ms(beatmap: Beatmap, encoder: _MapEncoder) -> float | None:
     """End of the last object in file order + 0.999 ms (the timing context's horizon)."""
     if not beatmap.hit_objects:
         return None
     obj = beatmap.hit_objects[-1]
-    o = _read_object(obj)
     if isinstance(obj, Slider):
-        end = encoder.slider_end_time(o, obj)
+        end = encoder.slider_end_time(obj)
     elif isinstance(obj, (Spinner, HoldNote)):
-        end = timedelta(milliseconds=int(obj.end))
+        end = _end(obj)
     else:
-        end = o.time
+        end = _start(obj)
     return end.total_seconds() * 1000 + 0.999
 
 
@@ -380,24 +395,30 @@ def timing_context(beatmap: Beatmap, profile: VersionProfile, song_length_ms: fl
     encoder = _MapEncoder(beatmap, profile)
     lines = encoder.timing.lines
     if not lines:
-        raise ValueError(f"{beatmap.path or 'beatmap'}: no timing points; add a red line in the editor first")
+        encoder.timing.at(timedelta(0))  # raises the error that names the file
     last_time = _last_object_ms(beatmap, encoder)
     if last_time is None:
         last_time = song_length_ms if song_length_ms is not None else lines[-1].offset.total_seconds() * 1000 + 10
     reds = [line for line in lines if line.beat_length > 0 and round(60000 / line.beat_length) != 0]
+    events: list[Event] = []
+    times: list[int] = []
     for k, red in enumerate(reds):
         stop = reds[k + 1].offset.total_seconds() * 1000 - 10 if k + 1 < len(reds) else last_time
         start = red.offset.total_seconds() * 1000
+        beat_length = max(red.beat_length, MIN_BEAT_LENGTH)
         time, beat = start, 0
         while time <= stop:
             if profile.add_timing_points and beat == 0:
                 event_type = EventType.TIMING_POINT
             else:
                 event_type = EventType.MEASURE if beat % red.meter == 0 else EventType.BEAT
-            encoder.group(event_type, timedelta(milliseconds=time), timed=True, snap=False)
+            time_ms = event_ms(timedelta(milliseconds=time))
+            shift, kind = Event(EventType.TIME_SHIFT, time_ms), _BEAT_EVENTS[event_type]
+            events += (kind, shift) if profile.types_first else (shift, kind)
+            times += (time_ms, time_ms)
             beat += 1
-            time = int(start + beat * red.beat_length)
-    return ContextEvents(ContextType.TIMING, tuple(encoder.events), tuple(encoder.times))
+            time = int(start + beat * beat_length)
+    return ContextEvents(ContextType.TIMING, tuple(events), tuple(times))
 
 
 def map_context(beatmap: Beatmap, profile: VersionProfile, song_length_ms: float | None = None) -> ContextEvents:
@@ -418,8 +439,7 @@ def median_beat_length(beatmap: Beatmap, timing: _Timing) -> float:
     """The beat length that lasts longest up to the last object (osu! stable's rule, whole seconds)."""
     if not beatmap.hit_objects:
         return 0.0
-    last = max(timedelta(milliseconds=int(o.end)) if isinstance(o, HoldNote) else timedelta(milliseconds=int(o.time))
-               for o in beatmap.hit_objects)
+    last = max(_end(o) if isinstance(o, HoldNote) else _start(o) for o in beatmap.hit_objects)
     last_time = _whole_seconds_ms(last)
     beat_length, durations = 0.0, {}
     for i in range(len(timing.lines) - 1, -1, -1):
@@ -447,7 +467,7 @@ def _scroll_speeds(beatmap: Beatmap, timing: _Timing, normalise: bool) -> list[t
         if line.red is None:
             beat_length, speed = line.beat_length, 1.0
         else:
-            speed = -100 / line.beat_length
+            speed = 1.0 if math.isnan(line.beat_length) else -100 / line.beat_length  # NaN: SV 1, as in osu!
         if i == len(lines) - 1 or lines[i + 1].offset > line.offset:
             speeds.append((line, speed * median / beat_length if normalise else speed))
     return speeds
