@@ -23,6 +23,8 @@ from pydantic import BaseModel, Field
 from daemon.api.dispatch import Dispatcher, RpcError
 from daemon.api.models import (
     BackupInfo,
+    BackupsJournalParams,
+    BackupsJournalResult,
     BackupsListParams,
     BackupsListResult,
     BackupsRestoreParams,
@@ -262,6 +264,15 @@ async def backups_list(ctx: RequestContext, params: BackupsListParams) -> Backup
         file=str(path),
         backups=[BackupInfo(path=str(b.path), created=b.created.isoformat(), code=b.code, size=b.size) for b in backups],  # type: ignore[arg-type]
     )
+
+
+@rpc.method("backups/journal", BackupsJournalParams, BackupsJournalResult)
+async def backups_journal(ctx: RequestContext, params: BackupsJournalParams) -> BackupsJournalResult:
+    """Every write maid made (of one file, or all), with its provenance; and which files hold AI content."""
+    path = str(_osu_path(params.path, must_exist=False)) if params.path else None
+    entries = [e for e in await asyncio.to_thread(ctx.services.writeback.journal) if path is None or e.get("file") == path]
+    ai_files = sorted({str(e["file"]) for e in entries if e.get("kind") == "write" and e.get("provenance", {}).get("ai")})  # type: ignore[union-attr]
+    return BackupsJournalResult(entries=entries, ai_files=ai_files)
 
 
 @rpc.method("backups/restore", BackupsRestoreParams, WriteResultInfo)

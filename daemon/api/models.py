@@ -218,6 +218,16 @@ class BackupsListResult(Model):
     backups: list[BackupInfo]
 
 
+class BackupsJournalParams(Model):
+    path: str | None = Field(None, description="only this .osu file; none = every file")
+
+
+class BackupsJournalResult(Model):
+    entries: list[dict[str, Any]] = Field(description="journal lines, oldest first: time, kind, file, backup, job, "
+                                                      "sha256_before/after, rebased, region, provenance {ai, task, model, summary}")
+    ai_files: list[str] = Field(description="files maid wrote AI-generated content into (to disclose: it is unrankable)")
+
+
 class BackupsRestoreParams(Model):
     path: str = Field(description="the .osu file")
     backup: str | None = Field(None, description="the backup to restore; none = undo maid's last change")

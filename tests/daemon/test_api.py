@@ -326,6 +326,9 @@ def test_backups_list_and_restore_announce_the_write(maid_home: Path, mapset: li
             original = path.read_bytes()
             wb = daemon.services.writeback
             first = await asyncio.to_thread(wb.write, wb.read(path), nudge_objects(*middle_range(original)))
+            journal = await rpc.result("backups/journal", {"path": str(path)})
+            assert [e["kind"] for e in journal["entries"]] == ["write"] and journal["aiFiles"] == [str(path)]
+            assert (await rpc.result("backups/journal", {"path": str(mapset[1])})) == {"entries": [], "aiFiles": []}
             listed = await rpc.result("backups/list", {"path": str(path)})
             assert [b["path"] for b in listed["backups"]] == [str(first.backup)] and listed["backups"][0]["code"] == "write"
 
