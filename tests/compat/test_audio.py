@@ -168,6 +168,14 @@ def test_mel_window0_within_tolerance(golden_dir: Path, version: str, source: st
     np.testing.assert_array_equal(mel.numpy() == 0, expected == 0)  # digital silence stays exactly 0
 
 
+@pytest.mark.parametrize("channels", [3, 6])
+def test_downmix_of_more_channels_sums_floored_shares(channels: int) -> None:
+    """pydub's set_channels(1) beyond stereo: converted[i] += sample // channels, channel by channel."""
+    frames = np.random.default_rng(channels).integers(-32768, 32767, size=(500, channels), endpoint=True)
+    expected = [sum(int(value) // channels for value in frame) for frame in frames]
+    assert downmix(frames).tolist() == expected
+
+
 def test_mel_is_batched_and_independent_per_row() -> None:
     t = torch.arange(2 * 8192, dtype=torch.float32).reshape(2, 8192)
     audio = torch.sin(t * 0.05) * (1 + t / 16384)
