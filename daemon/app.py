@@ -25,8 +25,8 @@ from filelock import FileLock, Timeout
 from daemon.api.client import discover
 from daemon.api.methods import RequestContext, Services, publish_findings, rpc, warn_if_dropped
 from daemon.api.server import ApiServer, ServerOptions
-from daemon.config import Paths, Settings
 from daemon.automod import AutoMod
+from daemon.config import Paths, Settings
 from daemon.jobs import JobQueue
 from daemon.models import ModelManager
 from daemon.secrets import Token, ensure_api_token
@@ -92,7 +92,6 @@ class Daemon:
             options=WatchOptions(ignored_folders=(s.writeback.backup_root,)),
             is_own_write=s.writeback.is_own_write,
         )
-
 
     def _on_saved(self, saved: SavedFile) -> None:
         """On the event loop, for each editor save: warn when it dropped maid's edit; auto-mod it when enabled."""

@@ -66,7 +66,8 @@ def start(
     except AlreadyRunning as exc:
         raise _fail(str(exc), 1) from exc
     except OSError as exc:  # e.g. the port is taken
-        raise _fail(f"could not start: {exc}", 1) from exc
+        raise _fail(f"could not start: {exc}. If another program uses port {settings.port}, choose another with --port "
+                    f"or `port` in {paths.config_file}", 1) from exc
 
 
 @app.command()

@@ -70,6 +70,16 @@ def test_sigterm_stops_cleanly(maid_home: Path, monkeypatch) -> None:  # type: i
     assert not user_paths().discovery_file.exists()
 
 
+def test_a_port_in_use_is_reported_with_what_to_do(maid_home: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = maid("start", "--port", str(taken.getsockname()[1]))
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 1 and "could not start" in message and "choose another with --port" in message
+    assert not user_paths().discovery_file.exists()
+
+
 def test_bad_config_is_reported_by_start(maid_home: Path) -> None:
     result = maid("start", "--port", "80")
     message = " ".join(result.stderr.split())  # rich wraps long lines
