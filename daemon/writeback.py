@@ -564,7 +564,9 @@ def _refuse_read_only(path: Path) -> None:
 
 def _atomic_replace(path: Path, data: bytes, seen: tuple[int, ...]) -> None:
     """Temp file in the same folder, fsync, os.replace, fsync the folder; the temp never outlives an
-    error. Raises _ChangedMeanwhile (nothing replaced) when `path` no longer has the stat `seen`."""
+    error. Raises _ChangedMeanwhile (nothing replaced) when `path` no longer has the stat `seen`. A
+    symlinked .osu keeps its link: the file it points to is replaced."""
+    path = Path(os.path.realpath(path))
     folder = path.parent
     prefix = f"{TEMP_PREFIX}{hashlib.sha1(path.name.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}-"
     for stale in folder.glob(f"{prefix}*.tmp"):

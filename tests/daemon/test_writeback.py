@@ -348,3 +348,15 @@ def test_concurrent_jobs_on_one_file_are_serialised_and_none_is_lost(mapset: lis
             expected = nudge_objects(start, end).apply(expected)
     assert path.read_bytes() == expected
     assert len(wb.journal()) == 40
+
+
+def test_a_symlinked_map_keeps_its_link(mapset: list[Path], tmp_path: Path) -> None:
+    target = mapset[0]
+    link = tmp_path / "elsewhere" / "linked.osu"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    wb = WriteBack(tmp_path / "backups")
+    before = target.read_bytes()
+    edit = nudge_objects(*middle_range(before))
+    wb.write(wb.read(link), edit)
+    assert link.is_symlink() and target.read_bytes() == edit.apply(before)
