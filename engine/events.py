@@ -11,8 +11,11 @@ This module holds data only: it never reads files and never maps events to ids (
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
 
 class EventType(str, Enum):
@@ -99,11 +102,27 @@ class Event:
 
 @dataclass(frozen=True)
 class ContextEvents:
-    """The full event list of one context, with each event's absolute time in ms (sorted by time)."""
+    """The full event list of one context, with each event's absolute time in ms.
+
+    Times are sorted except where the reference keeps a file's order (timing and SV contexts of maps
+    whose timing lines are out of order); `count_before` works either way.
+    """
 
     type: ContextType
     events: tuple[Event, ...]
     times: tuple[int, ...]
+
+    @cached_property
+    def _suffix_min(self) -> tuple[float, ...]:
+        out, low = [], math.inf
+        for t in reversed(self.times):
+            low = min(low, t)
+            out.append(low)
+        return tuple(reversed(out))
+
+    def count_before(self, time: float) -> int:
+        """1 + the last index whose time is below `time` (0 if none): the reference's window bound."""
+        return bisect.bisect_left(self._suffix_min, time)
 
 
 @dataclass(frozen=True)

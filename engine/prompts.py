@@ -10,7 +10,6 @@ This module never reads files or runs the model.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from engine.tokenizer import EOS, SOS, Tokenizer
 
 DEFAULT_DIFFICULTY = 5.0  # the v30 encoder's difficulty when none is known
 DEFAULT_SCROLL_SPEED = 100
+DEFAULT_KIAI = 0
 
 
 @dataclass(frozen=True)
@@ -73,28 +73,40 @@ def class_token_ids(tok: Tokenizer, cond: Conditioning, song_length_ms: float, n
 
 def special_token_ids(tok: Tokenizer, contexts: Sequence[ContextEvents], frame_time: int,
                       song_length_ms: float) -> list[int]:
-    """The extra special tokens (last_sv, song_position) the model was trained with, in that order.
+    """The extra special tokens the model was trained with, in the order last_kiai, last_sv, song_position.
 
-    last_sv is the last SCROLL_SPEED strictly before the window in the SV context (MAP when there is
-    none), default 100.
+    last_kiai is the last KIAI event before the window in the KIAI context (default 0, v31); last_sv
+    the last SCROLL_SPEED before the window in the SV context, or in MAP when there is no SV context
+    (default 100, v31/v32).
     """
+    by_type = {c.type: c for c in contexts}
     ids = []
+    if tok.has(EventType.KIAI):
+        last = _last_before(by_type.get(ContextType.KIAI), EventType.KIAI, frame_time, DEFAULT_KIAI)
+        ids.append(tok.encode(Event(EventType.KIAI, last)))
     if tok.profile.add_sv and tok.context_sos:
-        by_type = {c.type: c for c in contexts}
         source = by_type.get(ContextType.SV) or by_type.get(ContextType.MAP)
-        last = DEFAULT_SCROLL_SPEED
-        if source is not None:
-            end = bisect.bisect_left(source.times, frame_time)
-            last = next((e.value for e in reversed(source.events[:end]) if e.type == EventType.SCROLL_SPEED), last)
+        last = _last_before(source, EventType.SCROLL_SPEED, frame_time, DEFAULT_SCROLL_SPEED)
         ids.append(tok.encode(Event(EventType.SCROLL_SPEED, last)))
     if tok.has(EventType.SONG_POSITION):
         ids.append(tok.encode_song_position(frame_time, song_length_ms))
     return ids
 
 
+def _last_before(ctx: ContextEvents | None, event_type: EventType, time: int, default: int) -> int:
+    """Value of the last event of a type (in list order) whose time is below `time`."""
+    if ctx is None:
+        return default
+    for i in range(ctx.count_before(time) - 1, -1, -1):
+        if ctx.events[i].type == event_type and ctx.times[i] < time:
+            return ctx.events[i].value
+    return default
+
+
 def window_slice(ctx: ContextEvents, frame_time: int, window_ms: float) -> tuple[int, int]:
-    """[start, end) of the events with time in [frame_time, frame_time + window_ms)."""
-    return bisect.bisect_left(ctx.times, frame_time), bisect.bisect_left(ctx.times, frame_time + window_ms)
+    """[start, end) of the window's events: after the last event before frame_time, up to the last
+    event before frame_time + window_ms (for time-sorted events: those in [frame_time, +window_ms))."""
+    return ctx.count_before(frame_time), ctx.count_before(frame_time + window_ms)
 
 
 def window_token_ids(tok: Tokenizer, events: Sequence[Event], frame_time: int) -> list[int]:
