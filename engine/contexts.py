@@ -495,18 +495,25 @@ def kiai_context(beatmap: Beatmap, profile: VersionProfile) -> ContextEvents:
     return ContextEvents(ContextType.KIAI, tuple(encoder.events), tuple(encoder.times))
 
 
+def without_hitsounds(ctx: ContextEvents) -> ContextEvents:
+    """The NO_HS reference: a map context without its HITSOUND and VOLUME events."""
+    kept = [(e, t) for e, t in zip(ctx.events, ctx.times) if e.type not in (EventType.HITSOUND, EventType.VOLUME)]
+    return ContextEvents(ContextType.NO_HS, tuple(e for e, _ in kept), tuple(t for _, t in kept))
+
+
 def beatmap_contexts(beatmap: Beatmap, profile: VersionProfile, types: Sequence[ContextType],
                      song_length_ms: float | None = None) -> list[ContextEvents]:
     """The given contexts of a beatmap, in the order asked for."""
     builders = {
         ContextType.TIMING: lambda: timing_context(beatmap, profile, song_length_ms),
         ContextType.MAP: lambda: map_context(beatmap, profile, song_length_ms),
+        ContextType.NO_HS: lambda: without_hitsounds(map_context(beatmap, profile, song_length_ms)),
         ContextType.SV: lambda: sv_context(beatmap, profile),
         ContextType.KIAI: lambda: kiai_context(beatmap, profile),
     }
     unknown = [t.value for t in types if t not in builders]
     if unknown:
-        raise ValueError(f"cannot build context(s) {unknown} from a beatmap; known: timing, map, sv, kiai")
+        raise ValueError(f"cannot build context(s) {unknown} from a beatmap; known: timing, map, no_hs, sv, kiai")
     return [builders[t]() for t in types]
 
 

@@ -122,38 +122,55 @@ def window_token_ids(tok: Tokenizer, events: Sequence[Event], frame_time: int) -
 
 
 def build_prompt(tok: Tokenizer, head_ids: Sequence[int], context_ids: Sequence[tuple[ContextType, list[int]]],
-                 max_length: int) -> list[int]:
-    """head (class + special tokens), SOS, then each context block; the last block stays open.
+                 max_length: int, in_context_ids: Sequence[tuple[ContextType, list[int]]] = ()) -> list[int]:
+    """In-context blocks, head (class + special tokens), SOS, then each output context block; the last
+    output block stays open.
 
     Models without context tokens (v30) get SOS followed by the tokens. While the prompt would reach
     `max_length`, every context is cut to its last max_length/2, /4, … tokens (10 halvings at most).
     """
     for halvings in range(11):
-        keep = max_length >> halvings if halvings else max_length
-        prompt = list(head_ids) + [SOS]
+        def cut(ids: list[int]) -> list[int]:
+            return ids[max(len(ids) - (max_length >> halvings), 0):] if halvings else ids
+
+        prompt = [t for ctx, ids in in_context_ids for t in (tok.context_sos[ctx], *cut(ids), tok.context_eos[ctx])]
+        prompt += [*head_ids, SOS]
         for i, (ctx, ids) in enumerate(context_ids):
-            body = ids[max(len(ids) - keep, 0):] if halvings else ids
             if tok.context_sos:
                 closing = [tok.context_eos[ctx]] if i < len(context_ids) - 1 else []
-                prompt += [tok.context_sos[ctx], *body, *closing]
+                prompt += [tok.context_sos[ctx], *cut(ids), *closing]
             else:
-                prompt += body
+                prompt += cut(ids)
         if len(prompt) < max_length:
             return prompt
     raise ValueError(f"prompt is still {len(prompt)} tokens after cutting every context; the limit is {max_length}")
 
 
 def window_prompt(tok: Tokenizer, cond: Conditioning, contexts: Sequence[ContextEvents], frame_time: int,
-                  song_length_ms: float, negative: bool = False) -> list[int]:
-    """The full decoder prompt of one window with every context given (the MaiMod layout)."""
+                  song_length_ms: float, negative: bool = False,
+                  in_contexts: Sequence[ContextEvents] | None = None) -> list[int]:
+    """The decoder prompt of one window: `contexts` are the output contexts so far, the last one open.
+
+    `in_contexts` are reference blocks shown before the class tokens (NO_HS: a map without its
+    hitsounds); None means no reference, which for v31 is the empty NONE block. GD references, which
+    also carry their own class tokens, are not supported.
+    """
     profile = tok.profile
+    if in_contexts is None:
+        in_contexts = [ContextEvents(ContextType.NONE, (), ())] if ContextType.NONE in tok.context_sos else []
+    if any(c.type == ContextType.GD for c in in_contexts):
+        raise ValueError("a GD (guest difficulty) reference is not supported yet; use NO_HS or no reference")
+
+    def blocks(of: Sequence[ContextEvents]) -> list[tuple[ContextType, list[int]]]:
+        out = []
+        for ctx in of:
+            start, end = window_slice(ctx, frame_time, profile.window_ms)
+            out.append((ctx.type, window_token_ids(tok, ctx.events[start:end], frame_time)))
+        return out
+
     head = class_token_ids(tok, cond, song_length_ms, negative) + special_token_ids(tok, contexts, frame_time,
                                                                                    song_length_ms)
-    blocks = []
-    for ctx in contexts:
-        start, end = window_slice(ctx, frame_time, profile.window_ms)
-        blocks.append((ctx.type, window_token_ids(tok, ctx.events[start:end], frame_time)))
-    return build_prompt(tok, head, blocks, profile.tgt_seq_len)
+    return build_prompt(tok, head, blocks(contexts), profile.tgt_seq_len, blocks(in_contexts))
 
 
 def model_kwargs(tok: Tokenizer, cond: Conditioning, frame_time: int, song_length_ms: float) -> dict[str, list]:
