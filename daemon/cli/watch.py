@@ -1,4 +1,4 @@
-"""`maid watch PATH`: check each .osu as it is saved and print the findings, until Ctrl+C.
+"""`maid watch PATH`: check each .osu as it is saved and print what changed in the findings, until Ctrl+C.
 
 Runs the daemon's watcher and rule checks in this process without asyncio (the plain-callback mode):
 no daemon, no model, no writes. Engine code is imported inside the command so `maid --help` stays fast.
@@ -23,8 +23,6 @@ from daemon.cli.app import app, console, err_console, fail
 
 if TYPE_CHECKING:
     from daemon.automod import FindingsReport
-
-SEVERITY_STYLE = {"info": "dim", "minor": "cyan", "warning": "yellow", "problem": "bold red", "error": "bold magenta"}
 
 
 @app.command()
@@ -77,22 +75,15 @@ def _print_json(report: FindingsReport) -> None:
 
 
 def _print_report(report: FindingsReport) -> None:
-    from engine.findings import sort_key
+    """A line per save; then the findings that are new since the last save (all of them the first time),
+    grouped as `maid check` prints them, and the ones that went away."""
+    from daemon.cli.check import render
 
-    new = {id(finding) for finding in report.new}
-    summary = f"{len(report.findings)} finding(s)"
-    if report.new or report.fixed:
-        summary += f" ({len(report.new)} new, {len(report.fixed)} fixed)"
-    console.print(f"[bold]{datetime.now():%H:%M:%S}[/]  {escape(report.path.name)}  {summary}  "
-                  f"[dim]{report.latency_s * 1000:.0f} ms[/]", highlight=False)
-    category = None
-    for finding in sorted(report.findings, key=sort_key):
-        if finding.category != category:
-            category = finding.category
-            console.print(f"  [bold]{category}[/]", highlight=False)
-        label = finding.severity.label
-        mark = "  [green]new[/]" if id(finding) in new else ""
-        console.print(f"    [{SEVERITY_STYLE[label]}]{label:<8}[/] {escape(finding.timestamp + finding.message)}{mark}",
-                      highlight=False)
+    unchanged = len(report.findings) - len(report.new)
+    console.print(f"[bold]{datetime.now():%H:%M:%S}[/]  {escape(report.path.name)}  {len(report.findings)} finding(s): "
+                  f"{len(report.new)} new, {len(report.fixed)} fixed, {unchanged} unchanged  "
+                  f"[dim]{report.latency_s * 1000:.0f} ms[/]", highlight=False, soft_wrap=True)
+    if report.new:
+        render(list(report.new))
     for finding in report.fixed:
-        console.print(f"  [green]fixed[/] {escape(finding.timestamp + finding.message)}", highlight=False)
+        console.print(f"  [green]fixed[/] {escape(finding.timestamp + finding.message)}", highlight=False, soft_wrap=True)

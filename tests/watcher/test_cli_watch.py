@@ -60,11 +60,15 @@ def test_watch_prints_a_grouped_report_for_one_file(mapset: Path) -> None:
         time.sleep(0.4)
         save_in_place(path, with_object(osu_bytes(1), UNSNAPPED, after=0))
         time.sleep(1.0)
+        save_in_place(path, osu_bytes(1))  # fixed
+        time.sleep(1.0)
     finally:
         out, _ = stop(process)
     assert "other [Hard].osu" not in out
-    assert path.name in out
-    assert "Timing" in out and "00:01:107 (2) - Circle is unsnapped" in out and "new" in out
+    first, second = out.split(f"  {path.name}  ")[1:]
+    assert " new, 0 fixed, 0 unchanged" in first
+    assert "Timing" in first and "00:01:107 (2) - Circle is unsnapped" in first
+    assert "0 new, 1 fixed" in second and "fixed 00:01:107 (2) - Circle is unsnapped" in second
 
 
 def test_watch_on_a_songs_folder_watches_the_recent_mapsets(tmp_path: Path) -> None:
