@@ -76,6 +76,16 @@ class GenerateOptions:
     timer_iterations: int = 20
     lora: str | None = None  # adapter folder or hub id, merged when the model is loaded
 
+    # -- the file ([Metadata], [Difficulty]); None: from the reference map, else maid's defaults
+    title: str | None = None
+    artist: str | None = None
+    creator: str | None = None
+    version: str | None = None  # the difficulty name
+    hp_drain_rate: float | None = None
+    overall_difficulty: float | None = None
+    approach_rate: float | None = None
+    slider_tick_rate: float | None = None
+
     # -- decoding
     temperature: float = 0.9
     timing_temperature: float = 0.1  # beat/measure time tokens; types_first models (v31) only
@@ -100,6 +110,13 @@ class GenerateOptions:
         _check_range("keycount", self.keycount, 1, 18, "1 to 18 keys")
         _check_range("hold_note_ratio", self.hold_note_ratio, 0, 1, "a fraction from 0 to 1")
         _check_range("scroll_speed_ratio", self.scroll_speed_ratio, 0, 1, "a fraction from 0 to 1")
+        for name in ("hp_drain_rate", "overall_difficulty", "approach_rate"):
+            _check_range(name, getattr(self, name), 0, 10, "0 to 10")
+        _check_range("slider_tick_rate", self.slider_tick_rate, 0.5, 4, "0.5 to 4")
+        for name in ("title", "artist", "creator", "version"):
+            text = getattr(self, name)
+            if text is not None and (not text.strip() or any(c in text for c in "\r\n")):
+                raise OptionsError(f"{name} {text!r}: give a non-empty single line")
         _check_range("timer_iterations", self.timer_iterations, 1, 1000, "at least 1")
         _check_range("top_p", self.top_p, 1e-9, 1, "(0, 1]; 1 disables nucleus sampling")
         _check_range("top_k", self.top_k, 0, None, "0 (off) or more")

@@ -1,0 +1,380 @@
+"""What mappers ask for: a new map, a remapped region, a guest difficulty, hitsounds, timing.
+
+Each task takes a loaded model (engine.checkpoint.load_model), the audio (a path, or samples from
+engine.audio.load_audio) and `GenerateOptions`, runs the windowed passes (engine.generate), turns the
+events into objects (engine.postprocess) and returns an engine.osu document. Tasks read what they are
+given but never write: the caller decides where the result goes (daemon/writeback.py for existing files).
+
+Edits of an existing map are byte-exact outside what the task may touch: `remap_region` changes hit
+objects inside the range and the timing points it needs there (the SV, volume and sample settings in
+force at the end of the range are restored right after it), `hitsound` changes only hitsound fields.
+A model that produces nothing usable gives a result with no objects and a note saying so, never an
+exception and never a broken file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from engine.audio import SAMPLE_RATE, load_audio
+from engine.contexts import beatmap_contexts, conditioning_from_beatmap, map_context
+from engine.decoding import CancelToken, GenerateOptions, OptionsError
+from engine.events import ContextEvents, ContextType, Event, EventType
+from engine.generate import Generation, GenerationStats, ProgressCallback, generate_contexts, output_order
+from engine.model import Mapperatorinator
+from engine.osu import (
+    Beatmap,
+    TimingPoint,
+    add_timing_points,
+    read_beatmap,
+    remove_timing_points,
+    replace_hit_objects,
+)
+from engine.postprocess import BeatmapConfig, assemble_contexts, beatmap_config_from_beatmap, events_to_beatmap
+from engine.timing import TimingLine, timing_from_events
+from engine.tokenizer import Tokenizer
+
+NO_OBJECTS = "the model produced no objects; try another seed or other settings"
+DEFAULT_BPM = 120.0
+_UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+AudioInput = np.ndarray | str | Path
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """A task's document and what to tell the user about it."""
+
+    beatmap: Beatmap
+    file_name: str | None = None  # for a new difficulty: `Artist - Title (Creator) [Version].osu`
+    objects: int = 0  # hit objects the model placed (in the region, for a remap)
+    notes: tuple[str, ...] = ()
+    stats: GenerationStats = field(default_factory=GenerationStats)
+
+    @property
+    def empty(self) -> bool:
+        return self.objects == 0
+
+
+# --- generate_map -------------------------------------------------------------------------------------
+
+
+def generate_map(model: Mapperatorinator, audio: AudioInput, options: GenerateOptions, *,
+                 audio_filename: str | None = None, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> TaskResult:
+    """A new difficulty for a song: timing and objects from the model, metadata from the options."""
+    tok = tokenizer_of(model)
+    notes = list(options.validate(tok))
+    samples, audio_filename = _audio(audio, audio_filename)
+    wanted = list(options.output_types) or [ContextType.MAP, ContextType.SV]
+    outputs = output_order(tok, wanted, options.gamemode)
+    finished, timing, timing_notes = _timing_context(model, tok, samples, options, outputs, progress, cancel)
+    notes += timing_notes
+    generation = generate_contexts(model, tok, samples, options, conditioning=options.conditioning(),
+                                   outputs=outputs, finished=finished, progress=progress, cancel=cancel)
+    config = _new_config(options, tok, audio_filename)
+    beatmap, objects, more = _to_beatmap(tok, generation, outputs, options, config, timing)
+    return TaskResult(beatmap, difficulty_file_name(beatmap), objects, tuple(notes + more), generation.stats)
+
+
+# --- remap_region -------------------------------------------------------------------------------------
+
+
+def remap_region(model: Mapperatorinator, document: Beatmap, audio: AudioInput, start_ms: float, end_ms: float,
+                 options: GenerateOptions, *, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> TaskResult:
+    """New hit objects for start_ms ≤ time ≤ end_ms of an existing map, continuing the map before it.
+
+    The map's own timing is the model's context and the result's grid. Lines outside the range are
+    returned byte for byte; inside it only hit objects and green lines change, and the SV, volume,
+    sample set and kiai in force at `end_ms` are written back at `end_ms` when the new part changed them.
+    """
+    if not end_ms > start_ms:
+        raise OptionsError(f"remap range {start_ms}–{end_ms} ms is empty; --to must come after --from")
+    tok = tokenizer_of(model)
+    options = replace(options, gamemode=document.mode)
+    notes = list(options.validate(tok))
+    samples, _ = _audio(audio, None)
+    profile = tok.profile
+    user_timing = timing_lines_of(document)
+    if not any(line.uninherited for line in user_timing):
+        raise OptionsError(f"{document.path or 'the beatmap'}: no red line; time the song first (maid timing)")
+    song_length = len(samples) / SAMPLE_RATE * 1000
+    outputs = output_order(tok, [ContextType.MAP], document.mode)
+    finished = {c: ctx for c, ctx in zip(outputs, beatmap_contexts(document, profile, outputs, song_length),
+                                         strict=True) if c != ContextType.MAP}  # fmt: skip
+    whole_map = map_context(document, profile, song_length)
+    before = sum(1 for t in whole_map.times if t < start_ms - 1)
+    prefill = ContextEvents(ContextType.MAP, whole_map.events[:before], whole_map.times[:before])
+    conditioning = options.conditioning(_reference_conditioning(document, tok, options))
+    generation = generate_contexts(model, tok, samples, options, conditioning=conditioning, outputs=outputs,
+                                   finished=finished, prefill={ContextType.MAP: prefill},
+                                   region=(start_ms, end_ms), progress=progress, cancel=cancel)  # fmt: skip
+    config = beatmap_config_from_beatmap(document)
+    generated, _, more = _to_beatmap(tok, generation, outputs, options, config, user_timing)
+    notes += [n for n in more if n != NO_OBJECTS]
+    edited, objects = merge_region(document, generated, start_ms, end_ms)
+    if not objects:
+        notes.append(NO_OBJECTS)
+    return TaskResult(edited, None, objects, tuple(notes), generation.stats)
+
+
+def merge_region(document: Beatmap, generated: Beatmap, start_ms: float, end_ms: float) -> tuple[Beatmap, int]:
+    """`document` with its hit objects in [start_ms, end_ms] replaced by `generated`'s, and the green lines
+    those need; returns the edit and how many objects it placed. No generated object in the range → the
+    document unchanged (the user's objects are never deleted for nothing)."""
+    objects = [o for o in generated.hit_objects if start_ms <= o.time <= end_ms]
+    if not objects:
+        return document, 0
+    stop = math.nextafter(end_ms, math.inf)  # replace_* take [start, stop)
+    edited = replace_hit_objects(document, start_ms, stop, [replace(o, line=None) for o in objects])
+    return _splice_green_lines(edited, document, generated, start_ms, end_ms), len(objects)
+
+
+def _splice_green_lines(edited: Beatmap, original: Beatmap, generated: Beatmap, start: float, end: float) -> Beatmap:
+    """The generated map's green lines inside [start, end) replace the user's; the user's state in force at
+    `end` is restored there when the new lines changed it. Red lines are never touched."""
+    inside = [p for p in original.timing_points if start <= p.time < end and not p.uninherited]
+    new = [p for p in generated.timing_points if start <= p.time < end and not p.uninherited]
+    if not new and not inside:
+        return edited
+    edited = remove_timing_points(edited, inside)
+    edited = add_timing_points(edited, [replace(p, line=None) for p in new])
+    if any(p.time == end for p in original.timing_points):
+        return edited
+    before, after = original.timing.point_at(end), edited.timing.point_at(end)
+    if before is None or after is None or _same_state(before, after, original.mode):
+        return edited
+    beat_length = before.beat_length if not before.uninherited else -100.0
+    restore = TimingPoint(time=end, beat_length=beat_length, meter=before.meter, sample_set=before.sample_set,
+                          sample_index=before.sample_index, volume=before.volume, uninherited=False,
+                          effects=before.effects)  # fmt: skip
+    return add_timing_points(edited, [restore])
+
+
+def _same_state(a: TimingPoint, b: TimingPoint, mode: int) -> bool:
+    return (a.slider_velocity(mode) == b.slider_velocity(mode) and a.volume == b.volume
+            and a.sample_set == b.sample_set and a.sample_index == b.sample_index and a.kiai == b.kiai)
+
+
+# --- guest_difficulty ---------------------------------------------------------------------------------
+
+
+def guest_difficulty(model: Mapperatorinator, mapset_folder: str | Path, options: GenerateOptions, *,
+                     progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> TaskResult:
+    """A new difficulty beside the existing ones: their timing, song and settings, the options' difficulty.
+
+    The reference difficulty is the mapset's difficulty of the requested mode closest to the requested star
+    rating. Its red lines are the timing context (the versions maid loads have no guest-difficulty prompt;
+    v31's GD context is not built here). The new file name never collides with an existing one.
+    """
+    folder = Path(mapset_folder)
+    maps = sorted(folder.glob("*.osu"))
+    if not maps:
+        raise OptionsError(f"{folder}: no .osu files; guest difficulties need an existing difficulty")
+    tok = tokenizer_of(model)
+    documents = [read_beatmap(p) for p in maps]
+    same_mode = [d for d in documents if d.mode == options.gamemode] or documents
+    stars = {id(d): star_rating(d) for d in same_mode}
+    target = options.difficulty
+    reference = min(same_mode, key=lambda d: abs(stars[id(d)] - target) if target is not None else -stars[id(d)])
+    options = replace(options, gamemode=options.gamemode if reference.mode == options.gamemode else reference.mode)
+    notes = list(options.validate(tok))
+    if ContextType.GD not in {c for ins, _ in tok.profile.context_templates for c in ins}:
+        notes.append(f"this model ({tok.profile.name}) has no guest-difficulty context: the new difficulty follows "
+                     f"{reference.version!r}'s timing and settings")
+    audio_path = folder / reference.general.audio_filename
+    samples, audio_filename = _audio(audio_path, reference.general.audio_filename)
+    song_length = len(samples) / SAMPLE_RATE * 1000
+    outputs = output_order(tok, [ContextType.MAP, ContextType.SV], options.gamemode)
+    finished = {}
+    if ContextType.TIMING in outputs:
+        finished[ContextType.TIMING] = beatmap_contexts(reference, tok.profile, [ContextType.TIMING], song_length)[0]
+    user_timing = [line for line in timing_lines_of(reference) if line.uninherited]
+    ref_cond = _reference_conditioning(reference, tok, replace(options, difficulty=None))
+    conditioning = options.conditioning(replace(ref_cond, difficulty=None))
+    generation = generate_contexts(model, tok, samples, options, conditioning=conditioning, outputs=outputs,
+                                   finished=finished, progress=progress, cancel=cancel)
+    config = beatmap_config_from_beatmap(reference)
+    taken = {p.name.lower() for p in maps}
+    config = _with_options(config, options, tok, fallback_version=_gd_version(options, stars[id(reference)]))
+    config.creator = reference.metadata.creator  # a mapset has one creator
+    while difficulty_file_name_from(config).lower() in taken:
+        config.version += "+"
+    beatmap, objects, more = _to_beatmap(tok, generation, outputs, options, config, user_timing)
+    return TaskResult(beatmap, difficulty_file_name(beatmap), objects, tuple(notes + more), generation.stats)
+
+
+def _gd_version(options: GenerateOptions, reference_stars: float) -> str:
+    stars = options.difficulty if options.difficulty is not None else reference_stars
+    return f"maid {stars:.1f}"
+
+
+# --- generate_timing ----------------------------------------------------------------------------------
+
+
+def generate_timing(model: Mapperatorinator, audio: AudioInput, options: GenerateOptions, *,
+                    audio_filename: str | None = None, progress: ProgressCallback | None = None,
+                    cancel: CancelToken | None = None) -> TaskResult:
+    """Red lines for a song (no objects): the model's beats fitted to BPM, offset and meter (pipeline.md
+    §4.1); with `options.super_timing`, the multi-pass estimate (§4.2)."""
+    tok = tokenizer_of(model)
+    notes = list(options.validate(tok))
+    samples, audio_filename = _audio(audio, audio_filename)
+    beats, generation = _beat_events(model, tok, samples, options, progress, cancel)
+    lines = timing_from_events(beats, tok.profile.types_first)
+    if not lines:
+        notes.append(f"the model produced no beats; a {DEFAULT_BPM:g} BPM placeholder red line was written")
+    config = _new_config(replace(options, version=options.version or "timing"), tok, audio_filename)
+    beatmap = events_to_beatmap([], lines or None, config, tok.profile)
+    return TaskResult(beatmap, difficulty_file_name(beatmap), 0, tuple(notes), generation.stats)
+
+
+def _beat_events(model: Mapperatorinator, tok: Tokenizer, samples: np.ndarray, options: GenerateOptions,
+                 progress: ProgressCallback | None, cancel: CancelToken | None) -> tuple[list[Event], Generation]:
+    """BEAT / MEASURE / TIMING_POINT events with their time shifts (v30: from the map pass)."""
+    context = ContextType.TIMING if ContextType.TIMING in tok.profile.context_types else ContextType.MAP
+    outputs = output_order(tok, [context], options.gamemode)
+    generation = generate_contexts(model, tok, samples, options, conditioning=options.conditioning(),
+                                   outputs=outputs, progress=progress, cancel=cancel)
+    beats = [e for e in generation.events(context)
+             if e.type in (EventType.TIME_SHIFT, EventType.BEAT, EventType.MEASURE, EventType.TIMING_POINT)]
+    return beats, generation
+
+
+# --- shared -------------------------------------------------------------------------------------------
+
+
+def tokenizer_of(model: Mapperatorinator) -> Tokenizer:
+    info = getattr(model, "checkpoint", None)
+    if info is None:
+        raise OptionsError("this model was not loaded from a checkpoint (engine.checkpoint.load_model); "
+                           "it has no vocabulary to decode with")
+    return info.tokenizer
+
+
+def star_rating(beatmap: Beatmap) -> float:
+    """rosu-pp's star rating (0 when the file cannot be rated)."""
+    import rosu_pp_py
+
+    try:
+        return float(rosu_pp_py.Difficulty().calculate(rosu_pp_py.Beatmap(bytes=beatmap.to_bytes())).stars)
+    except Exception:  # noqa: BLE001 — rosu-pp raises its own types for files it cannot convert
+        return 0.0
+
+
+def timing_lines_of(beatmap: Beatmap) -> list[TimingLine]:
+    """A document's timing points as post-processing lines (a green line's parent: the red line above it)."""
+    lines: list[TimingLine] = []
+    red: TimingLine | None = None
+    for p in beatmap.timing_points:
+        line = TimingLine(p.time, p.beat_length, p.meter, p.sample_set, p.sample_index, p.volume,
+                          None if p.uninherited else red, p.kiai)  # fmt: skip
+        if p.uninherited:
+            red = line
+        elif red is None:  # a green line before any red line has nothing to inherit; osu! ignores it
+            continue
+        lines.append(line)
+    return lines
+
+
+def difficulty_file_name_from(config: BeatmapConfig) -> str:
+    name = f"{config.artist} - {config.title} ({config.creator}) [{config.version}].osu"
+    return _UNSAFE_FILE_CHARS.sub("", name)
+
+
+def difficulty_file_name(beatmap: Beatmap) -> str:
+    """osu!'s name for a difficulty file: `Artist - Title (Creator) [Version].osu`, unsafe characters removed."""
+    meta = beatmap.metadata
+    name = f"{meta.artist} - {meta.title} ({meta.creator}) [{meta.version}].osu"
+    return _UNSAFE_FILE_CHARS.sub("", name)
+
+
+def _audio(audio: AudioInput, audio_filename: str | None) -> tuple[np.ndarray, str]:
+    if isinstance(audio, np.ndarray):
+        return audio, audio_filename or "audio.mp3"
+    path = Path(audio)
+    return load_audio(path), audio_filename or path.name
+
+
+def _reference_conditioning(document: Beatmap, tok: Tokenizer, options: GenerateOptions):  # noqa: ANN202
+    difficulty = options.difficulty if options.difficulty is not None else star_rating(document)
+    return conditioning_from_beatmap(document, tok, difficulty=difficulty)
+
+
+def _new_config(options: GenerateOptions, tok: Tokenizer, audio_filename: str) -> BeatmapConfig:
+    config = BeatmapConfig(audio_filename=audio_filename, title=Path(audio_filename).stem, artist="Unknown Artist",
+                           creator="maid")  # fmt: skip
+    stars = f" {options.difficulty:.1f}" if options.difficulty is not None else ""
+    return _with_options(config, options, tok, fallback_version=f"maid {tok.profile.name}{stars}")
+
+
+def _with_options(config: BeatmapConfig, options: GenerateOptions, tok: Tokenizer,
+                  fallback_version: str) -> BeatmapConfig:
+    """The options' metadata and settings over `config`, and tags that disclose how the map was made."""
+    conditioning = options.conditioning(None)
+    keys = options.keycount if options.keycount is not None else (int(config.circle_size) if config.mode == 3 else 4)
+    config = replace(
+        config, mode=options.gamemode,
+        title=options.title or config.title, artist=options.artist or config.artist,
+        creator=options.creator or config.creator, version=options.version or fallback_version,
+        hp_drain_rate=_pick(options.hp_drain_rate, config.hp_drain_rate),
+        overall_difficulty=_pick(options.overall_difficulty, config.overall_difficulty),
+        approach_rate=_pick(options.approach_rate, config.approach_rate),
+        slider_tick_rate=_pick(options.slider_tick_rate, config.slider_tick_rate),
+        slider_multiplier=_pick(options.slider_multiplier, config.slider_multiplier),
+        circle_size=float(keys) if options.gamemode == 3 else _pick(options.circle_size, config.circle_size),
+    )  # fmt: skip
+    config.title_unicode = config.title_unicode or config.title
+    config.artist_unicode = config.artist_unicode or config.artist
+    made = [f"model={tok.profile.name}", f"seed={options.seed}" if options.seed is not None else "",
+            f"difficulty={conditioning.difficulty}" if conditioning.difficulty is not None else ""]
+    config.tags = " ".join(filter(None, [config.tags, *made]))
+    return config
+
+
+def _pick(mine: float | None, theirs: float) -> float:
+    return theirs if mine is None else float(mine)
+
+
+def _timing_context(model: Mapperatorinator, tok: Tokenizer, samples: np.ndarray, options: GenerateOptions,
+                    outputs: Sequence[ContextType], progress: ProgressCallback | None,
+                    cancel: CancelToken | None) -> tuple[dict[ContextType, ContextEvents], list[TimingLine] | None,
+                                                         list[str]]:
+    """Nothing to prepare unless super timing is asked for (its red lines then become the timing context)."""
+    if not options.super_timing:
+        return {}, None, []
+    from engine.supertiming import super_timing
+
+    lines = super_timing(model, tok, samples, options, progress=progress, cancel=cancel)
+    if not lines:
+        return {}, None, ["super timing found no beats; the model's own timing pass is used"]
+    finished = {}
+    if ContextType.TIMING in outputs:
+        song_length = len(samples) / SAMPLE_RATE * 1000
+        skeleton = events_to_beatmap([], lines, BeatmapConfig(), tok.profile)
+        finished[ContextType.TIMING] = beatmap_contexts(skeleton, tok.profile, [ContextType.TIMING], song_length)[0]
+    return finished, lines, []
+
+
+def _to_beatmap(tok: Tokenizer, generation: Generation, outputs: Sequence[ContextType], options: GenerateOptions,
+                config: BeatmapConfig, timing: Sequence[TimingLine] | None) -> tuple[Beatmap, int, list[str]]:
+    """Generated contexts → (document, number of hit objects, notes). No usable timing → one placeholder red
+    line at 120 BPM (the reference crashes there, pipeline.md appendix B.14)."""
+    contexts = [(c, generation.events(c)) for c in outputs if c in generation.contexts]
+    keys = int(config.circle_size) if config.mode == 3 else 4
+    events, lines = assemble_contexts(contexts, tok.profile, config.mode, keys, timing=timing,
+                                      end_time=generation.song_length_ms)  # fmt: skip
+    notes = []
+    if not lines:
+        notes.append(f"the model produced no beats; a {DEFAULT_BPM:g} BPM placeholder red line was written")
+    beatmap = events_to_beatmap(events, lines or None, replace(config, bpm=DEFAULT_BPM), tok.profile)
+    objects = len(beatmap.hit_objects)
+    if objects == 0:
+        notes.append(NO_OBJECTS)
+    return beatmap, objects, notes
