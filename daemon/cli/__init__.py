@@ -8,6 +8,7 @@ from daemon.cli import daemon as _daemon  # noqa: F401  (registers start, stop, 
 from daemon.cli import check as _check  # noqa: F401  (registers check, fix)
 from daemon.cli import audio as _audio  # noqa: F401  (registers audio, demo)
 from daemon.cli import mod as _mod  # noqa: F401  (registers mod)
+from daemon.cli import tokens as _tokens  # noqa: F401  (registers tokens)
 
 
 def main() -> None:
