@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from engine.checks.fixes import Change
 from engine.checks.geometry import SliderPath, build_path, circle_radius, preempt_ms
 from engine.checks.levels import Level, interpret_level
 from engine.checks.registry import MANIA, CheckInfo
 from engine.checks.snapping import unsnap
-from engine.findings import Finding, Fix, Severity
+from engine.findings import Finding, Severity
 from engine.osu import derived
 from engine.osu.document import Beatmap
 from engine.osu.hitobjects import HitObject, HoldNote, Slider, Spinner
@@ -80,6 +81,7 @@ class DifficultyContext:
         self.check: CheckInfo | None = None
         self._paths: dict[int, SliderPath] = {}
         self._unsnaps: dict[float, float] = {}
+        self.changes: dict[Finding, Change] = {}  # fixes proposed by the running check
 
     # -- basic views --------------------------------------------------------------------------------------
 
@@ -192,19 +194,22 @@ class DifficultyContext:
 
     def flag(self, message: str, *, objects: Sequence[Obj] = (), time: float | None = None,
              end: float | None = None, severity: Severity | None = None, suggestion: str = "",
-             fix: Fix | None = None, line: int | None = None) -> Finding:
-        """A finding of the running check about this difficulty."""
+             fix: Change | None = None, line: int | None = None) -> Finding:
+        """A finding of the running check about this difficulty; `fix` is attached by the runner."""
         assert self.check is not None, "flag() is only valid while a check runs"
         if time is None and objects:
             time = min(o.time for o in objects)
         if end is None and objects:
             end = max(o.end_time for o in objects)
-        return Finding(
+        finding = Finding(
             check=self.check.id, severity=self.check.severity if severity is None else severity,
             category=self.check.category, message=message, file=self.file, difficulty=self.version,
             start_ms=time, end_ms=end if end is not None else time,
             objects=tuple(sorted(o.index for o in objects)), selection=self.selection(objects),
-            suggestion=suggestion, fix=fix, line=line)
+            suggestion=suggestion, line=line)
+        if fix is not None:
+            self.changes[finding] = fix
+        return finding
 
 
 @dataclass

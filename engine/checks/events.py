@@ -27,9 +27,9 @@ def break_placement(ctx: DifficultyContext) -> Iterator[Finding]:
     """A break starting < 200 ms after the previous object ends, or ending after the next object starts to
     appear (its start minus the approach time), beyond 1 ms of leniency (Problem)."""
     for start, end in ctx.breaks:
-        before = [o for o in ctx.objects if o.time <= start]
-        after = [o for o in ctx.objects if o.time >= start]
-        previous = max(before, key=lambda o: o.end_time, default=None)
+        before = ctx.objects_between(float("-inf"), start + 1e-9)
+        after = ctx.objects_between(start, float("inf"))
+        previous = max(before[-16:], key=lambda o: o.end_time, default=None)
         following = after[0] if after else None
         if previous is not None and start < previous.end_time + BREAK_GAP_BEFORE - 1:
             yield ctx.flag(f"The break starts {start - previous.end_time:.0f} ms after the previous object; the "

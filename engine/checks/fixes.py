@@ -1,7 +1,8 @@
 """Concrete fixes as line edits, and applying chosen fixes to a beatmap.
 
-A fix changes fields of single lines (an object's time or position, a line's offset, the type bits): the
-engine's edit API (`engine.osu.edits`) patches the changed fields onto the line, so everything else on the
+A check proposes a `Change` (fields of one object or timing point: its time, position, type bits); the
+runner turns them into `Fix`es with the engine's edit API (`engine.osu.edits`), which patches the changed
+fields onto the line, so everything else on the
 line — and every other line — stays byte for byte, and the fix is kept as line edits (old and new text)
 that travel as JSON. A fix applies only while its line still reads as it did when the finding was made;
 fixes touching the same line are applied in order, each onto the fields the previous one left untouched.
@@ -9,8 +10,8 @@ fixes touching the same line are applied in order, each onto the fields the prev
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.findings import Finding, Fix, LineEdit
@@ -25,22 +26,44 @@ class FixConflict(ValueError):
     """A fix's line no longer reads as the finding saw it (the file changed since it was checked)."""
 
 
-def object_fix(beatmap: Beatmap, obj: HitObject, description: str, **changes: Any) -> Fix:
-    """A fix changing fields of one hit object (`dataclasses.replace` names), patched onto its line by the
-    engine's edit API so that every other field keeps its spelling."""
-    edited = update_hit_objects(beatmap, [replace(obj, **changes)])
-    return _line_fix(beatmap, edited, obj.line, description)
+@dataclass(frozen=True)
+class Change:
+    """A fix a check proposes: set `fields` (`dataclasses.replace` names) of one object or timing point read
+    from the document. The runner turns the changes of one check into `Fix`es in one batch."""
+
+    target: HitObject | TimingPoint
+    description: str
+    fields: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(cls, target: HitObject | TimingPoint, description: str, **fields: Any) -> Change:
+        return cls(target, description, tuple(fields.items()))
 
 
-def point_fix(beatmap: Beatmap, point: TimingPoint, description: str, **changes: Any) -> Fix:
-    """A fix changing fields of one timing point, patched onto its line."""
-    edited = update_timing_points(beatmap, [replace(point, **changes)])
-    return _line_fix(beatmap, edited, point.line, description)
-
-
-def _line_fix(beatmap: Beatmap, edited: Beatmap, line: int | None, description: str) -> Fix:
-    assert line is not None, "only objects and points read from the document can be fixed"
-    return Fix(description, (LineEdit(line + 1, beatmap.line_text(line), edited.line_text(line)),))
+def attach_fixes(beatmap: Beatmap, pairs: Sequence[tuple[Finding, Change | None]]) -> list[Finding]:
+    """The findings with their changes made into line-edit fixes by the engine's edit API: one edit call per
+    kind of target (and per extra change of a line already changed), so a check proposing thousands of
+    fixes stays linear in the file's size."""
+    fixes: dict[int, Fix] = {}
+    for update, kind in ((update_hit_objects, HitObject), (update_timing_points, TimingPoint)):
+        pending = [i for i, (_, change) in enumerate(pairs) if change is not None and isinstance(change.target, kind)]
+        while pending:
+            batch: dict[int | None, int] = {}
+            later: list[int] = []
+            for i in pending:
+                line = pairs[i][1].target.line  # type: ignore[union-attr]
+                if line in batch:
+                    later.append(i)
+                else:
+                    batch[line] = i
+            changes = [pairs[i][1] for i in batch.values()]
+            edited = update(beatmap, [replace(c.target, **dict(c.fields)) for c in changes])  # type: ignore[arg-type, union-attr]
+            for line, i in batch.items():
+                assert line is not None, "only objects and points read from the document can be fixed"
+                description = pairs[i][1].description  # type: ignore[union-attr]
+                fixes[i] = Fix(description, (LineEdit(line + 1, beatmap.line_text(line), edited.line_text(line)),))
+            pending = later
+    return [replace(finding, fix=fixes[i]) if i in fixes else finding for i, (finding, _) in enumerate(pairs)]
 
 
 def apply_fixes(beatmap: Beatmap, findings: Iterable[Finding]) -> Beatmap:

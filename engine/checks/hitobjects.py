@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator
 
 from engine.checks.context import DifficultyContext, Obj
-from engine.checks.fixes import object_fix
+from engine.checks.fixes import Change
 from engine.checks.geometry import (
     PLAYFIELD_HEIGHT,
     PLAYFIELD_WIDTH,
@@ -22,7 +22,7 @@ from engine.checks.geometry import (
 )
 from engine.checks.levels import Level
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
-from engine.findings import Finding, Fix, Severity
+from engine.findings import Finding, Severity
 from engine.osu.hitobjects import COMBO_SKIP, NEW_COMBO, CurveSegment, Slider
 from engine.osu.numbers import format_number
 
@@ -62,7 +62,7 @@ def _shift_into(points: list[tuple[float, float]], margin: float, box: tuple[flo
     return math.ceil(dx) if dx > 0 else math.floor(dx), math.ceil(dy) if dy > 0 else math.floor(dy)
 
 
-def move_fix(ctx: DifficultyContext, o: Obj, dx: float, dy: float, why: str) -> Fix | None:
+def move_fix(o: Obj, dx: float, dy: float, why: str) -> Change | None:
     """Move an object (a slider with its whole path) by (dx, dy)."""
     if o.raw.line is None:
         return None
@@ -70,7 +70,7 @@ def move_fix(ctx: DifficultyContext, o: Obj, dx: float, dy: float, why: str) -> 
     if isinstance(o.raw, Slider):
         changes["segments"] = tuple(CurveSegment(s.curve_type, tuple((x + dx, y + dy) for x, y in s.points))
                                     for s in o.raw.segments)
-    return object_fix(ctx.beatmap, o.raw, f"Move the {o.kind} by ({dx:+g}, {dy:+g}) {why}.", **changes)
+    return Change.of(o.raw, f"Move the {o.kind} by ({dx:+g}, {dy:+g}) {why}.", **changes)
 
 
 @check("compose.offscreen", "Offscreen hit objects", category=COMPOSE, severity=Severity.PROBLEM, modes=STD)
@@ -84,7 +84,7 @@ def offscreen(ctx: DifficultyContext) -> Iterator[Finding]:
         dx, dy = _shift_into(body_points(ctx, o), ctx.radius, screen)
         if dx or dy:
             part = "slider body" if o.is_slider and (o.x, o.y) != (o.x + dx, o.y + dy) else o.kind
-            yield ctx.flag(f"The {part} goes offscreen.", objects=[o], fix=move_fix(ctx, o, dx, dy, "onto the screen"),
+            yield ctx.flag(f"The {part} goes offscreen.", objects=[o], fix=move_fix(o, dx, dy, "onto the screen"),
                            suggestion="Move it back into the playfield.")
 
 
@@ -106,7 +106,7 @@ def out_of_playfield(ctx: DifficultyContext) -> Iterator[Finding]:
         where = f"({format_number(o.x)}, {format_number(o.y)})" if ctx.mode == STANDARD else f"x = {format_number(o.x)}"
         yield ctx.flag(f"{o.kind.capitalize()} at {where} is outside the playfield.", objects=[o],
                        severity=Severity.MINOR if ctx.mode == STANDARD else Severity.WARNING,
-                       fix=move_fix(ctx, o, dx, dy, "into the playfield"), suggestion="Move it into the playfield.")
+                       fix=move_fix(o, dx, dy, "into the playfield"), suggestion="Move it into the playfield.")
 
 
 @check("compose.zero-length-objects", "Zero-length sliders, spinners and hold notes", category=COMPOSE,
@@ -337,7 +337,7 @@ def forced_new_combo(ctx: DifficultyContext) -> Iterator[Finding]:
     for previous, o in zip(ctx.objects, ctx.objects[1:]):
         if o.raw.new_combo or not (o.is_spinner or previous.is_spinner) or o.raw.line is None:
             continue
-        fix = object_fix(ctx.beatmap, o.raw, "Set the new-combo bit.", type=o.raw.type | NEW_COMBO)
+        fix = Change.of(o.raw, "Set the new-combo bit.", type=o.raw.type | NEW_COMBO)
         yield ctx.flag(f"{o.kind.capitalize()} is always a new combo but its new-combo bit is not set.",
                        objects=[o], fix=fix, suggestion="Tick 'New combo' on it.")
 
@@ -348,7 +348,7 @@ def combo_skip_without_new_combo(ctx: DifficultyContext) -> Iterator[Finding]:
     """Colour-skip bits on an object that does not start a combo do nothing (Minor). The fix clears them."""
     for o in ctx.objects:
         if o.raw.combo_skip and not o.raw.new_combo and o.raw.line is not None:
-            fix = object_fix(ctx.beatmap, o.raw, "Clear the colour-skip bits.", type=o.raw.type & ~COMBO_SKIP)
+            fix = Change.of(o.raw, "Clear the colour-skip bits.", type=o.raw.type & ~COMBO_SKIP)
             yield ctx.flag("Colour skip set on an object without a new combo; it does nothing.", objects=[o],
                            fix=fix, suggestion="Set a new combo here or clear the skip.")
 

@@ -6,11 +6,12 @@ Columns come from x as osu! reads them (`floor(x · keys / 512)`); thresholds ar
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator
 
 from engine.checks.context import DifficultyContext, Obj
-from engine.checks.fixes import object_fix
+from engine.checks.fixes import Change
 from engine.checks.levels import Level
 from engine.checks.registry import MANIA, check
 from engine.findings import Finding, Severity
@@ -126,7 +127,7 @@ def column_position(ctx: DifficultyContext) -> Iterator[Finding]:
     for o in ctx.objects:
         canonical = derived.mania_x(o.column or 0, keys)
         if o.x != canonical and o.raw.line is not None:
-            fix = object_fix(ctx.beatmap, o.raw, f"Set x to {canonical}.", x=canonical)
+            fix = Change.of(o.raw, f"Set x to {canonical}.", x=canonical)
             yield ctx.flag(f"Note at x = {o.x:g} is in column {(o.column or 0) + 1}, usually written x = {canonical}.",
                            objects=[o], fix=fix)
 
@@ -144,12 +145,14 @@ def unnormalised_sv(ctx: DifficultyContext) -> Iterator[Finding]:
     for red, following in zip(reds, [*reds[1:], None]):
         lasting[round(red.beat_length, 3)] += max(0.0, (following.time if following else end) - red.time)
     main = lasting.most_common(1)[0][0]
+    greens = [p for p in ctx.timing_points if not p.uninherited]
+    green_times = [p.time for p in greens]
     for red in reds:
         if abs(red.beat_length - main) < 1e-3 or red.time > end:
             continue
         wanted = red.beat_length / main
-        greens = [p for p in ctx.timing_points if not p.uninherited and abs(p.time - red.time) < 1]
-        if not any(abs(p.slider_velocity(MANIA) - wanted) <= 0.02 for p in greens):
+        near = greens[bisect_left(green_times, red.time - 1):bisect_right(green_times, red.time + 1)]
+        if not any(abs(p.time - red.time) < 1 and abs(p.slider_velocity(MANIA) - wanted) <= 0.02 for p in near):
             yield ctx.flag(f"The red line at {red.time:g} ms ({60000 / red.beat_length:g} BPM) has no green line "
                            f"normalising its scroll speed (SV {wanted:.2f}).", time=red.time,
                            line=None if red.line is None else red.line + 1,

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.checks.context import DifficultyContext, MapsetContext
+from engine.checks.fixes import attach_fixes
 from engine.checks.registry import CHECKS, CheckInfo, Scope
 from engine.findings import Finding, Severity, sort_key
 from engine.osu.document import Beatmap, read_beatmap
@@ -51,7 +52,11 @@ def run_checks(target: Beatmap | Sequence[Beatmap], *, folder: Path | None = Non
 def _run_one(info: CheckInfo, context: DifficultyContext | MapsetContext) -> list[Finding]:
     context.check = info
     try:
-        return list(info.run(context))
+        findings = list(info.run(context))
+        if isinstance(context, DifficultyContext) and context.changes:
+            findings = attach_fixes(context.beatmap, [(f, context.changes.pop(f, None)) for f in findings])
+            context.changes.clear()
+        return findings
     except Exception as error:  # a check must never take the run down with it
         file = context.file if isinstance(context, DifficultyContext) else None
         return [Finding(check=info.id, severity=Severity.ERROR, category=info.category, file=file,

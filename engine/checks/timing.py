@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from engine.checks.context import DifficultyContext, Obj
-from engine.checks.fixes import object_fix, point_fix
+from engine.checks.fixes import Change
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
 from engine.checks.snapping import snap_divisor, snapped_time, unsnap
 from engine.findings import Finding, Severity
@@ -50,7 +50,7 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
             field = "time" if time == o.time else "end" if isinstance(o.raw, (Spinner, HoldNote)) else None
             if field is not None and red is not None and o.raw.line is not None:
                 snapped = snapped_time(time, red.time, red.beat_length)
-                fix = object_fix(ctx.beatmap, o.raw, f"Move the {part.lower()} to {snapped:g} ms.", **{field: snapped})
+                fix = Change.of(o.raw, f"Move the {part.lower()} to {snapped:g} ms.", **{field: snapped})
             yield ctx.flag(f"{part} is unsnapped by {off:+.2f} ms.", objects=[o], time=time,
                            severity=Severity.PROBLEM if abs(off) >= 2 else Severity.MINOR,
                            suggestion="Resnap it to the nearest tick (Ctrl+Shift+S in the editor).", fix=fix)
@@ -73,7 +73,7 @@ def unsnapped_green_lines(ctx: DifficultyContext) -> Iterator[Finding]:
         fix = None
         if red is not None and point.line is not None:
             snapped = snapped_time(point.time, red.time, red.beat_length)
-            fix = point_fix(ctx.beatmap, point, f"Move the inherited line to {snapped:g} ms.", time=snapped)
+            fix = Change.of(point, f"Move the inherited line to {snapped:g} ms.", time=snapped)
         yield ctx.flag(f"Inherited line is unsnapped by {off:+.2f} ms.", time=point.time, line=_line(point),
                        severity=Severity.WARNING if abs(off) >= 10 else Severity.MINOR,
                        suggestion="Move it onto the tick of the object it is meant for.", fix=fix)
@@ -249,7 +249,7 @@ def offset_drift(ctx: DifficultyContext) -> Iterator[Finding]:
     reds = ctx.red_lines
     for i, red in enumerate(reds):
         end = reds[i + 1].time if i + 1 < len(reds) else float("inf")
-        offs = [unsnap(o.time, red.time, red.beat_length) for o in ctx.objects_between(red.time, end)]
+        offs = [ctx.unsnap(o.time) for o in ctx.objects_between(red.time, end)]
         if len(offs) < 8:
             continue
         shift = statistics.median(offs)
@@ -258,8 +258,7 @@ def offset_drift(ctx: DifficultyContext) -> Iterator[Finding]:
             continue
         fix = None
         if red.line is not None:
-            fix = point_fix(ctx.beatmap, red, f"Move the red line to {red.time + round(shift):g} ms.",
-                            time=red.time + round(shift))
+            fix = Change.of(red, f"Move the red line to {red.time + round(shift):g} ms.", time=red.time + round(shift))
         yield ctx.flag(f"{len(agreeing)} of {len(offs)} objects in this section are off the grid by about "
                        f"{shift:+.1f} ms: the red line's offset is probably {round(shift):+d} ms off.",
                        time=red.time, line=_line(red), fix=fix,
