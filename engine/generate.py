@@ -29,7 +29,14 @@ import numpy as np
 import torch
 
 from engine.audio import SAMPLE_RATE, plan_windows, split_windows
-from engine.decoding import MS_PER_TIME_STEP, CancelToken, GenerateOptions, GenerationCancelled, generate_tokens
+from engine.decoding import (
+    MS_PER_TIME_STEP,
+    CancelToken,
+    GenerateOptions,
+    GenerationCancelled,
+    TopP,
+    generate_tokens,
+)
 from engine.events import ContextEvents, ContextType, Event, EventType
 from engine.model import AudioConditioning, Mapperatorinator
 from engine.postprocess import event_times, group_events
@@ -217,13 +224,8 @@ def generate_contexts(
     def encoded(position: int) -> torch.Tensor:
         if position not in features:
             k = kept[position]
-            audio_window = torch.from_numpy(np.array(windows[k]))[None]
-            cond = None
-            if profile.encoder_conditioning:
-                cond = AudioConditioning.from_model_kwargs(
-                    model_kwargs(tokenizer, conditioning, plan.frame_times_ms[k], song_length))
-            with torch.inference_mode():
-                features[position] = model.encode_audio(audio_window, cond)
+            features[position] = encode_window(model, tokenizer, windows[k], conditioning, plan.frame_times_ms[k],
+                                               song_length)  # fmt: skip
             stats.encoder_runs += 1
         return features[position]
 
@@ -273,6 +275,42 @@ def generate_contexts(
         result[c] = ContextEvents(c, tuple(events), tuple(times))
     stats.wall_seconds = time.perf_counter() - started
     return Generation(result, song_length, stats)
+
+
+def encode_window(model: Mapperatorinator, tokenizer: Tokenizer, samples: np.ndarray, conditioning: Conditioning,
+                  frame_time: int, song_length_ms: float) -> torch.Tensor:
+    """One window's encoder output (1, T, d), with v30/v31's per-window conditioning."""
+    cond = None
+    if tokenizer.profile.encoder_conditioning:
+        cond = AudioConditioning.from_model_kwargs(model_kwargs(tokenizer, conditioning, frame_time, song_length_ms))
+    with torch.inference_mode():
+        return model.encode_audio(torch.from_numpy(np.array(samples))[None], cond)
+
+
+def fill_slots(model: Mapperatorinator, features: torch.Tensor, prompt: Sequence[int], continuation: Sequence[int],
+               slots: Sequence[tuple[int, range]], options: GenerateOptions, generator: torch.Generator) -> list[int]:
+    """Teacher-force `continuation` after `prompt` and let the model choose the ids at `slots` (index into
+    the continuation, allowed ids): each is sampled (or argmax'd) among its allowed ids after temperature
+    and top-p, then fed back. One prefill plus one cached call per slot."""
+    ids = list(continuation)
+    capacity = len(prompt) + len(ids)
+    cache = model.new_cache(features, batch=1, capacity=capacity)
+    fed = 0
+    pending = list(prompt)
+    with torch.inference_mode():
+        for index, allowed in slots:
+            pending += ids[fed:index]
+            logits = model.logits(torch.tensor([pending], device=model.device), cache=cache)[0, -1].float()
+            scores = torch.full_like(logits, -torch.inf)
+            scores[allowed.start : allowed.stop] = logits[allowed.start : allowed.stop] / options.temperature
+            if options.do_sample:
+                scores = TopP(options.top_p).apply(scores[None], torch.empty(1, 0))[0] if options.top_p < 1 else scores
+                choice = int(torch.multinomial(scores.softmax(-1), 1, generator=generator))
+            else:
+                choice = int(scores.argmax())
+            ids[index] = choice
+            pending, fed = [choice], index + 1
+    return ids
 
 
 def _extend(ctx: _Context, tokenizer: Tokenizer, ids: Sequence[int], frame_time: int, lookback_end: float | None,

@@ -378,3 +378,187 @@ def _to_beatmap(tok: Tokenizer, generation: Generation, outputs: Sequence[Contex
     if objects == 0:
         notes.append(NO_OBJECTS)
     return beatmap, objects, notes
+
+
+# --- hitsound -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One HITSOUND slot of the map context: which object and which of its nodes (slider: 0 head, 1 body,
+    2.. repeats, last tail)."""
+
+    event: int  # index of the HITSOUND event in the map context (its VOLUME follows)
+    obj: int  # index into beatmap.hit_objects
+    node: int
+
+
+def hitsound(model: Mapperatorinator, document: Beatmap, audio: AudioInput, options: GenerateOptions, *,
+             time_range: tuple[float, float] | None = None, progress: ProgressCallback | None = None,
+             cancel: CancelToken | None = None) -> TaskResult:
+    """New hitsounds (additions, sample sets, volumes, slider edge sounds) for the objects of a map, or of
+    those starting in `time_range`. The map is given to the model as it is; at every hitsound slot the
+    model chooses among hitsound (then volume) tokens only, so times, positions and shapes cannot change.
+    Only hitsound fields of object lines differ in the result; nodes whose tokens come out as they were
+    keep their original spelling (e.g. sample sets inherited from the timing point)."""
+    tok = tokenizer_of(model)
+    options = replace(options, gamemode=document.mode, hitsounded=True)
+    notes = list(options.validate(tok))
+    if options.cfg_scale > 1:
+        notes.append("classifier-free guidance is not used for hitsounding")
+    samples, _ = _audio(audio, None)
+    profile = tok.profile
+    song_length = len(samples) / SAMPLE_RATE * 1000
+    context = map_context(document, profile, song_length)
+    nodes = [n for n in _hitsound_nodes(document, profile, context)
+             if time_range is None or time_range[0] <= document.hit_objects[n.obj].time <= time_range[1]]
+    if not nodes:
+        return TaskResult(document, None, 0, tuple([*notes, "no objects to hitsound in the range"]))
+    finished = []
+    if ContextType.TIMING in profile.context_types:
+        finished = beatmap_contexts(document, profile, [ContextType.TIMING], song_length)
+    conditioning = options.conditioning(_reference_conditioning(document, tok, options))
+    filled, stats = fill_hitsound_slots(model, tok, samples, options, conditioning, finished, context,
+                                        [n.event for n in nodes], progress=progress, cancel=cancel)  # fmt: skip
+    edited, changed = _write_hitsounds(document, context, filled, nodes)
+    return TaskResult(edited, None, changed, tuple(notes), stats)
+
+
+def _hitsound_nodes(document: Beatmap, profile, context: ContextEvents) -> list[_Node]:  # noqa: ANN001
+    """Which object node each HITSOUND event of the map context belongs to. The encoder emits objects in file
+    order and then sorts all events stably by time; counting each object's hitsound events (by encoding it
+    alone) and sorting the same way recovers the owner of every slot."""
+    from engine.contexts import _MapEncoder  # the encoder itself: the slot order must be exactly its order
+
+    whole = _MapEncoder(document, profile)
+    whole.encode_objects()
+    times = [t for e, t in zip(whole.events, whole.times, strict=True) if e.type == EventType.HITSOUND]
+    owners: list[tuple[int, int]] = []
+    for index, obj in enumerate(document.hit_objects):
+        single = _MapEncoder(_OneObject(document, obj), profile)
+        single.encode_objects()
+        owners += [(index, j) for j in range(sum(e.type == EventType.HITSOUND for e in single.events))]
+    slots = [i for i, e in enumerate(context.events) if e.type == EventType.HITSOUND]
+    if not len(owners) == len(times) == len(slots):
+        raise OptionsError(f"{document.path or 'beatmap'}: its hitsound events could not be matched to its objects")
+    order = sorted(range(len(times)), key=times.__getitem__)
+    return [_Node(slots[k], *owners[i]) for k, i in enumerate(order)]
+
+
+class _OneObject:
+    """A document seen with a single hit object (to encode one object alone)."""
+
+    def __init__(self, document: Beatmap, obj) -> None:  # noqa: ANN001
+        self._document = document
+        self.hit_objects = (obj,)
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._document, name)
+
+
+def fill_hitsound_slots(model: Mapperatorinator, tok: Tokenizer, samples: np.ndarray, options: GenerateOptions,
+                        conditioning, finished: Sequence[ContextEvents], context: ContextEvents,  # noqa: ANN001
+                        slot_events: Sequence[int], *, progress: ProgressCallback | None = None,
+                        cancel: CancelToken | None = None) -> tuple[list[Event], GenerationStats]:
+    """The map context with new HITSOUND and VOLUME events at the given HITSOUND indices, window by window:
+    each slot is decided in the window where it lies in the part that window generates (after its lookback)."""
+    import time
+
+    import torch
+
+    from engine.audio import plan_windows, split_windows
+    from engine.decoding import GenerationCancelled
+    from engine.generate import WindowProgress, encode_window, fill_slots
+    from engine.prompts import window_prompt, window_token_ids
+
+    profile = tok.profile
+    window_ms = profile.window_ms
+    song_length = len(samples) / SAMPLE_RATE * 1000
+    plan = plan_windows(len(samples), profile.src_seq_len, lookback=options.lookback, lookahead=options.lookahead)
+    windows = split_windows(samples, plan)
+    starts = [t + options.lookback * window_ms for t in plan.frame_times_ms]
+    by_window: dict[int, list[int]] = {}
+    for index in sorted(slot_events):
+        t = context.times[index]
+        k = max((w for w, s in enumerate(starts) if s <= t), default=0)
+        by_window.setdefault(k, []).append(index)
+    allowed = {kind: range(tok.event_start[kind], tok.event_end[kind]) for kind in (EventType.HITSOUND, EventType.VOLUME)}
+    started = time.perf_counter()
+    events = list(context.events)
+    stats = GenerationStats()
+    generator = torch.Generator(device=model.device)
+    seed = options.seed if options.seed is not None else int(torch.randint(0, 2**31, ()).item())
+    limit = model.dims.n_text_ctx
+    for position, (k, indices) in enumerate(sorted(by_window.items())):
+        if cancel is not None and cancel.is_set():
+            raise GenerationCancelled()
+        tic = time.perf_counter()
+        frame_time = plan.frame_times_ms[k]
+        features = encode_window(model, tok, windows[k], conditioning, frame_time, song_length)
+        stats.encoder_runs += 1
+        generator.manual_seed((seed * 1_000_003 + k) % 2**63)
+        filled = 0
+        while indices:
+            first = indices[0]
+            known = ContextEvents(ContextType.MAP, tuple(events[:first]), context.times[:first])
+            prompt = window_prompt(tok, conditioning, [*finished, known], frame_time, song_length)
+            batch = [i for i in indices if len(prompt) + i + 2 - first <= limit] or indices[:1]
+            last = batch[-1] + 1  # the VOLUME after the last HITSOUND
+            if last >= len(events) or events[last].type != EventType.VOLUME:
+                last -= 1
+            continuation = window_token_ids(tok, events[first : last + 1], frame_time)
+            slots = []
+            for i in batch:
+                slots.append((i - first, allowed[EventType.HITSOUND]))
+                if i + 1 <= last and events[i + 1].type == EventType.VOLUME:
+                    slots.append((i + 1 - first, allowed[EventType.VOLUME]))
+            ids = fill_slots(model, features, prompt, continuation, slots, options, generator)
+            for offset, _ in slots:
+                events[first + offset] = tok.decode(ids[offset])
+            filled += len(slots)
+            indices = indices[len(batch):]
+        seconds = time.perf_counter() - tic
+        stats.windows += 1
+        stats.new_tokens += filled
+        stats.decode_seconds += seconds
+        if progress is not None:
+            progress(WindowProgress(ContextType.MAP, 0, 1, position + 1, len(by_window), filled,
+                                    filled / seconds if seconds else 0.0))
+    stats.wall_seconds = time.perf_counter() - started
+    return events, stats
+
+
+def _write_hitsounds(document: Beatmap, context: ContextEvents, events: Sequence[Event],
+                     nodes: Sequence[_Node]) -> tuple[Beatmap, int]:
+    """Object lines with the new hitsound fields; nodes whose tokens did not change are left alone."""
+    from engine.osu import HitSample, Slider, update_hit_objects
+
+    objects = list(document.hit_objects)
+    changed: set[int] = set()
+    for n in nodes:
+        old = (context.events[n.event], context.events[n.event + 1])
+        new = (events[n.event], events[n.event + 1])
+        if old == new:
+            continue
+        value = new[0].value
+        bits, normal, addition = (value % 8) * 2, (value // 8) % 3 + 1, (value // 24) % 3 + 1
+        volume = new[1].value if new[1].type == EventType.VOLUME else None
+        obj = objects[n.obj]
+        is_slider = isinstance(obj, Slider) and document.mode != 1
+        if is_slider and n.node != 1:
+            edge = 0 if n.node == 0 else (obj.span_count if n.node == obj.span_count + 1 else n.node - 1)
+            sounds = list(obj.edge_sounds or (0,) * (obj.span_count + 1))
+            sets = list(obj.edge_sets or ((0, 0),) * (obj.span_count + 1))
+            sounds[edge] = (sounds[edge] & 1) | bits
+            sets[edge] = (normal, addition)
+            obj = replace(obj, edge_sounds=tuple(sounds), edge_sets=tuple(sets))
+        else:
+            sample = obj.hit_sample or HitSample()
+            sample = replace(sample, normal_set=normal, addition_set=addition,
+                             volume=volume if volume is not None else sample.volume)
+            obj = replace(obj, hit_sound=(obj.hit_sound & 1) | bits, hit_sample=sample)
+        objects[n.obj] = obj
+        changed.add(n.obj)
+    if not changed:
+        return document, 0
+    return update_hit_objects(document, [objects[i] for i in sorted(changed)]), len(changed)

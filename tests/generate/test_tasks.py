@@ -22,6 +22,7 @@ from engine.tasks import (
     generate_map,
     generate_timing,
     guest_difficulty,
+    hitsound,
     merge_region,
     remap_region,
     star_rating,
@@ -169,3 +170,39 @@ def test_audio_arrays_and_paths_agree(tiny, clip, golden_dir) -> None:
     from_path = generate_map(tiny["v32"], golden_dir / "audio" / "clip_16k_mono.wav", options)
     assert from_array.beatmap.to_bytes() == from_path.beatmap.to_bytes()
     assert isinstance(clip, np.ndarray) and Path(from_path.beatmap.general.audio_filename).suffix == ".wav"
+
+
+HITSOUND_FIELDS = {"hit_sound", "hit_sample", "edge_sounds", "edge_sets", "line"}
+
+
+@pytest.mark.parametrize(("version", "mode"), MODES)
+def test_hitsound_changes_only_hitsound_fields_of_objects_in_range(tiny, golden_dir, demo_audio, version,
+                                                                   mode) -> None:
+    from dataclasses import fields
+
+    document = read_beatmap(golden_dir / "tokens" / "maps" / MAPS[mode])
+    start, end = 0, 12000
+    result = hitsound(tiny[version], document, demo_audio[: 15 * SAMPLE_RATE], GenerateOptions(seed=4),
+                      time_range=(start, end))  # fmt: skip
+    assert_valid(result.beatmap, mode)
+    before, after = document.to_bytes().splitlines(keepends=True), result.beatmap.to_bytes().splitlines(keepends=True)
+    assert len(before) == len(after)  # lines patched in place, none added or removed
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == result.objects > 0
+    old_objects = {o.line: o for o in document.hit_objects}
+    new_objects = {o.line: o for o in result.beatmap.hit_objects}
+    for i in changed:
+        old, new = old_objects[i], new_objects[i]  # only object lines change
+        assert start <= old.time <= end
+        assert type(old) is type(new)
+        for f in fields(old):
+            if f.name not in HITSOUND_FIELDS:
+                assert getattr(old, f.name) == getattr(new, f.name), f.name
+        assert (new.hit_sound & 1) == (old.hit_sound & 1)
+
+
+def test_hitsound_is_reproducible_by_seed(tiny, golden_dir, clip) -> None:
+    document = read_beatmap(golden_dir / "tokens" / "maps" / "catch_nanairo_cup.osu")
+    runs = [hitsound(tiny["v32"], document, clip, GenerateOptions(seed=s), time_range=(0, 8000)).beatmap.to_bytes()
+            for s in (2, 2, 3)]
+    assert runs[0] == runs[1] != runs[2]
