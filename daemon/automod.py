@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
+from daemon.jobs import Cancelled, Job, JobContext, JobQueue, JobSpec, JobState, Priority
 from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop
 from daemon.writeback import WriteBack
 from engine.findings import Finding, Severity, Source
@@ -79,6 +79,48 @@ def rule_checks(path: Path, data: bytes) -> list[Finding]:
                     suggestion="Fix the line named here, or undo the last change in the editor and save again.")
         ]
     return run_checks(beatmap)
+
+
+def maimod_runner(model: Callable[[], Any | None], options: Any = None) -> MaiMod:
+    """MaiMod as AutoMod's runner: `model()` gives the loaded engine.model.Mapperatorinator (None: none
+    loaded now, nothing to do) when the job starts, so a queued job never keeps an unloaded model alive.
+    `options`: engine.maimod.MaiModOptions. The song named by the map's AudioFilename is decoded once per
+    version of that file; a map in a mode the model does not know gets no MaiMod findings."""
+    cache: dict[tuple[Path, int, int], Any] = {}
+
+    def run(saved: SavedFile, ctx: JobContext) -> list[Finding]:
+        from engine.audio import load_audio
+        from engine.maimod import MaiModOptions, mai_mod
+        from engine.osu import OsuFormatError, parse_beatmap
+
+        network = model()
+        if network is None:
+            return []
+        try:
+            beatmap = parse_beatmap(saved.data, str(saved.path))
+        except OsuFormatError:
+            return []  # the rule checks report it
+        if beatmap.mode not in network.checkpoint.tokenizer.profile.gamemodes:
+            log.info("%s: MaiMod skipped, the loaded model does not know mode %s", saved.path.name, beatmap.mode_name)
+            return []
+        song = saved.path.parent / beatmap.general.audio_filename
+        try:
+            stat = song.stat()
+        except OSError:
+            raise ValueError(f"{saved.path.name}: its song {song} cannot be read; MaiMod needs it") from None
+        key = (song, stat.st_mtime_ns, stat.st_size)
+        if key not in cache:
+            cache.clear()
+            cache[key] = load_audio(song)
+        ctx.cancel.raise_if_cancelled()
+        try:
+            return mai_mod(network, beatmap, cache[key], options or MaiModOptions(),
+                           progress=lambda done, total: ctx.progress(done / total, f"MaiMod window {done}/{total}"),
+                           cancel=ctx.cancel.is_cancelled)
+        except InterruptedError:  # engine.maimod's answer to `cancel`
+            raise Cancelled from None
+
+    return run
 
 
 def diff_key(finding: Finding) -> tuple[object, ...]:
@@ -179,7 +221,8 @@ class AutoMod:
     async def _publish_maimod(self, job: Job, saved: SavedFile) -> None:
         assert self.jobs is not None
         await self.jobs.wait(job)
-        if job.state is JobState.DONE:  # superseded, cancelled or failed: nothing to publish (the queue logs failures)
+        # Superseded (even when it finished before it saw the cancel), cancelled or failed: nothing to publish.
+        if job.state is JobState.DONE and not job.superseded:
             self.publish(self._report(saved, "maimod", job.result))
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
 
+from daemon.automod import AutoMod, FindingsReport, MaiMod
+from daemon.jobs import JobQueue
 from daemon.watcher import SavedFile
 
 
@@ -97,3 +102,37 @@ def make_songs(root: Path, count: int) -> list[Path]:
         os.utime(folder, (base + i, base + i))
         folders.append(folder)
     return folders
+
+
+async def eventually(condition: Callable[[], object], timeout: float = 60.0) -> None:
+    """Wait on the event loop until `condition()` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still not true after {timeout} s"
+        await asyncio.sleep(0.02)
+
+
+Notes = list[tuple[str, dict[str, Any]]]
+
+
+def run_automod(maimod: MaiMod | None, scenario: Callable[[AutoMod, Notes], Awaitable[None]],
+                settle: float = 0.0) -> tuple[list[FindingsReport], Notes]:
+    """Run `scenario` on an event loop with an AutoMod on a real job queue; with `maimod`, wait for its first
+    report, then `settle` seconds more. Returns the published reports and the queue's notifications."""
+
+    async def main() -> tuple[list[FindingsReport], Notes]:
+        published: list[FindingsReport] = []
+        notes: Notes = []
+        jobs = JobQueue(lambda method, params: notes.append((method, params)))
+        automod = AutoMod(published.append, jobs=jobs, maimod=maimod, device="cpu")
+        try:
+            await scenario(automod, notes)
+            if maimod is not None:
+                await eventually(lambda: any(r.source == "maimod" for r in published))
+                await asyncio.sleep(settle)
+        finally:
+            await jobs.close()
+            automod.close()
+        return published, notes
+
+    return asyncio.run(main())

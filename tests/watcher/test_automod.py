@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from daemon.automod import AutoMod, FindingsReport, rule_checks
-from daemon.jobs import JobContext, JobQueue
+from daemon.jobs import JobContext
 from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop
 from engine.findings import Finding, Severity
 from tests.conftest import corpus_files
-from tests.watcher.conftest import Recorder, osu_bytes, save_atomic, save_in_place
+from tests.watcher.conftest import Notes, Recorder, osu_bytes, run_automod, save_atomic, save_in_place
 
 UNSNAPPED = b"100,100,1107,1,0,0:0:0:0:\r\n"  # 4 ms off the 1/16 grid of the 120 BPM red line at 1000
 
@@ -136,21 +136,12 @@ def slow_analysis(saved: SavedFile, ctx: JobContext) -> list[Finding]:
 def test_maimod_runs_as_a_background_job_and_a_newer_save_supersedes_it(tmp_path: Path) -> None:
     path = tmp_path / "map.osu"
 
-    async def main() -> tuple[list[FindingsReport], list[tuple[str, dict]]]:
-        published: list[FindingsReport] = []
-        notes: list[tuple[str, dict]] = []
-        jobs = JobQueue(lambda method, params: notes.append((method, params)))
-        automod = AutoMod(published.append, jobs=jobs, maimod=slow_analysis, device="cpu")
+    async def scenario(automod: AutoMod, notes: Notes) -> None:
         await automod.on_saved(saved(path, osu_bytes(1)))
         await asyncio.sleep(0.1)  # MaiMod on the first content is running
         await automod.on_saved(saved(path, osu_bytes(2, objects=12)))
-        while not any(r.source == "maimod" for r in published):
-            await asyncio.sleep(0.05)
-        await jobs.close()
-        automod.close()
-        return published, notes
 
-    published, notes = asyncio.run(main())
+    published, notes = run_automod(slow_analysis, scenario)
     assert [r.source for r in published] == ["rules", "rules", "maimod"]
     assert published[2].findings[0].message == f"{len(osu_bytes(2, objects=12))} bytes analysed"
     assert published[2].sha256 == published[1].sha256
@@ -160,14 +151,26 @@ def test_maimod_runs_as_a_background_job_and_a_newer_save_supersedes_it(tmp_path
 
 
 def test_without_a_model_no_maimod_job_is_queued(tmp_path: Path) -> None:
-    async def main() -> list[FindingsReport]:
-        published: list[FindingsReport] = []
-        jobs = JobQueue(lambda method, params: None)
-        automod = AutoMod(published.append, jobs=jobs)
+    async def scenario(automod: AutoMod, notes: Notes) -> None:
         await automod.on_saved(saved(tmp_path / "map.osu", osu_bytes(1)))
-        assert jobs.list() == []
-        await jobs.close()
-        automod.close()
-        return published
 
-    assert [r.source for r in asyncio.run(main())] == ["rules"]
+    published, notes = run_automod(None, scenario)
+    assert [r.source for r in published] == ["rules"]
+    assert notes == []  # no job at all
+
+
+def test_a_superseded_maimod_run_that_finished_anyway_is_not_published(tmp_path: Path) -> None:
+    def deaf_analysis(saved_file: SavedFile, ctx: JobContext) -> list[Finding]:  # never looks at the cancel token
+        time.sleep(0.3)
+        return [Finding(check="maimod.surprise", severity=Severity.MINOR, category="Rhythm", source="maimod",
+                        file=saved_file.path.name, message=saved_file.sha256)]
+
+    async def scenario(automod: AutoMod, notes: Notes) -> None:
+        await automod.on_saved(saved(tmp_path / "map.osu", osu_bytes(1)))
+        await asyncio.sleep(0.1)
+        await automod.on_saved(saved(tmp_path / "map.osu", osu_bytes(2)))
+
+    published, notes = run_automod(deaf_analysis, scenario, settle=0.4)
+    assert [r.source for r in published] == ["rules", "rules", "maimod"]
+    assert published[2].findings[0].message == hashlib.sha256(osu_bytes(2)).hexdigest()
+    assert len([method for method, _ in notes if method == "job/done"]) == 2  # both ran to the end

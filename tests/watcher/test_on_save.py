@@ -10,17 +10,14 @@ from daemon.automod import rule_checks, start_on_save
 from daemon.jobs import JobQueue
 from daemon.writeback import Edit, Provenance, Region, WriteBack
 from engine.findings import Finding
-from tests.watcher.conftest import make_songs, osu_bytes, save_in_place
+from tests.watcher.conftest import eventually, make_songs, osu_bytes, save_in_place
 from tests.watcher.test_automod import UNSNAPPED, with_object
 
 
-async def next_publish(notes: list[tuple[str, dict[str, Any]]], count: int, timeout: float = 5.0) -> dict[str, Any]:
-    for _ in range(int(timeout / 0.02)):
-        published = [params for method, params in notes if method == "findings/publish"]
-        if len(published) >= count:
-            return published[count - 1]
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"no findings/publish #{count} within {timeout} s: {notes}")
+async def next_publish(notes: list[tuple[str, dict[str, Any]]], count: int) -> dict[str, Any]:
+    published = lambda: [params for method, params in notes if method == "findings/publish"]  # noqa: E731
+    await eventually(lambda: len(published()) >= count, timeout=5)
+    return published()[count - 1]
 
 
 def test_saves_in_the_songs_folder_are_published_and_maids_own_writes_are_not(tmp_path: Path) -> None:
