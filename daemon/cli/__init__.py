@@ -10,6 +10,7 @@ from daemon.cli import audio as _audio  # noqa: F401  (registers audio, demo)
 from daemon.cli import mod as _mod  # noqa: F401  (registers mod)
 from daemon.cli import tokens as _tokens  # noqa: F401  (registers tokens)
 
+from daemon.cli import generate as _generate  # noqa: F401  (registers generate, remap, gd, hitsound, timing)
 
 def main() -> None:
     app()
