@@ -65,7 +65,8 @@ class FindingsReport:
 
 
 def rule_checks(path: Path, data: bytes) -> list[Finding]:
-    """Parse one saved difficulty and run the rule checks on it (a file osu! cannot load is one finding)."""
+    """Parse one saved difficulty and run the rule checks on it as `maid check FILE` does: with its folder's
+    file list, not as the whole set. A file osu! cannot load is one finding."""
     from engine.checks import run_checks
     from engine.checks.runner import UNLOADABLE
     from engine.osu import OsuFormatError, parse_beatmap
@@ -78,7 +79,7 @@ def rule_checks(path: Path, data: bytes) -> list[Finding]:
                     message=f"osu! cannot load this file: {error.message}",
                     suggestion="Fix the line named here, or undo the last change in the editor and save again.")
         ]
-    return run_checks(beatmap)
+    return run_checks(beatmap, folder=path.parent, whole_set=False)
 
 
 def maimod_runner(model: Callable[[], Any | None], options: Any = None) -> MaiMod:
