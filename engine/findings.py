@@ -84,8 +84,10 @@ class Finding:
 
     @property
     def id(self) -> str:
-        """A short stable id (same map, same issue → same id) for `maid fix --finding ID`."""
-        key = f"{self.check}|{self.file}|{self.start_ms}|{self.objects}|{self.line}|{self.message}"
+        """A short stable id (same map, same issue → same id) for `maid fix --finding ID`; the file counts by
+        its name only, so a check of the Songs folder gives the same ids as a check of the file."""
+        name = (self.file or "").rsplit("/", 1)[-1]
+        key = f"{self.check}|{name}|{self.start_ms}|{self.objects}|{self.line}|{self.message}"
         return hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
 
     @property

@@ -26,7 +26,8 @@ from engine.osu.document import Beatmap
 from engine.osu.hitobjects import HitObject, HoldNote, Slider, Spinner
 from engine.osu.timing import TimingPoint
 
-@dataclass(eq=False)
+
+@dataclass(frozen=True, eq=False)
 class Obj:
     """One hit object as checks see it. `index` is its position in `beatmap.hit_objects` (file order)."""
 

@@ -18,7 +18,6 @@ from engine.osu.keyvalues import SAMPLE_SETS
 
 HIT_SOUNDS = "Hit Sounds"
 ADDITIONS = HITSOUND_WHISTLE | HITSOUND_FINISH | HITSOUND_CLAP
-BANK_NAMES = {1: "normal", 2: "soft", 3: "drum"}
 
 
 def volume_at(ctx: DifficultyContext, o: Obj, time: float) -> int:
@@ -128,13 +127,6 @@ def storyboarded_samples(ctx: DifficultyContext) -> Iterator[Finding]:
 
 def _is_number(text: str) -> bool:
     return re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", text) is not None
-
-
-def sample_names(bank: int, additions: int, index: int) -> list[str]:
-    """File names (without extension) of the beatmap samples an object with these settings asks for."""
-    suffix = "" if index <= 1 else str(index)
-    names = ["hitnormal"] + [name for bit, name in ((2, "hitwhistle"), (4, "hitfinish"), (8, "hitclap")) if additions & bit]
-    return [f"{BANK_NAMES.get(bank, 'normal')}-{name}{suffix}" for name in names]
 
 
 @check("hitsounds.missing-samples", "Hit sounds referenced without a file", category=HIT_SOUNDS,

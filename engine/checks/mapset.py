@@ -19,10 +19,6 @@ from engine.osu.timing import TimingPoint
 CONSISTENCY = "Consistency"
 
 
-def _red_lines(difficulty: DifficultyContext) -> list[TimingPoint]:
-    return difficulty.red_lines
-
-
 def _near(points: list[TimingPoint], time: float, tolerance: float) -> TimingPoint | None:
     return next((p for p in points if abs(p.time - time) < tolerance), None)
 
@@ -36,9 +32,9 @@ def inconsistent_timing(ctx: MapsetContext) -> Iterator[Finding]:
     if len(ctx.difficulties) < 2:
         return
     reference = ctx.difficulties[0]
-    ref_lines = _red_lines(reference)
+    ref_lines = reference.red_lines
     for difficulty in ctx.difficulties[1:]:
-        lines = _red_lines(difficulty)
+        lines = difficulty.red_lines
         for line in ref_lines:
             match = _near(lines, line.time, 1)
             if match is None:
@@ -122,6 +118,7 @@ def _addition_times(difficulty: DifficultyContext) -> dict[int, int]:
 
 
 def _lookup(times: dict[int, int], time: int) -> int | None:
+    """The value at `time` or within 2 ms of it."""
     for delta in (0, -1, 1, -2, 2):
         if time + delta in times:
             return times[time + delta]

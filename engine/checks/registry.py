@@ -17,7 +17,6 @@ from engine.findings import Finding, Severity
 
 STANDARD, TAIKO, CATCH, MANIA = 0, 1, 2, 3
 ALL_MODES = frozenset({STANDARD, TAIKO, CATCH, MANIA})
-MODE_NAMES = {STANDARD: "osu!", TAIKO: "osu!taiko", CATCH: "osu!catch", MANIA: "osu!mania"}
 
 
 class Scope(str, Enum):

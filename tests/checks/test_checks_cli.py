@@ -81,3 +81,12 @@ def test_fix_in_place_keeps_a_backup(runner: CliRunner, tmp_path: Path) -> None:
     assert "128,288,3500,1,0,0:0:0:0:" in (folder / NAME).read_text()
     backups = [p for p in (tmp_path / "maid-home").rglob("*") if p.is_file() and p.name.endswith(NAME)]
     assert [p.read_text() for p in backups] == [UNSNAPPED]
+
+
+def test_ids_from_a_songs_folder_check_fix_the_file(runner: CliRunner, tmp_path: Path) -> None:
+    folder = write_mapset(tmp_path / "Songs" / "1 Test Artist - Test Song", {NAME: UNSNAPPED})
+    findings = json.loads(runner.invoke(app, ["check", str(tmp_path / "Songs"), "--json"]).output)
+    unsnapped = next(f for f in findings if f["check"] == "timing.unsnapped-objects")
+    assert unsnapped["file"] == f"1 Test Artist - Test Song/{NAME}"
+    result = runner.invoke(app, ["fix", str(folder / NAME), "--finding", unsnapped["id"]])
+    assert result.exit_code == 0, result.output
