@@ -47,6 +47,7 @@ QUIET_S = 0.1  # a file modified more recently than this (not by us) may still b
 SETTLE_TIMEOUT_S = 3.0
 CHANGED_RETRIES = 3
 JOURNAL_ROTATE_BYTES = 16 << 20
+PARTIAL_SUFFIX = ".partial"  # a backup being written: renamed to its timestamped name once complete and fsynced
 TEMP_PREFIX = ".maid-"  # temp files are ".maid-<name hash>-<pid>-<random>.tmp": the watcher ignores them
 
 
@@ -432,23 +433,31 @@ class WriteBack:
         return WriteResult(path, True, rebased, backup, before, after, entry)
 
     def _store_copy(self, folder: Path, original: Path, data: bytes, code: str) -> Path:
-        """Write `data` durably as a timestamped copy of `original` inside `folder`."""
+        """Write `data` durably as a timestamped copy of `original` inside `folder`. The copy appears
+        under its name only once complete (a crash leaves a ".partial" file, never a truncated backup)."""
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _explain(exc, original, f"creating the backup folder {folder}") from exc
         stamp = datetime.now(timezone.utc).strftime(BACKUP_TIME_FORMAT)
         name = _backup_file_name(original.name)
+        partial = folder / f".{os.getpid()}-{os.urandom(4).hex()}{PARTIAL_SUFFIX}"
+        try:
+            _write_new_file(partial, data)
+        except OSError as exc:
+            raise _explain(exc, original, f"writing a backup into {folder}") from exc
         for n in range(1000):
             target = folder / (f"{stamp}{'' if n == 0 else f'-{n}'}_{code}__{name}")
+            if target.exists():
+                continue  # copies are named under the per-file lock, so the name stays free until the rename
             try:
-                _write_new_file(target, data)
-            except FileExistsError:
-                continue
+                os.replace(partial, target)
             except OSError as exc:
-                raise _explain(exc, original, f"writing the backup {target}") from exc
+                _unlink_quietly(partial)
+                raise _explain(exc, original, f"naming the backup {target}") from exc
             _fsync_folder(folder)
             return target
+        _unlink_quietly(partial)
         raise WriteBackError(original, f"could not name a backup of {original} in {folder}; the original is untouched")
 
     def _append_journal(self, entry: dict[str, object], path: Path) -> None:
@@ -470,18 +479,24 @@ class WriteBack:
 
     def prune_all(self) -> int:
         """Apply the retention to the backups and pending edits of every file, also of maps deleted or
-        renamed since (the daemon runs it at start); returns how many files were removed."""
+        renamed since, and remove copies a crash interrupted (the daemon runs it at start, as the only
+        writer); returns how many files were removed."""
         if not self.backup_root.is_dir():
             return 0
         pending = [d for d in self.pending_root.iterdir() if d.is_dir()] if self.pending_root.is_dir() else []
         groups: dict[tuple[Path, str], list[tuple[datetime, Path]]] = {}
+        stale = 0
         for folder in [d for d in self.backup_root.iterdir() if d.is_dir() and d != self.pending_root] + pending:
             for entry in folder.iterdir():
+                if entry.name.endswith(PARTIAL_SUFFIX):  # a copy a crash interrupted (one daemon at a time: none is live)
+                    _unlink_quietly(entry)
+                    stale += 1
+                    continue
                 m = BACKUP_NAME.match(entry.name)
                 if m and entry.is_file():
                     created = datetime.strptime(m["time"], BACKUP_TIME_FORMAT).replace(tzinfo=timezone.utc)
                     groups.setdefault((folder, m["name"]), []).append((created, entry))
-        return sum(self._apply_retention(sorted(copies, reverse=True)) for copies in groups.values())
+        return stale + sum(self._apply_retention(sorted(copies, reverse=True)) for copies in groups.values())
 
     def _prune(self, path: Path) -> None:
         self._apply_retention([(b.created, b.path) for b in self.list_backups(path)])

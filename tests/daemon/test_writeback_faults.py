@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from tests.daemon.conftest import nudge_objects
 
 CHILD = Path(__file__).with_name("writeback_child.py")
 sys.path.insert(0, str(CHILD.parent))
-from writeback_child import step_version  # noqa: E402
+from writeback_child import MARK, step_version  # noqa: E402
 
 STEPS = 200
 
@@ -27,22 +28,28 @@ STEPS = 200
 def test_kill_9_during_write_backs_leaves_old_or_new(mapset: list[Path], tmp_path: Path) -> None:
     backups = tmp_path / "backups"
     versions = {path: path.read_bytes() for path in mapset}  # the last version known complete per file
+    originals = list(versions.values())
     rng = random.Random(20261127)
     step, kills, started = 0, 0, time.monotonic()
     while step < STEPS:
+        # Every other run the child kills itself inside a file system call of the write-back (each step
+        # of the protocol); otherwise the test kills it a few ms after a random number of writes.
+        inside = rng.random() < 0.5
+        env = {**os.environ, "MAID_TEST_KILL_P": "0.01"} if inside else None
         child = subprocess.Popen(
             [sys.executable, str(CHILD), "loop", str(backups), str(step), str(STEPS), *map(str, mapset)],
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
-        try:
-            child.wait(timeout=rng.uniform(0.1, 0.35))
-        except subprocess.TimeoutExpired:
-            os.kill(child.pid, signal.SIGKILL)
-            child.wait()
-            kills += 1
         assert child.stdout is not None
-        done = [json.loads(line) for line in child.stdout.read().splitlines() if line.endswith("}")]
+        seen = [] if inside else [child.stdout.readline() for _ in range(rng.randint(1, 12))]
+        if not inside:
+            time.sleep(rng.uniform(0.0, 0.003))
+            if child.poll() is None:
+                os.kill(child.pid, signal.SIGKILL)
+        kills += child.wait() == -signal.SIGKILL
+        done = [json.loads(line) for line in ("".join(seen) + child.stdout.read()).splitlines() if line.endswith("}")]
         for report in done:
             path = mapset[report["step"] % len(mapset)]
             if report["backup"] is not None:  # each completed write has its backup, holding the old bytes
@@ -57,10 +64,27 @@ def test_kill_9_during_write_backs_leaves_old_or_new(mapset: list[Path], tmp_pat
             assert path.read_bytes() in allowed, f"{path.name} is neither its old nor its new version after a kill"
         assert time.monotonic() - started < 60, "the fault test must stay fast"
     assert kills >= 3, "the child was never killed mid-run; the test proved nothing"
+    # One more uninterrupted write per file: it clears what the kills left in the song folder.
+    final = subprocess.run([sys.executable, str(CHILD), "loop", str(backups), str(step), str(step + 3), *map(str, mapset)],
+                           capture_output=True, text=True, timeout=60, check=True)
+    for report in map(json.loads, final.stdout.splitlines()):
+        path = mapset[report["step"] % len(mapset)]
+        versions[path] = step_version(versions[path], report["step"])
     assert all(path.read_bytes() == versions[path] for path in mapset)
     assert not [p for p in mapset[0].parent.iterdir() if p.name.startswith(".maid-")], "a temp file was left behind"
-    journal = WriteBack(backups).journal()
-    assert len(journal) >= STEPS - kills  # one line per completed write (a write killed after its rename may lack one)
+    wb = WriteBack(backups)
+    assert len(wb.journal()) >= STEPS - kills  # one line per completed write (a write killed after its rename may lack one)
+    wb.prune_all()  # at daemon start: removes backups a kill interrupted (".partial")
+    copies = [p for p in backups.rglob("*") if p.is_file() and p.suffix == ".osu"]
+    assert len(copies) >= STEPS - kills and not list(backups.rglob("*.partial"))
+    for copy in copies:  # a backup is always a whole version of its file, never a torn one
+        assert any(is_version_of(copy.read_bytes(), original) for original in originals), f"torn backup {copy.name}"
+
+
+def is_version_of(data: bytes, original: bytes) -> bool:
+    """`data` is `original` or `original` with one complete step marker line (what step_version makes)."""
+    tail = data[len(original) + len(MARK) :]
+    return data == original or (data.startswith(original + MARK) and re.fullmatch(rb"\d+\r\n", tail) is not None)
 
 
 @pytest.mark.parametrize(

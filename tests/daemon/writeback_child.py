@@ -10,11 +10,14 @@ from __future__ import annotations
 import errno
 import json
 import os
+import random
+import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import daemon.writeback  # noqa: E402
 from daemon.writeback import Edit, Provenance, Region, Retention, WriteBack, WriteBackError  # noqa: E402
 
 MARK = b"// maid test step "
@@ -28,12 +31,40 @@ def step_version(data: bytes, step: int) -> bytes:
 
 
 def loop(backups: Path, start: int, stop: int, files: list[Path]) -> None:
+    # The previous child was killed a moment ago: its last writes look like saves in progress to a new
+    # WriteBack, which would wait QUIET_S before each file's first write. This loop tests atomicity, not
+    # that wait (test_editor_saving_while_jobs_write_is_never_overwritten does), so it skips it.
+    daemon.writeback.QUIET_S = 0.0
+    if os.environ.get("MAID_TEST_KILL_P"):
+        kill_inside_syscalls(float(os.environ["MAID_TEST_KILL_P"]))
     wb = WriteBack(backups, Retention(count=10_000, days=365))
     for step in range(start, stop):
         path = files[step % len(files)]
         snapshot = wb.read(path)
         result = wb.write(snapshot, Edit(lambda b, s=step: step_version(b, s), Region(), PROVENANCE, job=f"step-{step}"))
         print(json.dumps({"step": step, "backup": str(result.backup) if result.backup else None, "before": result.sha256_before}), flush=True)
+
+
+def kill_inside_syscalls(probability: float) -> None:
+    """SIGKILL this process, with `probability`, right before or after any file system call the write-back
+    makes: kills land inside each step of the protocol, not only between writes."""
+    rng = random.Random(os.getpid())
+
+    def wrap(name: str):  # type: ignore[no-untyped-def]
+        real = getattr(os, name)
+
+        def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if rng.random() < probability:
+                os.kill(os.getpid(), signal.SIGKILL)
+            result = real(*args, **kwargs)
+            if rng.random() < probability:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result
+
+        return call
+
+    for name in ("open", "write", "fsync", "replace", "unlink", "chmod"):
+        setattr(os, name, wrap(name))
 
 
 def inject(mode: str, songs: Path, backups: Path) -> None:
