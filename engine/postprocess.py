@@ -493,7 +493,8 @@ def hit_objects_and_timing(events: Sequence[Event], timing: Sequence[TimingLine]
     _place(groups, config.mode, np.random.default_rng(seed), clamp_to_playfield)
     median = median_beat_length(w.timing, max((g.time for g in groups), default=0))
 
-    starts: dict[EventType, Group | None] = {}
+    starts: dict[EventType, Group] = {}
+    holds: dict[float | None, Group] = {}
     head: Group | None = None
     last: Group | None = None
     anchors: list[tuple[str, float, float]] = []
@@ -501,10 +502,12 @@ def hit_objects_and_timing(events: Sequence[Event], timing: Sequence[TimingLine]
         kind = g.type
         if kind == EventType.CIRCLE:
             w.circle(g)
-        elif kind in (EventType.HOLD_NOTE, EventType.DRUMROLL, EventType.DENDEN, EventType.SPINNER):
+        elif kind == EventType.HOLD_NOTE:
+            holds[g.x] = g  # one open hold note per column (the reference kept one in all)
+        elif kind == EventType.HOLD_NOTE_END and holds:
+            w.hold_note(holds.pop(g.x) if g.x in holds else holds.popitem()[1], g)
+        elif kind in (EventType.DRUMROLL, EventType.DENDEN, EventType.SPINNER):
             starts[kind] = g
-        elif kind == EventType.HOLD_NOTE_END and starts.get(EventType.HOLD_NOTE):
-            w.hold_note(starts.pop(EventType.HOLD_NOTE), g)
         elif kind == EventType.DRUMROLL_END and starts.get(EventType.DRUMROLL):
             w.drumroll(starts.pop(EventType.DRUMROLL), g)
         elif kind == EventType.DENDEN_END and starts.get(EventType.DENDEN):
