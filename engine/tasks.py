@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -180,7 +181,7 @@ def guest_difficulty(model: Mapperatorinator, mapset_folder: str | Path, options
     tok = tokenizer_of(model)
     documents = [read_beatmap(p) for p in maps]
     same_mode = [d for d in documents if d.mode == options.gamemode] or documents
-    stars = {id(d): star_rating(d) for d in same_mode}
+    stars = {id(d): star_rating(d) or 0.0 for d in same_mode}
     target = options.difficulty
     reference = min(same_mode, key=lambda d: abs(stars[id(d)] - target) if target is not None else -stars[id(d)])
     options = replace(options, gamemode=options.gamemode if reference.mode == options.gamemode else reference.mode)
@@ -226,13 +227,21 @@ def generate_timing(model: Mapperatorinator, audio: AudioInput, options: Generat
     tok = tokenizer_of(model)
     notes = list(options.validate(tok))
     samples, audio_filename = _audio(audio, audio_filename)
-    beats, generation = _beat_events(model, tok, samples, options, progress, cancel)
-    lines = timing_from_events(beats, tok.profile.types_first)
+    if options.super_timing:
+        from engine.supertiming import super_timing
+
+        started = time.perf_counter()
+        lines = super_timing(model, tok, samples, options, progress=progress, cancel=cancel)
+        stats = GenerationStats(wall_seconds=time.perf_counter() - started)
+    else:
+        beats, generation = _beat_events(model, tok, samples, options, progress, cancel)
+        lines = timing_from_events(beats, tok.profile.types_first)
+        stats = generation.stats
     if not lines:
         notes.append(f"the model produced no beats; a {DEFAULT_BPM:g} BPM placeholder red line was written")
     config = _new_config(replace(options, version=options.version or "timing"), tok, audio_filename)
     beatmap = events_to_beatmap([], lines or None, config, tok.profile)
-    return TaskResult(beatmap, difficulty_file_name(beatmap), 0, tuple(notes), generation.stats)
+    return TaskResult(beatmap, difficulty_file_name(beatmap), 0, tuple(notes), stats)
 
 
 def _beat_events(model: Mapperatorinator, tok: Tokenizer, samples: np.ndarray, options: GenerateOptions,
@@ -258,14 +267,16 @@ def tokenizer_of(model: Mapperatorinator) -> Tokenizer:
     return info.tokenizer
 
 
-def star_rating(beatmap: Beatmap) -> float:
-    """rosu-pp's star rating (0 when the file cannot be rated)."""
-    import rosu_pp_py
-
+def star_rating(beatmap: Beatmap) -> float | None:
+    """rosu-pp's star rating; None when rosu-pp is not installed or cannot rate the file (difficulty unknown)."""
+    try:
+        import rosu_pp_py
+    except ImportError:
+        return None
     try:
         return float(rosu_pp_py.Difficulty().calculate(rosu_pp_py.Beatmap(bytes=beatmap.to_bytes())).stars)
     except Exception:  # noqa: BLE001 — rosu-pp raises its own types for files it cannot convert
-        return 0.0
+        return None
 
 
 def timing_lines_of(beatmap: Beatmap) -> list[TimingLine]:
@@ -462,8 +473,6 @@ def fill_hitsound_slots(model: Mapperatorinator, tok: Tokenizer, samples: np.nda
                         cancel: CancelToken | None = None) -> tuple[list[Event], GenerationStats]:
     """The map context with new HITSOUND and VOLUME events at the given HITSOUND indices, window by window:
     each slot is decided in the window where it lies in the part that window generates (after its lookback)."""
-    import time
-
     import torch
 
     from engine.audio import plan_windows, split_windows
