@@ -33,7 +33,7 @@ def watch(
     recent: int = typer.Option(32, min=1, help="In a Songs folder: how many recently modified mapsets to watch."),
 ) -> None:
     """Watch .osu files and print what the rule checks find each time one is saved (Ctrl+C stops)."""
-    from daemon.automod import AutoMod
+    from daemon.automod import AutoMod, load_rule_checks
     from daemon.watcher import SavedFile, WatchOptions, Watcher
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s",
@@ -47,6 +47,7 @@ def watch(
     folder = path.parent if only else path
     is_mapset = only is not None or any(folder.glob("*.osu"))
 
+    load_rule_checks()  # before "watching" is printed: the first save is then as fast as the others
     automod = AutoMod(publish=lambda report: None)
     show = _print_json if json_output else _print_report
 
