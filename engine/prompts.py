@@ -1,9 +1,9 @@
-"""Decoder prompts for one audio window: class tokens, special tokens, SOS and the context blocks.
+"""Window ↔ ids: the decoder prompt of one audio window, and generated ids back to events.
 
-Follows `Processor.get_prompt` / `get_class_vector` of the reference (pipeline.md §2.3.2, §2.6;
-model.md §4.8). Event lists come from `engine.contexts` with absolute times; here they are sliced to
-the window and turned into ids, TIME_SHIFT relative to the window start. v30 has no class tokens:
-its conditioning is `model_kwargs` for the encoder.
+Follows `Processor.get_prompt` / `get_class_vector` / `_decode` of the reference (pipeline.md
+§2.3.2–2.3.3, §2.6; model.md §4.8). Event lists come from `engine.contexts` with absolute times; here
+they are sliced to the window and turned into ids, TIME_SHIFT relative to the window start. v30 has
+no class tokens: its conditioning is `model_kwargs` for the encoder.
 
 This module never reads files or runs the model.
 """
