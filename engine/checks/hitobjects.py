@@ -234,32 +234,41 @@ def spinner_length_recovery(ctx: DifficultyContext) -> Iterator[Finding]:
 
 
 STACK_GAPS = {Level.EASY: 375, Level.NORMAL: 375, Level.HARD: 188, Level.INSANE: 94}
+STACK_DISTANCE = 3  # osu!px: objects closer than this stack in game
 
 
 @check("compose.stacks", "Perfect stacks too close in time and failed stacks", category=COMPOSE,
        severity=Severity.PROBLEM, modes=STD)
 def stacks(ctx: DifficultyContext) -> Iterator[Finding]:
-    """Easy–Insane: a circle and the next object on the same spot closer than 1/1, 1/1, 1/2, 1/4 beat at 160 BPM (375/375/188/94 ms;
-    Problem, Insane Warning); objects almost but not exactly on one spot (within radius/14) closer than the
-    stack threshold, which osu! does not stack (Problem, "failed stack")."""
+    """Easy–Insane: a circle and the next object on one spot (< 3 osu!px, where osu! stacks them) closer than
+    1/1, 1/1, 1/2, 1/4 beat at 160 BPM (375/375/188/94 ms; Problem, Insane Warning); a circle and a later
+    object within radius/14 of each other that osu! does not stack because they are further apart
+    in time than approach time × stack leniency, yet close enough to be seen together (Problem, "failed
+    stack"; the message gives the stack leniency that would stack them)."""
     if ctx.level not in STACK_GAPS:
         return
     limit = STACK_GAPS[ctx.level]
     threshold = ctx.preempt * ctx.beatmap.general.stack_leniency
     playable = [o for o in ctx.objects if not o.is_spinner]
-    for previous, current in zip(playable, playable[1:]):
+    for i, previous in enumerate(playable):
         if previous.kind != "circle":
             continue
-        gap = current.time - previous.time
-        distance = math.dist((previous.x, previous.y), (current.x, current.y))
-        if distance == 0 and gap < limit:
-            yield ctx.flag(f"Stacked objects only {gap:.0f} ms apart; {ctx.level.name.title()} needs {limit} ms.",
-                           objects=[previous, current],
-                           severity=Severity.WARNING if ctx.level == Level.INSANE else Severity.PROBLEM,
-                           suggestion="Space them out or leave more time between them.")
-        elif 0 < distance < ctx.radius / 14 and gap < threshold:
-            yield ctx.flag(f"Objects {distance:.1f} px apart look stacked, but osu! does not stack them.",
-                           objects=[previous, current], suggestion="Stack them exactly or move them apart.")
+        for j, current in enumerate(playable[i + 1:]):
+            gap = current.time - previous.time
+            if gap >= ctx.preempt:
+                break
+            distance = math.dist((previous.x, previous.y), (current.x, current.y))
+            if j == 0 and distance < STACK_DISTANCE and gap < limit:
+                yield ctx.flag(f"Stacked objects only {gap:.0f} ms apart; {ctx.level.name.title()} needs {limit} ms.",
+                               objects=[previous, current],
+                               severity=Severity.WARNING if ctx.level == Level.INSANE else Severity.PROBLEM,
+                               suggestion="Space them out or leave more time between them.")
+            elif distance < ctx.radius / 14 and gap > threshold:
+                needed = math.ceil(gap / (0.1 * ctx.preempt)) / 10
+                yield ctx.flag(f"Objects {gap:.0f} ms apart overlap on one spot but osu! does not stack them "
+                               f"(stack leniency {ctx.beatmap.general.stack_leniency:g}).",
+                               objects=[previous, current],
+                               suggestion=f"Raise the stack leniency to {needed:g} or move them apart.")
 
 
 @check("compose.drain-time", "Too short drain time", category=COMPOSE, severity=Severity.PROBLEM)

@@ -81,6 +81,13 @@ def test_forced_new_combo_fix_sets_only_the_bit() -> None:
     assert not flagged(fixed, "compose.forced-new-combo")
 
 
+def test_failed_stack_gives_the_stack_leniency_that_would_stack_it() -> None:
+    text = with_objects(add=["128,288,4250,1,0,0:0:0:0:"])
+    [finding] = flagged(text, "compose.stacks")
+    assert "osu! does not stack them" in finding.message and finding.suggestion.startswith("Raise the stack leniency to 0.9")
+    assert not flagged(text.replace("StackLeniency: 0.7", "StackLeniency: 0.9"), "compose.stacks")
+
+
 def test_timestamps_use_combo_numbers() -> None:
     [finding] = flagged(CASES["compose.concurrent-objects"][0], "compose.concurrent-objects")
     assert finding.timestamp == "00:03:500 (6,7) - "

@@ -115,3 +115,11 @@ def test_omitted_barlines_must_match_between_taiko_difficulties() -> None:
     assert finding.file == "b.osu" and finding.start_ms == 9000
     assert not flagged([plain, parse(taiko(drums(REGULAR), version="Oni", timing=[RED, "9000,500,4,2,0,60,1,0"]))],
                        "mapset.inconsistent-barlines")
+
+
+def test_unsnapped_hold_note_end_is_resnapped_keeping_its_sample() -> None:
+    beatmap = parse(mania(stairs()[1:] + ["64,192,1000,128,0,1254:0:0:0:0:"]))
+    [finding] = [f for f in flagged(beatmap, "timing.unsnapped-objects") if "end" in f.message]
+    assert finding.message == "Hold note end is unsnapped by +4.00 ms."
+    fixed = apply_fixes(beatmap, [finding])
+    assert "64,192,1000,128,0,1250:0:0:0:0:" in fixed.to_bytes().decode()
