@@ -13,7 +13,7 @@ whole song first, but each window's audio is encoded once and shared by all pass
 so encoder memory stays bounded by a few windows instead of the whole song.
 
 Junk (a random model) never raises here: tokens that are no events are skipped, times are clamped to be
-monotonic and events outside the song or the requested region are dropped; what is left may be empty.
+monotonic and events outside a requested region are dropped (`within`); what is left may be empty.
 
 This module never reads or writes files and never builds hit objects (engine.postprocess does).
 """
@@ -192,8 +192,8 @@ def generate_contexts(
     audio: mono float32 at 16 kHz, peak-normalised (engine.audio.load_audio).
     finished: contexts known in full (e.g. TIMING from the user's map); they are prompt context, not passes.
     prefill: generated contexts' known beginning (a remap: the map before the region), continued by the model.
-    region: (start_ms, end_ms): only the windows it needs run, and only events inside it (±10 ms) come back;
-    without one, events past the end of the song are dropped.
+    region: (start_ms, end_ms): only the windows it needs run, and only events inside it (±10 ms) come back.
+    The times that come back are those the later windows saw (a sequential run of each pass gives the same).
     Cancellation is checked between windows (and between tokens); progress is reported per window.
     """
     started = time.perf_counter()
@@ -269,10 +269,8 @@ def generate_contexts(
     result = {}
     for c in passes:
         ctx = state[c]
-        times = monotonic_times(ctx.events, profile.types_first, 0, song_length)
-        events, times = _inside(ctx.events[ctx.prefilled :], times[ctx.prefilled :], profile.types_first,
-                                region or (0, song_length))
-        result[c] = ContextEvents(c, tuple(events), tuple(times))
+        generated = ContextEvents(c, tuple(ctx.events[ctx.prefilled :]), tuple(ctx.times[ctx.prefilled :]))
+        result[c] = within(generated, *region, profile.types_first) if region is not None else generated
     stats.wall_seconds = time.perf_counter() - started
     return Generation(result, song_length, stats)
 
@@ -332,10 +330,9 @@ def _extend(ctx: _Context, tokenizer: Tokenizer, ids: Sequence[int], frame_time:
     ctx.times.extend(times)
 
 
-def _inside(events: list[Event], times: list[int], types_first: bool,
-            region: tuple[float, float]) -> tuple[list[Event], list[int]]:
+def within(context: ContextEvents, start_ms: float, end_ms: float, types_first: bool = False) -> ContextEvents:
     """Whole groups whose time lies in [start − 10, end + 10] (a group is never cut in half)."""
-    start, end = region[0] - REGION_MARGIN_MS, region[1] + REGION_MARGIN_MS
-    _, members = group_events(events, types_first)
-    keep = sorted(i for group in members if group and start <= times[group[0]] <= end for i in group)
-    return [events[i] for i in keep], [times[i] for i in keep]
+    start, end = start_ms - REGION_MARGIN_MS, end_ms + REGION_MARGIN_MS
+    _, members = group_events(context.events, types_first)
+    keep = sorted(i for group in members if group and start <= context.times[group[0]] <= end for i in group)
+    return ContextEvents(context.type, tuple(context.events[i] for i in keep), tuple(context.times[i] for i in keep))

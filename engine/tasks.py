@@ -27,7 +27,7 @@ from engine.audio import SAMPLE_RATE, load_audio
 from engine.contexts import beatmap_contexts, conditioning_from_beatmap, map_context
 from engine.decoding import CancelToken, GenerateOptions, OptionsError
 from engine.events import ContextEvents, ContextType, Event, EventType
-from engine.generate import Generation, GenerationStats, ProgressCallback, generate_contexts, output_order
+from engine.generate import Generation, GenerationStats, ProgressCallback, generate_contexts, output_order, within
 from engine.model import Mapperatorinator
 from engine.osu import (
     Beatmap,
@@ -377,7 +377,9 @@ def _to_beatmap(tok: Tokenizer, generation: Generation, outputs: Sequence[Contex
                 config: BeatmapConfig, timing: Sequence[TimingLine] | None) -> tuple[Beatmap, int, list[str]]:
     """Generated contexts → (document, number of hit objects, notes). No usable timing → one placeholder red
     line at 120 BPM (the reference crashes there, pipeline.md appendix B.14)."""
-    contexts = [(c, generation.events(c)) for c in outputs if c in generation.contexts]
+    song = (0, generation.song_length_ms)  # the last window reaches past the song: nothing is placed there
+    contexts = [(c, within(generation.contexts[c], *song, tok.profile.types_first).events)
+                for c in outputs if c in generation.contexts]  # fmt: skip
     keys = int(config.circle_size) if config.mode == 3 else 4
     events, lines = assemble_contexts(contexts, tok.profile, config.mode, keys, timing=timing,
                                       end_time=generation.song_length_ms)  # fmt: skip
