@@ -31,7 +31,7 @@ from datetime import timedelta
 import numpy as np
 
 from engine.events import ContextEvents, ContextType, Event, EventType, VersionProfile
-from engine.osu import Beatmap, Circle, HitObject, HoldNote, Slider, Spinner, TimingPoint
+from engine.osu import Beatmap, Circle, HitObject, HitSample, HoldNote, Slider, Spinner, TimingPoint
 from engine.prompts import Conditioning
 from engine.sliders import BEZIER, CATMULL, LINEAR, PERFECT, SliderPath
 from engine.tokenizer import Tokenizer
@@ -127,7 +127,7 @@ def _head(obj: HitObject) -> np.ndarray:
     return np.array((int(obj.x), int(obj.y)))
 
 
-def _sample(obj_sample) -> tuple[int, int, int]:
+def _sample(obj_sample: HitSample | None) -> tuple[int, int, int]:
     """(normal set, addition set, volume) of a hitSample field; zeros when absent."""
     if obj_sample is None:
         return 0, 0, 0
@@ -501,6 +501,11 @@ def without_hitsounds(ctx: ContextEvents) -> ContextEvents:
     return ContextEvents(ContextType.NO_HS, tuple(e for e, _ in kept), tuple(t for _, t in kept))
 
 
+def as_context(ctx: ContextEvents, context_type: ContextType) -> ContextEvents:
+    """The same events as another context type (the GD reference is the reference's map)."""
+    return ContextEvents(context_type, ctx.events, ctx.times)
+
+
 def beatmap_contexts(beatmap: Beatmap, profile: VersionProfile, types: Sequence[ContextType],
                      song_length_ms: float | None = None) -> list[ContextEvents]:
     """The given contexts of a beatmap, in the order asked for."""
@@ -508,12 +513,13 @@ def beatmap_contexts(beatmap: Beatmap, profile: VersionProfile, types: Sequence[
         ContextType.TIMING: lambda: timing_context(beatmap, profile, song_length_ms),
         ContextType.MAP: lambda: map_context(beatmap, profile, song_length_ms),
         ContextType.NO_HS: lambda: without_hitsounds(map_context(beatmap, profile, song_length_ms)),
+        ContextType.GD: lambda: as_context(map_context(beatmap, profile, song_length_ms), ContextType.GD),
         ContextType.SV: lambda: sv_context(beatmap, profile),
         ContextType.KIAI: lambda: kiai_context(beatmap, profile),
     }
     unknown = [t.value for t in types if t not in builders]
     if unknown:
-        raise ValueError(f"cannot build context(s) {unknown} from a beatmap; known: timing, map, no_hs, sv, kiai")
+        raise ValueError(f"cannot build context(s) {unknown} from a beatmap; known: timing, map, no_hs, gd, sv, kiai")
     return [builders[t]() for t in types]
 
 

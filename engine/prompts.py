@@ -122,18 +122,20 @@ def window_token_ids(tok: Tokenizer, events: Sequence[Event], frame_time: int) -
 
 
 def build_prompt(tok: Tokenizer, head_ids: Sequence[int], context_ids: Sequence[tuple[ContextType, list[int]]],
-                 max_length: int, in_context_ids: Sequence[tuple[ContextType, list[int]]] = ()) -> list[int]:
-    """In-context blocks, head (class + special tokens), SOS, then each output context block; the last
-    output block stays open.
+                 max_length: int,
+                 in_context_ids: Sequence[tuple[ContextType, Sequence[int], list[int]]] = ()) -> list[int]:
+    """In-context blocks (sos, their own head, tokens, eos), head (class + special tokens), SOS, then
+    each output context block; the last output block stays open.
 
     Models without context tokens (v30) get SOS followed by the tokens. While the prompt would reach
-    `max_length`, every context is cut to its last max_length/2, /4, … tokens (10 halvings at most).
+    `max_length`, every context's tokens are cut to their last max_length/2, /4, … (10 halvings at most).
     """
     for halvings in range(11):
         def cut(ids: list[int]) -> list[int]:
             return ids[max(len(ids) - (max_length >> halvings), 0):] if halvings else ids
 
-        prompt = [t for ctx, ids in in_context_ids for t in (tok.context_sos[ctx], *cut(ids), tok.context_eos[ctx])]
+        prompt = [t for ctx, own_head, ids in in_context_ids
+                  for t in (tok.context_sos[ctx], *own_head, *cut(ids), tok.context_eos[ctx])]
         prompt += [*head_ids, SOS]
         for i, (ctx, ids) in enumerate(context_ids):
             if tok.context_sos:
@@ -148,29 +150,38 @@ def build_prompt(tok: Tokenizer, head_ids: Sequence[int], context_ids: Sequence[
 
 def window_prompt(tok: Tokenizer, cond: Conditioning, contexts: Sequence[ContextEvents], frame_time: int,
                   song_length_ms: float, negative: bool = False,
-                  in_contexts: Sequence[ContextEvents] | None = None) -> list[int]:
+                  in_contexts: Sequence[ContextEvents] | None = None,
+                  reference: Conditioning | None = None) -> list[int]:
     """The decoder prompt of one window: `contexts` are the output contexts so far, the last one open.
 
-    `in_contexts` are reference blocks shown before the class tokens (NO_HS: a map without its
-    hitsounds); None means no reference, which for v31 is the empty NONE block. GD references, which
-    also carry their own class tokens, are not supported.
+    `in_contexts` are reference blocks shown before the class tokens; None means no reference, which
+    for v31 is the empty NONE block. NO_HS is a map without its hitsounds; GD (guest difficulty) is
+    the reference map itself and opens with the reference's own class tokens (`reference`, from
+    `conditioning_from_beatmap`) and its last scroll speed.
     """
     profile = tok.profile
     if in_contexts is None:
         in_contexts = [ContextEvents(ContextType.NONE, (), ())] if ContextType.NONE in tok.context_sos else []
-    if any(c.type == ContextType.GD for c in in_contexts):
-        raise ValueError("a GD (guest difficulty) reference is not supported yet; use NO_HS or no reference")
 
-    def blocks(of: Sequence[ContextEvents]) -> list[tuple[ContextType, list[int]]]:
-        out = []
-        for ctx in of:
-            start, end = window_slice(ctx, frame_time, profile.window_ms)
-            out.append((ctx.type, window_token_ids(tok, ctx.events[start:end], frame_time)))
-        return out
+    def window_ids(ctx: ContextEvents) -> list[int]:
+        start, end = window_slice(ctx, frame_time, profile.window_ms)
+        return window_token_ids(tok, ctx.events[start:end], frame_time)
 
+    in_blocks = []
+    for ctx in in_contexts:
+        own_head: list[int] = []
+        if ctx.type == ContextType.GD:
+            if reference is None:
+                raise ValueError("a GD (guest difficulty) reference needs its own conditioning: pass `reference`")
+            own_head = class_token_ids(tok, reference, song_length_ms)
+            if profile.add_sv and tok.context_sos:
+                last = _last_before(ctx, EventType.SCROLL_SPEED, frame_time, DEFAULT_SCROLL_SPEED)
+                own_head.append(tok.encode(Event(EventType.SCROLL_SPEED, last)))
+        in_blocks.append((ctx.type, own_head, window_ids(ctx)))
     head = class_token_ids(tok, cond, song_length_ms, negative) + special_token_ids(tok, contexts, frame_time,
                                                                                    song_length_ms)
-    return build_prompt(tok, head, blocks(contexts), profile.tgt_seq_len, blocks(in_contexts))
+    return build_prompt(tok, head, [(ctx.type, window_ids(ctx)) for ctx in contexts], profile.tgt_seq_len,
+                        in_blocks)
 
 
 def model_kwargs(tok: Tokenizer, cond: Conditioning, frame_time: int, song_length_ms: float) -> dict[str, list]:

@@ -69,3 +69,21 @@ def test_v31_prompt_layout(v31: Tokenizer, golden_dir: Path) -> None:
     with_ref = [v31.name_of(i) for i in window_prompt(v31, cond, contexts, 0, 90000.0, in_contexts=no_hs)]
     assert with_ref[0] == "SOS_no_hs" and "hitsound" not in {n.split(":")[0] for n in
                                                                with_ref[:with_ref.index("EOS_no_hs")]}
+
+
+def test_v31_guest_difficulty_block(v31: Tokenizer, golden_dir: Path) -> None:
+    """A GD block opens with the reference's own class tokens and last scroll speed (pipeline.md §2.3.2)."""
+    reference_map = read_beatmap(golden_dir / "tokens" / "maps" / "miiro_extra.osu")
+    target = read_beatmap(golden_dir / "tokens" / "maps" / "miiro_normal.osu")
+    gd = beatmap_contexts(reference_map, V31, [ContextType.GD])
+    contexts = beatmap_contexts(target, V31, [ContextType.TIMING])
+    cond = conditioning_from_beatmap(target, v31)
+    with pytest.raises(ValueError, match="pass `reference`"):
+        window_prompt(v31, cond, contexts, 0, 90000.0, in_contexts=gd)
+    names = [v31.name_of(i) for i in window_prompt(v31, cond, contexts, 0, 90000.0, in_contexts=gd,
+                                                    reference=conditioning_from_beatmap(reference_map, v31))]
+    kinds = [n.split(":")[0] for n in names]
+    assert kinds[:8] == ["SOS_gd", "gamemode", "year", "hitsounded", "global_sv", "cs", "descriptor",
+                         "scroll_speed"]
+    assert kinds[8] == "slider_head" and kinds[9] == "t"  # the reference's first object, types first
+    assert kinds.index("EOS_gd") < kinds.index("SOS") and kinds.count("SOS_none") == 0
