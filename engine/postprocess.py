@@ -202,7 +202,8 @@ def assemble_contexts(contexts: Sequence[tuple[ContextType, Sequence[Event]]], p
         timed[kind] = (events, times)
     if timing is None:
         if ContextType.TIMING in timed:
-            source = [e for e in timed[ContextType.TIMING][0] if e.type in TIMING_TYPES or e.type == EventType.TIME_SHIFT]
+            source = [e for e in timed[ContextType.TIMING][0]
+                      if e.type in TIMING_TYPES or e.type == EventType.TIME_SHIFT]
         else:
             source = timed[ContextType.MAP][0] if ContextType.MAP in timed else []
         timing = timing_from_events(source, profile.types_first)

@@ -20,7 +20,8 @@ def mod(file: Path = typer.Argument(..., help="The .osu file to mod."),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output: a list of findings."),
         threshold: float = typer.Option(20.0, "--threshold", help="Minimum relative surprisal to report."),
         per_category: int = typer.Option(10, "--per-category", help="Findings kept per category (0 = all)."),
-        batch_size: int = typer.Option(4, "--batch-size", min=1, help="Windows per forward pass."),
+        batch_size: int | None = typer.Option(None, "--batch-size", min=1,
+                                              help="Windows per forward pass (default: 8 on a GPU, 1 on the CPU)."),
         device: str | None = typer.Option(None, "--device", help="cuda, mps or cpu (default: the best there is)."),
         ) -> None:
     """MaiMod: what the model finds surprising in a map, by category, most important first."""

@@ -53,7 +53,8 @@ def test_a_map_survives_its_own_events(path: Path, version: str, golden_dir: Pat
     assert [type(o) for o in out.hit_objects] == [type(o) for o in source.hit_objects]
     # v30 carries timing as beats inside the map: where two red lines are 308 ms apart (miiro) or the BPM
     # changes mid-measure (fool moon) the reference's fit, which we follow, places a split elsewhere.
-    exact = path.stem not in APPROXIMATE_TIMING and (version == "v32" or not path.stem.startswith(("miiro", "std_fool")))
+    exact = path.stem not in APPROXIMATE_TIMING and (
+        version == "v32" or not path.stem.startswith(("miiro", "std_fool")))
     for ours, theirs in zip(out.hit_objects, source.hit_objects):
         assert 0 <= ours.x <= PLAYFIELD[0] and 0 <= ours.y <= PLAYFIELD[1]
         if exact:

@@ -1,0 +1,84 @@
+"""MaiMod speed on the tiny v30 checkpoint: batched windows against one window at a time.
+
+Scores miiro_extra (the maimod fixture map) twice: with the fixture's 10 s clip (one window, as in
+fixtures/maimod) and with that clip repeated to cover the whole map (every window of a sequential run).
+Three ways, which must give the same scores (checked):
+
+* batched: --batch windows per forward pass, the LM head only on the rows that are scored;
+* one window at a time: batch_size 1, otherwise the same (maid's CPU default);
+* full head, one window at a time: the LM head on every prompt position (as the reference's forward does).
+
+torch runs on 1 thread (the steady setting on the 2-core development machine); figures are the best of
+--repeat runs.
+
+    .venv/bin/python benchmarks/maimod.py [--batch 8] [--repeat 2] [--golden ../shared/fixtures/reference]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import torch
+
+import engine.maimod as maimod
+from engine.audio import load_audio, plan_windows
+from engine.checkpoint import load_model
+from engine.model import Mapperatorinator
+from engine.osu import read_beatmap
+
+
+def full_head_logits(model: Mapperatorinator, tokens: torch.Tensor, features: torch.Tensor, rows: torch.Tensor,
+                     cols: torch.Tensor) -> torch.Tensor:
+    """Logits at every position, then the scored rows picked out."""
+    return model.logits(tokens, features, key_mask=tokens != 0)[rows, cols]
+
+
+def best_of(repeat: int, run: Callable[[], list]) -> tuple[float, list]:
+    best, result = float("inf"), []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--golden", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+                        / "reference")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    model = load_model(args.golden / "tiny-v30")
+    beatmap = read_beatmap(args.golden / "tokens" / "maps" / "miiro_extra.osu")
+    clip = load_audio(args.golden / "audio" / "clip_16k_mono.wav")
+    map_ms = max(o.time for o in beatmap.hit_objects) + 2000
+    whole = np.tile(clip, int(np.ceil(map_ms * 16 / len(clip))))
+    print("MaiMod on miiro_extra, tiny v30, 1 thread (best of", args.repeat, "runs)")
+    for label, audio in (("fixture clip (10 s)", clip), (f"whole map ({len(whole) / 16000:.0f} s)", whole)):
+        windows = plan_windows(len(audio), 4096).count
+
+        def score(batch: int) -> list:
+            return maimod.score_beatmap(model, beatmap, audio, difficulty=5.47, batch_size=batch)
+
+        batched, ours = best_of(args.repeat, lambda: score(args.batch))
+        single, theirs = best_of(args.repeat, lambda: score(1))
+        with mock.patch.object(maimod, "_hidden_logits", full_head_logits):
+            full, reference_like = best_of(args.repeat, lambda: score(1))
+        for other in (theirs, reference_like):
+            for a, b in zip(ours, other, strict=True):
+                assert a.expected == b.expected
+                np.testing.assert_allclose(a.surprisal, b.surprisal, rtol=1e-3, atol=1e-6)
+        print(f"  {label}: {windows} windows | batch {args.batch}: {batched:.2f} s | one at a time: {single:.2f} s "
+              f"({single / batched:.2f}x) | full head, one at a time: {full:.2f} s ({full / batched:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
