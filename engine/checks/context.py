@@ -175,6 +175,13 @@ class DifficultyContext:
             self._paths[key] = build_path((slider.x, slider.y), segments, slider.pixel_length)
         return self._paths[key]
 
+    def end_position(self, o: Obj) -> tuple[float, float]:
+        """Where an object ends: a slider's tail (its head after an even number of passes)."""
+        if not isinstance(o.raw, Slider):
+            return o.x, o.y
+        path = self.path_of(o.raw)
+        return path.position_at(path.length if o.raw.span_count % 2 else 0.0)
+
     @cached_property
     def drain_time(self) -> float:
         """ms from the first object's start to the last object's end, minus breaks."""

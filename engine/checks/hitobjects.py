@@ -22,6 +22,7 @@ from engine.checks.geometry import (
 )
 from engine.checks.levels import Level
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
+from engine.checks.stacking import stack_heights, stack_offset
 from engine.findings import Finding, Severity
 from engine.osu.hitobjects import COMBO_SKIP, NEW_COMBO, CurveSegment, Slider
 from engine.osu.numbers import format_number
@@ -76,12 +77,15 @@ def move_fix(o: Obj, dx: float, dy: float, why: str) -> Change | None:
 @check("compose.offscreen", "Offscreen hit objects", category=COMPOSE, severity=Severity.PROBLEM, modes=STD)
 def offscreen(ctx: DifficultyContext) -> Iterator[Finding]:
     """A circle's border, or any part of a slider body, beyond the 4:3 screen (x −67…579, y −60…428 osu!px;
-    Mapset Verifier's and lazer's limits). The fix moves the object (with its path) back onto the screen."""
+    Mapset Verifier's and lazer's limits), where osu! draws it: after stacking moved it up and left. The fix
+    moves the object (with its path) back onto the screen."""
     screen = (SCREEN_LEFT, SCREEN_TOP, SCREEN_RIGHT, SCREEN_BOTTOM)
-    for o in ctx.objects:
+    for o, height in zip(ctx.objects, stack_heights(ctx)):
         if o.is_spinner:
             continue
-        dx, dy = _shift_into(body_points(ctx, o), ctx.radius, screen)
+        offset = stack_offset(ctx, height)
+        points = [(x + offset, y + offset) for x, y in body_points(ctx, o)]
+        dx, dy = _shift_into(points, ctx.radius, screen)
         if dx or dy:
             part = "slider body" if o.is_slider and (o.x, o.y) != (o.x + dx, o.y + dy) else o.kind
             yield ctx.flag(f"The {part} goes offscreen.", objects=[o], fix=move_fix(o, dx, dy, "onto the screen"),

@@ -92,3 +92,13 @@ def test_timestamps_use_combo_numbers() -> None:
     [finding] = flagged(CASES["compose.concurrent-objects"][0], "compose.concurrent-objects")
     assert finding.timestamp == "00:03:500 (6,7) - "
     assert finding.link == "osu://edit/00:03:500%20(6,7)"
+
+
+def test_stacking_can_push_an_object_offscreen() -> None:
+    # Five circles on one spot near the top-left corner, a quarter beat apart: osu! stacks them up and left.
+    corner = [f"-20,-14,{9000 + i * 125},1,0,0:0:0:0:" for i in range(5)]
+    stacked = with_objects(add=corner, version="Expert")
+    findings = flagged(stacked, "compose.offscreen")
+    assert [f.start_ms for f in findings] == [9000, 9125]
+    single = with_objects(add=corner[:1], version="Expert")
+    assert not flagged(single, "compose.offscreen")
