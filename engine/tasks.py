@@ -80,7 +80,7 @@ def generate_map(model: Mapperatorinator, audio: AudioInput, options: GenerateOp
                                    outputs=outputs, finished=finished, progress=progress, cancel=cancel)
     config = _new_config(options, tok, audio_filename)
     beatmap, objects, more = _to_beatmap(tok, generation, outputs, options, config, timing)
-    return TaskResult(beatmap, difficulty_file_name(beatmap), objects, tuple(notes + more), generation.stats)
+    return TaskResult(beatmap, _file_name(beatmap), objects, tuple(notes + more), generation.stats)
 
 
 # --- remap_region -------------------------------------------------------------------------------------
@@ -205,10 +205,10 @@ def guest_difficulty(model: Mapperatorinator, mapset_folder: str | Path, options
     taken = {p.name.lower() for p in maps}
     config = _with_options(config, options, tok, fallback_version=_gd_version(options, stars[id(reference)]))
     config.creator = reference.metadata.creator  # a mapset has one creator
-    while difficulty_file_name_from(config).lower() in taken:
+    while difficulty_file_name(config.artist, config.title, config.creator, config.version).lower() in taken:
         config.version += "+"
     beatmap, objects, more = _to_beatmap(tok, generation, outputs, options, config, user_timing)
-    return TaskResult(beatmap, difficulty_file_name(beatmap), objects, tuple(notes + more), generation.stats)
+    return TaskResult(beatmap, _file_name(beatmap), objects, tuple(notes + more), generation.stats)
 
 
 def _gd_version(options: GenerateOptions, reference_stars: float) -> str:
@@ -241,7 +241,7 @@ def generate_timing(model: Mapperatorinator, audio: AudioInput, options: Generat
         notes.append(f"the model produced no beats; a {DEFAULT_BPM:g} BPM placeholder red line was written")
     config = _new_config(replace(options, version=options.version or "timing"), tok, audio_filename)
     beatmap = events_to_beatmap([], lines or None, config, tok.profile)
-    return TaskResult(beatmap, difficulty_file_name(beatmap), 0, tuple(notes), stats)
+    return TaskResult(beatmap, _file_name(beatmap), 0, tuple(notes), stats)
 
 
 def _beat_events(model: Mapperatorinator, tok: Tokenizer, samples: np.ndarray, options: GenerateOptions,
@@ -294,16 +294,14 @@ def timing_lines_of(beatmap: Beatmap) -> list[TimingLine]:
     return lines
 
 
-def difficulty_file_name_from(config: BeatmapConfig) -> str:
-    name = f"{config.artist} - {config.title} ({config.creator}) [{config.version}].osu"
-    return _UNSAFE_FILE_CHARS.sub("", name)
-
-
-def difficulty_file_name(beatmap: Beatmap) -> str:
+def difficulty_file_name(artist: str, title: str, creator: str, version: str) -> str:
     """osu!'s name for a difficulty file: `Artist - Title (Creator) [Version].osu`, unsafe characters removed."""
+    return _UNSAFE_FILE_CHARS.sub("", f"{artist} - {title} ({creator}) [{version}].osu")
+
+
+def _file_name(beatmap: Beatmap) -> str:
     meta = beatmap.metadata
-    name = f"{meta.artist} - {meta.title} ({meta.creator}) [{meta.version}].osu"
-    return _UNSAFE_FILE_CHARS.sub("", name)
+    return difficulty_file_name(meta.artist, meta.title, meta.creator, meta.version)
 
 
 def _audio(audio: AudioInput, audio_filename: str | None) -> tuple[np.ndarray, str]:
@@ -493,7 +491,8 @@ def fill_hitsound_slots(model: Mapperatorinator, tok: Tokenizer, samples: np.nda
         t = context.times[index]
         k = max((w for w, s in enumerate(starts) if s <= t), default=0)
         by_window.setdefault(k, []).append(index)
-    allowed = {kind: range(tok.event_start[kind], tok.event_end[kind]) for kind in (EventType.HITSOUND, EventType.VOLUME)}
+    kinds = (EventType.HITSOUND, EventType.VOLUME)
+    allowed = {kind: range(tok.event_start[kind], tok.event_end[kind]) for kind in kinds}
     started = time.perf_counter()
     events = list(context.events)
     stats = GenerationStats()

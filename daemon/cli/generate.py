@@ -118,8 +118,9 @@ def run_task(task: Any, *args: Any, as_json: bool, **kwargs: Any) -> Any:
     from engine.osu import OsuFormatError
 
     bars: dict[str, Any] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                  TimeElapsedColumn(), console=err_console, disable=as_json, transient=False) as progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err_console, disable=as_json) as progress:
 
         def report(p: Any) -> None:
             name = f"{p.context.value} (pass {p.pass_index + 1}/{p.passes})"

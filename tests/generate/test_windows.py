@@ -133,3 +133,13 @@ def test_a_region_runs_only_its_windows_and_returns_only_its_events(tiny, demo_a
     for context in result.contexts.values():
         assert all(18000 - 10 <= t <= 22000 + 10 for t in context.times)
     assert Event(E.TIME_SHIFT, 15000) not in result.contexts[MAP].events  # the prefill is not returned
+
+
+def test_guidance_runs_the_negative_prompt_and_changes_the_output(tiny, demo_audio) -> None:
+    model = tiny["v32"]
+    audio = demo_audio[: 20 * 16000]
+    style = {"seed": 3, "max_new_tokens": 16, "descriptors": ("style/clean",), "negative_descriptors": ("style/messy",)}
+    plain = run(model, audio, GenerateOptions(**style), [T, MAP])
+    guided = run(model, audio, GenerateOptions(cfg_scale=3.0, **style), [T, MAP])
+    assert plain.stats.windows == guided.stats.windows
+    assert plain.contexts != guided.contexts
