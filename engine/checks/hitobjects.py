@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from engine.checks.context import DifficultyContext, Obj
+from engine.checks.context import DifficultyContext, MapsetContext, Obj
 from engine.checks.fixes import Change
 from engine.checks.geometry import (
     PLAYFIELD_HEIGHT,
@@ -21,7 +21,7 @@ from engine.checks.geometry import (
     SCREEN_TOP,
 )
 from engine.checks.levels import Level
-from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
+from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, Scope, check
 from engine.checks.stacking import stack_heights, stack_offset
 from engine.findings import Finding, Severity
 from engine.osu.hitobjects import COMBO_SKIP, NEW_COMBO, CurveSegment, Slider
@@ -273,6 +273,60 @@ def stacks(ctx: DifficultyContext) -> Iterator[Finding]:
                                f"(stack leniency {ctx.beatmap.general.stack_leniency:g}).",
                                objects=[previous, current],
                                suggestion=f"Raise the stack leniency to {needed:g} or move them apart.")
+
+
+SPACING_WINDOW_MS = 4000
+SPACING_MAX_GAP_MS = 600
+SPACING_MIN_PX = 8
+
+
+@check("compose.distance-consistency", "Object too close or far from previous", category=COMPOSE,
+       severity=Severity.WARNING, modes=STD)
+def distance_consistency(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Easy/Normal: the distance to the previous object differs by more than 15 % + 10 px from a pair with the
+    same time gap (± 10 %) in the previous 4 s (Warning; Mapset Verifier's rule, lazer's 4 s window). Gaps over
+    600 ms and distances under 8 px (stacks) are ignored."""
+    if ctx.level not in (Level.EASY, Level.NORMAL):
+        return
+    seen: list[tuple[float, float, float, Obj]] = []  # (time, gap, distance, object)
+    playable = [o for o in ctx.objects if not o.is_spinner]
+    for previous, current in zip(playable, playable[1:]):
+        gap = current.time - previous.end_time
+        distance = math.dist(ctx.end_position(previous), (current.x, current.y))
+        seen = [entry for entry in seen if current.time - entry[0] <= SPACING_WINDOW_MS]
+        if gap > SPACING_MAX_GAP_MS or distance < SPACING_MIN_PX or gap <= 0:
+            continue
+        for _, other_gap, other_distance, other in reversed(seen):
+            if abs(gap - other_gap) <= 0.1 * other_gap:
+                if abs(distance - other_distance) > 0.15 * other_distance + 10:
+                    yield ctx.flag(f"Spacing of {distance:.0f} px where the same rhythm just before has "
+                                   f"{other_distance:.0f} px.", objects=[previous, current],
+                                   suggestion="Keep the same spacing for the same rhythm on lower difficulties.")
+                break
+        seen.append((current.time, gap, distance, current))
+
+
+@check("compose.close-not-overlapping", "Objects close in time not overlapping on the lowest difficulty",
+       category=COMPOSE, severity=Severity.PROBLEM, modes=STD, scope=Scope.MAPSET)
+def close_not_overlapping(ctx: MapsetContext) -> Iterator[Finding]:
+    """On the set's easiest osu! difficulty when it is an Easy or Normal: an object following a circle within
+    125 ms (Problem) or 188 ms (Warning; Mapset Verifier's documentation says 167 ms, its code 188 — code
+    chosen) without overlapping it (centres 2 radii or more apart): new players read such objects as
+    separate beats."""
+    diffs = [d for d in ctx.difficulties if d.mode == STANDARD and d.level is not None]
+    if not diffs:
+        return
+    lowest = min(diffs, key=lambda d: d.level)  # type: ignore[arg-type, return-value]
+    if lowest.level not in (Level.EASY, Level.NORMAL):
+        return
+    for previous, current in zip(lowest.objects, lowest.objects[1:]):
+        gap = current.time - previous.time
+        if previous.kind != "circle" or current.is_spinner or gap >= 188:
+            continue
+        if math.dist((previous.x, previous.y), (current.x, current.y)) >= 2 * lowest.radius:
+            yield ctx.flag(f"Objects {gap:.0f} ms apart do not overlap.", difficulty=lowest,
+                           objects=[previous, current], severity=Severity.PROBLEM if gap < 125 else Severity.WARNING,
+                           suggestion="Overlap them, or space them further apart in time.")
 
 
 @check("compose.drain-time", "Too short drain time", category=COMPOSE, severity=Severity.PROBLEM)

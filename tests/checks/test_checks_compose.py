@@ -15,6 +15,15 @@ def all_sliders(count: int) -> list[str]:
             for i in range(count)]
 
 
+def evenly_spaced(count: int = 80, shift: dict[int, int] | None = None) -> list[str]:
+    """Circles on every beat going back and forth 100 px apart (one moved `shift[i]` px down)."""
+    lines = []
+    for i in range(count):
+        y = 192 + (shift or {}).get(i, 0)
+        lines.append(f"{206 if i % 2 else 306},{y},{1000 + i * 500},{5 if i % 8 == 0 else 1},{2 if i % 2 else 0},0:0:0:0:")
+    return lines
+
+
 # check id → (map with the issue, the same kind of map without it)
 CASES: dict[str, tuple[str, str]] = {
     "compose.concurrent-objects": (with_objects(add=["256,192,3505,1,0,0:0:0:0:"]), BASE),
@@ -43,6 +52,10 @@ CASES: dict[str, tuple[str, str]] = {
                                      base_map(version="Normal")),
     "compose.obscured-reverses": (with_objects({6: "100,100,4000,2,0,L|170:100,2,70"},
                                                add=["185,100,3750,1,0,0:0:0:0:"]), BASE),
+    "compose.distance-consistency": (base_map(hit_objects=evenly_spaced(shift={10: 100}), version="Normal"),
+                                     base_map(hit_objects=evenly_spaced(), version="Normal")),
+    "compose.close-not-overlapping": (with_objects(add=["400,300,3625,1,0,0:0:0:0:"], version="Easy"),
+                                      with_objects(add=["140,290,3625,1,0,0:0:0:0:"], version="Easy")),
     "compose.forced-new-combo": (with_objects({5: "256,192,3500,8,0,3990,0:0:0:0:"}),
                                  with_objects({5: "256,192,3500,12,0,3990,0:0:0:0:",
                                                6: "384,288,4000,6,0,L|454:288,1,70"})),
