@@ -155,11 +155,10 @@ def add_change(lines: list[TimingLine], change: Change, all_after: bool = False)
         on.append(adding)
     if not change.uninherited and (not on or (change.beat_length and not on_has_green)):
         if prev is None:
-            adding = replace(new, parent=new)
-        else:
-            adding = replace(prev, offset=new.offset, parent=prev.red)
-            if prev.uninherited:
-                adding.beat_length = -100
+            prev = _red_line_before(lines, new.offset)
+        adding = replace(prev, offset=new.offset, parent=prev.red)
+        if prev.uninherited:
+            adding.beat_length = -100
         on.append(adding)
 
     for line in on:
@@ -177,6 +176,19 @@ def add_change(lines: list[TimingLine], change: Change, all_after: bool = False)
             if line.offset > new.offset:
                 _apply_sound_and_kiai(change, line)
     return sort_lines(lines)
+
+
+def _red_line_before(lines: list[TimingLine], time: float) -> TimingLine:
+    """A green line needs a red line at or before it: move the first one back by whole measures, or add one
+    (1000 ms, 4/4) when there is none (pipeline.md §3.7)."""
+    red = next((line for line in sort_lines(lines) if line.uninherited), None)
+    if red is None or red.beat_length <= 0 or not math.isfinite(red.beat_length):
+        red = red_line(time, 1000)
+        lines.append(red)
+        return red
+    measure = red.beat_length * max(red.meter, 1)
+    red.offset -= math.ceil((red.offset - time) / measure) * measure
+    return red
 
 
 def _apply_sound_and_kiai(change: Change, line: TimingLine) -> None:
