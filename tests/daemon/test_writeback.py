@@ -12,7 +12,6 @@ import pytest
 from daemon.writeback import (
     BACKUP_TIME_FORMAT,
     Edit,
-    Provenance,
     Region,
     Retention,
     WriteBack,
