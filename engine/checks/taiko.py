@@ -83,6 +83,60 @@ def spinner_readability(ctx: DifficultyContext) -> Iterator[Finding]:
                            suggestion="Leave more room before the spinner.")
 
 
+PATTERN_LIMITS = {  # level → {beat fraction between notes: most notes in a row}
+    Level.EASY: {1: 7, 2: 2}, Level.NORMAL: {2: 7, 3: 2}, Level.HARD: {4: 5, 6: 4}, Level.INSANE: {4: 9, 6: 4, 8: 2}}
+
+
+@check("taiko.pattern-lengths", "Patterns too long for the difficulty", category=MODE, severity=Severity.WARNING,
+       modes=ONLY)
+def pattern_lengths(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Kantan: at most 7 notes in a row at 1/1 and 2 at 1/2; Futsuu 7 at 1/2 and 2 at 1/3; Muzukashii 5 at 1/4
+    and 4 at 1/6; Oni 9 at 1/4, 4 at 1/6 and 2 at 1/8 — more is a Warning, exactly the limit a Minor.
+    (Mapset Verifier lowers Futsuu's 1/2 limit to 5 in sets without a Kantan; not done here.)"""
+    limits = PATTERN_LIMITS.get(ctx.level) if ctx.level is not None else None
+    if limits is None:
+        return
+    notes = [o for o in ctx.objects if o.kind == "circle"]
+    for divisor, limit in limits.items():
+        run: list[Obj] = notes[:1]
+        for previous, note in [*zip(notes, notes[1:]), (None, None)]:
+            if note is not None and previous is not None and abs(
+                    note.time - previous.time - ctx.beat_length_at(previous.time) / divisor) <= TOLERANCE_MS:
+                run.append(note)
+                continue
+            if len(run) >= limit and len(run) > 1:
+                yield ctx.flag(f"{len(run)} notes in a row at 1/{divisor}; {ctx.level.name.title()} allows {limit}.",  # type: ignore[union-attr]
+                               objects=[run[0], run[-1]],
+                               severity=Severity.WARNING if len(run) > limit else Severity.MINOR,
+                               suggestion="Break the pattern up.")
+            run = [note] if note is not None else []
+
+
+REST = {Level.EASY: (3.0, 36, 44), Level.NORMAL: (2.0, 36, 44), Level.HARD: (1.5, 36, 44), Level.INSANE: (1.0, 20, 32)}
+
+
+@check("taiko.rest-moments", "Too long without a rest", category=MODE, severity=Severity.WARNING, modes=ONLY)
+def rest_moments(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A stretch without a rest (a gap of 3 beats on Kantan, 2 on Futsuu, 1½ on Muzukashii, 1 on Oni) longer
+    than 36 beats (20 on Oni) → Minor, 44 (32 on Oni) → Warning. (Mapset Verifier also accepts three 1/1
+    gaps as a Muzukashii rest; not done here.)"""
+    rule = REST.get(ctx.level) if ctx.level is not None else None
+    if rule is None or not ctx.objects:
+        return
+    rest, minor, warning = rule
+    start = ctx.objects[0]
+    for previous, o in [*zip(ctx.objects, ctx.objects[1:]), (ctx.objects[-1], None)]:
+        beat = ctx.beat_length_at(start.time)
+        if o is not None and o.time - previous.end_time < rest * beat - TOLERANCE_MS:
+            continue
+        beats = (previous.end_time - start.time) / beat
+        if beats > minor:
+            yield ctx.flag(f"{beats:.0f} beats of mapping without a {rest:g}-beat rest.", objects=[start, previous],
+                           severity=Severity.WARNING if beats > warning else Severity.MINOR,
+                           suggestion="Give the player a break in the pattern.")
+        start = o  # type: ignore[assignment]
+
+
 OD_RECOMMENDED = {Level.EASY: 3.0, Level.NORMAL: 4.0, Level.HARD: 5.0, Level.INSANE: 5.5}
 HP_RECOMMENDED = {  # by drain: ≤ 1:00, < 3:45, < 4:45, longer
     Level.EASY: (9, 8, 7, 6), Level.NORMAL: (8, 7, 6, 5), Level.HARD: (7, 6, 5, 4), Level.INSANE: (7, 5.5, 5, 4)}

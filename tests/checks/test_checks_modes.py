@@ -69,6 +69,10 @@ CASES: dict[str, tuple[str, str]] = {
                             taiko(drums(REGULAR), version="Kantan", od=3, hp=9)),
     "taiko.spinner-readability": (taiko(drums(REGULAR[:20]) + ["256,192,10600,12,0,12000,0:0:0:0:"] + drums(REGULAR[24:])),
                                   taiko(drums(REGULAR[:20]) + ["256,192,11000,12,0,12000,0:0:0:0:"] + drums(REGULAR[24:]))),
+    "taiko.pattern-lengths": (taiko(drums(sorted(REGULAR + [t + 125 for t in REGULAR[4:6]] + [t + 250 for t in REGULAR[4:6]]
+                                                 + [t + 375 for t in REGULAR[4:5]]))),
+                              taiko(drums(sorted(REGULAR + [t + 250 for t in REGULAR[::2]])))),
+    "taiko.rest-moments": (taiko(drums(REGULAR)), taiko(drums([t for t in REGULAR if (t - 1000) % 8000 < 6000]))),
     "taiko.od-hp": (taiko(drums(REGULAR), od=8), taiko(drums(REGULAR))),
     "taiko.sv-changes": (taiko(drums(REGULAR), version="Futsuu", od=4, hp=8,
                                timing=[RED, "35000,-50,4,2,0,60,0,0"]),
