@@ -1,0 +1,204 @@
+"""Menu actions and the link against a real daemon (API server on 127.0.0.1 with a token in a temp
+MAID_HOME): each action id makes its API calls and the daemon's state changes accordingly; local effects
+are recorded by a desktop that notes what it was asked to open or copy; the link reconnects to a restarted
+daemon and gives up on one that stays away."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from daemon.api.models import ErrorCode
+from daemon.config import load_settings, user_paths
+from daemon.jobs import JobContext, JobSpec, Priority
+from daemon.secrets import get_token
+from tests.daemon.conftest import middle_range, nudge_objects
+from tests.tray.conftest import DaemonThread, wait_until
+from tray.actions import Actions
+from tray.link import CLIENT_NAME, Link
+from tray.state import ActionFailed, Connected, Disconnected, Dismissed, Event, GaveUp, Notified, Paused, TrayState, apply
+
+
+class RecordingDesktop:
+    def __init__(self) -> None:
+        self.opened: list[str] = []
+        self.copied: list[str] = []
+
+    def open(self, target: str) -> None:
+        self.opened.append(target)
+
+    def copy(self, text: str) -> None:
+        self.copied.append(text)
+
+
+class Tray:
+    """A tray without pystray: the link, the state and the actions, wired as tray.app wires them."""
+
+    def __init__(self, give_up_s: float = 30.0) -> None:
+        self.state = TrayState()
+        self.events: list[Event] = []
+        self.lock = threading.Lock()
+        self.quit = threading.Event()
+        self.desktop = RecordingDesktop()
+        self.link = Link(user_paths(), self.handle, give_up_s=give_up_s, refresh_s=0.5)
+        self.actions = Actions(self.link, self.desktop, user_paths(), lambda: self.state, self.handle, self.quit.set)
+
+    def handle(self, event: Event) -> None:
+        with self.lock:
+            self.events.append(event)
+            self.state = apply(self.state, event)
+
+    def of(self, kind: type) -> list[Any]:
+        with self.lock:
+            return [e for e in self.events if isinstance(e, kind)]
+
+    def notified(self, method: str) -> list[dict[str, Any]]:
+        return [e.params for e in self.of(Notified) if e.method == method]
+
+
+def connected_tray(give_up_s: float = 30.0) -> Tray:
+    tray = Tray(give_up_s)
+    tray.link.start()
+    wait_until(lambda: tray.state.connection == "connected", what="the tray to connect")
+    return tray
+
+
+def test_the_link_connects_with_the_token_and_receives_notifications(daemon: DaemonThread) -> None:
+    tray = connected_tray()
+    try:
+        connected = tray.of(Connected)[0]
+        assert connected.initialize["serverInfo"]["name"] == "maid" and "config/set" in tray.state.available
+        assert tray.state.status is not None and tray.state.status.port == daemon.daemon.server.port  # type: ignore[union-attr]
+        assert tray.state.settings["automod_on_save"] is True and tray.state.settings["hotkeys.remap_selection"] == "<ctrl>+<alt>+r"
+        assert daemon.methods[:4] == ["initialize", "status", "config/get", "jobs/list"]
+        assert CLIENT_NAME in daemon.client_names()
+        daemon.on_loop(daemon.daemon.server.broadcast, "editor/state", {"state": {"name": "edit", "file": "/s/a.osu"}})  # type: ignore[union-attr]
+        wait_until(lambda: tray.state.editor == {"name": "edit", "file": "/s/a.osu"}, what="editor/state")
+        assert tray.state.current_file == "/s/a.osu"
+        wait_until(lambda: len(daemon.calls_of("status")) >= 3, what="the status refresh")
+    finally:
+        tray.link.close()
+
+
+def test_toggle_automod_and_pause_change_the_daemons_settings_and_cancel_its_jobs(daemon: DaemonThread) -> None:
+    tray = connected_tray()
+    paths = user_paths()
+    try:
+        tray.actions.run("toggle_automod", {"on": False})
+        assert daemon.calls_of("config/set")[-1] == {"key": "automod_on_save", "value": False}
+        assert load_settings(paths).automod_on_save is False and daemon.daemon.services.settings.automod_on_save is False  # type: ignore[union-attr]
+
+        started, release = threading.Event(), threading.Event()
+
+        def long_job(ctx: JobContext) -> None:
+            started.set()
+            while not release.wait(0.02):
+                ctx.cancel.raise_if_cancelled()
+
+        jobs = daemon.daemon.services.jobs  # type: ignore[union-attr]
+        job = daemon.on_loop(jobs.submit, JobSpec("remap", long_job, Priority.REQUESTED, title="a long remap"))
+        assert started.wait(10)
+        tray.actions.run("pause", {"on": True})
+        assert tray.state.paused and [p["id"] for p in daemon.calls_of("jobs/cancel")] == [job.id]
+        wait_until(lambda: job.state.value == "cancelled", what="the job to be cancelled")
+        tray.actions.run("pause", {"on": False})
+        assert not tray.state.paused and load_settings(paths).automod_on_save is True
+        assert [e.on for e in tray.of(Paused)] == [True, False]
+        release.set()
+    finally:
+        tray.link.close()
+
+
+def test_undo_restores_the_file_and_the_tray_learns_of_the_write(daemon: DaemonThread, mapset: list[Path]) -> None:
+    tray = connected_tray()
+    path = mapset[0]
+    original = path.read_bytes()
+    try:
+        wb = daemon.daemon.services.writeback  # type: ignore[union-attr]
+        wb.write(wb.read(path), nudge_objects(*middle_range(original)))
+        assert path.read_bytes() != original
+        tray.actions.run("undo", {"path": str(path)})
+        assert path.read_bytes() == original and daemon.calls_of("backups/restore") == [{"path": str(path)}]
+        wait_until(lambda: tray.notified("file/written"), what="file/written")
+        assert tray.state.last_write is not None and tray.state.last_write.path == str(path)
+
+        tray.actions.run("reapply", {"path": str(path)})  # the undo was maid's own write: nothing was dropped to re-apply
+        failed = tray.of(ActionFailed)[-1]
+        assert failed.action == "reapply" and failed.code is not None and failed.file == str(path)
+        assert daemon.calls_of("edits/reapply") == [{"path": str(path)}]
+
+        tray.actions.run("undo", {"path": str(mapset[1])})  # maid never wrote this one
+        failed = tray.of(ActionFailed)[-1]
+        assert failed.code == ErrorCode.NOT_FOUND and mapset[1].name in failed.message and tray.state.error == failed.message
+        tray.actions.run("dismiss", {})
+        assert tray.state.error is None and isinstance(tray.events[-1], Dismissed)
+    finally:
+        tray.link.close()
+
+
+def test_model_cancel_and_unknown_actions_reach_the_daemon_or_fail_with_a_notice(daemon: DaemonThread) -> None:
+    tray = connected_tray()
+    try:
+        tray.actions.run("unload_model", {})
+        assert daemon.methods.count("model/unload") == 1 and not tray.of(ActionFailed)
+        tray.actions.run("cancel_job", {"id": "no-such-job"})
+        assert daemon.calls_of("jobs/cancel") == [{"id": "no-such-job"}] and tray.of(ActionFailed)[-1].code == ErrorCode.NOT_FOUND
+        tray.actions.run("remap_selection", {"path": "/s/a.osu", "startMs": 1000, "endMs": 2000})
+        assert daemon.calls_of("remap") == [{"path": "/s/a.osu", "startMs": 1000, "endMs": 2000}]
+        assert tray.of(ActionFailed)[-1].action == "remap_selection"  # not served yet (NOT_AVAILABLE) or no such file
+        tray.actions.run("no_such_action", {})
+        assert "no action 'no_such_action'" in tray.of(ActionFailed)[-1].message
+        assert len(tray.state.notices) == 3 and all(n.title.endswith("failed") for n in tray.state.notices)
+    finally:
+        tray.link.close()
+
+
+def test_local_actions_open_paths_and_links_and_copy_the_token(daemon: DaemonThread) -> None:
+    tray = connected_tray()
+    paths = user_paths()
+    try:
+        status = tray.state.status
+        assert status is not None
+        tray.actions.run("open_path", {"path": status.backup_folder})
+        tray.actions.run("open_log", {})
+        tray.actions.run("open_url", {"url": "osu://edit/00:01:234%20(1,2)%20-%20"})
+        tray.actions.run("copy_token", {})
+        token = get_token(paths.config_dir, "api")
+        assert token is not None and tray.desktop.copied == [token.value]
+        assert tray.desktop.opened == [status.backup_folder, str(paths.log_dir / "maid.log"), "osu://edit/00:01:234%20(1,2)%20-%20"]
+        assert not tray.of(ActionFailed)
+
+        report = {"file": "/s/a b.osu", "sha256": "0" * 64, "source": "rules", "latencyMs": 1.0, "fixed": [], "findings": [
+            {"id": "x1", "check": "overlap", "severity": "warning", "message": "objects <1> & <2> overlap", "timestamp": "00:01:234 (1,2) - ",
+             "link": "osu://edit/00:01:234%20(1,2)%20-%20", "start_ms": 1234.0, "suggestion": "move one"}]}
+        tray.handle(Notified("findings/publish", report))
+        tray.actions.run("open_report", {"file": "/s/a b.osu"})
+        page = Path(tray.desktop.opened[-1]).read_text(encoding="utf-8")
+        assert Path(tray.desktop.opened[-1]).parent == paths.state_dir
+        assert 'href="osu://edit/00:01:234%20(1,2)%20-%20"' in page and "objects &lt;1&gt; &amp; &lt;2&gt; overlap" in page
+        assert "1 findings" in page and "move one" in page
+    finally:
+        tray.link.close()
+
+
+def test_quit_shuts_the_daemon_down_and_the_link_reconnects_to_a_new_one_then_gives_up(daemon: DaemonThread) -> None:
+    tray = connected_tray(give_up_s=1.5)
+    try:
+        tray.actions.run("quit", {})
+        assert daemon.methods[-1] == "shutdown" and tray.quit.is_set()
+        wait_until(lambda: not daemon.alive, what="the daemon to stop")
+        wait_until(lambda: tray.state.connection == "unreachable", what="the tray to notice")
+        assert tray.of(Disconnected)
+
+        restarted = DaemonThread().start()  # maid start again: new port, same discovery file and token
+        try:
+            wait_until(lambda: len(tray.of(Connected)) == 2, what="the tray to reconnect")
+            assert tray.state.status is not None and tray.state.status.port == restarted.daemon.server.port  # type: ignore[union-attr]
+            assert CLIENT_NAME in restarted.client_names()
+        finally:
+            restarted.stop()
+        wait_until(lambda: tray.of(GaveUp), timeout=10, what="the tray to give up")
+        assert tray.state.connection == "gone" and "not running" in tray.of(GaveUp)[0].reason
+    finally:
+        tray.link.close()

@@ -1,0 +1,137 @@
+"""The tray app: one pystray icon on the main thread (macOS requires it), the link to the daemon on a
+background thread, menu actions on a worker thread. Every event goes through `tray.state.apply`; the
+icon, tooltip and menu are then rebuilt from the new state, and its notices are shown with
+`Icon.notify` (logged where the backend has no notifications, e.g. xorg).
+
+pystray is imported only in `load_pystray` (importing it without a display raises Xlib errors): a
+headless session gets `NoDesktop` and the tray process ends with one log line while the daemon keeps
+running. The tray must never take the daemon down: quitting stops only this process, except the
+"Quit maid" item, which asks the daemon to shut down.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from daemon.config import Paths
+from tray.actions import Actions, Desktop, SystemDesktop
+from tray.icons import draw_icon
+from tray.link import Link
+from tray.menu import Item, build_menu, icon_kind, progress, tooltip
+from tray.state import Event, GaveUp, TrayState, apply
+
+log = logging.getLogger(__name__)
+
+ICON_NAME = "maid"
+
+
+class NoDesktop(Exception):
+    """No desktop session to show a tray icon in (no display, or no pystray backend for it)."""
+
+
+def desktop_session() -> bool:
+    """Whether this process can show a tray icon: always on Windows and macOS, a display on Linux/BSD."""
+    return sys.platform in ("win32", "darwin") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def load_pystray() -> Any:
+    """The pystray module, or NoDesktop saying why there is none."""
+    if not desktop_session():
+        raise NoDesktop("no desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set)")
+    try:
+        import pystray
+    except Exception as exc:  # Xlib.error.DisplayNameError / ConnectionClosedError are not ImportErrors
+        raise NoDesktop(f"pystray cannot reach the desktop ({type(exc).__name__}: {exc})") from exc
+    return pystray
+
+
+class TrayApp:
+    def __init__(self, paths: Paths, pystray: Any, desktop: Desktop | None = None, give_up_s: float = 60.0,
+                 refresh_s: float = 5.0, version: str | None = None) -> None:
+        self.paths = paths
+        self.pystray = pystray
+        self.state = TrayState()
+        self._lock = threading.RLock()
+        self._shown_kind: tuple[Any, Any] | None = None
+        self.link = Link(paths, self.handle, give_up_s=give_up_s, refresh_s=refresh_s, version=version)
+        self.actions = Actions(self.link, desktop or SystemDesktop(), paths, lambda: self.state, self.handle, self.stop)
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maid-tray-action")
+        self.icon = pystray.Icon(ICON_NAME, draw_icon(icon_kind(self.state)), tooltip(self.state), menu=self._pystray_menu(build_menu(self.state)))
+
+    def run(self, setup: Any = None) -> None:
+        """Show the icon and handle its events until `stop` (blocks; call it on the main thread).
+        `setup(app)` runs on a thread once the icon is up (tests drive the menu from it)."""
+
+        def started(icon: Any) -> None:
+            icon.visible = True
+            self.link.start()
+            if setup is not None:
+                setup(self)
+
+        try:
+            self.icon.run(started)
+        finally:
+            self.link.close()
+            self.worker.shutdown(wait=False, cancel_futures=True)
+
+    def stop(self) -> None:
+        self.icon.stop()
+
+    def trigger(self, item: Item) -> None:
+        """What a click on `item` does: its action on the worker thread (never on the GUI thread)."""
+        if item.action is not None:
+            self.worker.submit(self.actions.run, item.action, dict(item.args))
+
+    def handle(self, event: Event) -> None:
+        """Apply an event (from the link, an action or a test), refresh the icon, show its notices."""
+        with self._lock:
+            self.state = apply(self.state, event)
+            notices, self.state = self.state.notices, replace(self.state, notices=())
+            self._refresh()
+        for notice in notices:
+            self._notify(notice.title, notice.message)
+        if isinstance(event, GaveUp):
+            self.stop()
+
+    def _refresh(self) -> None:
+        kind = (icon_kind(self.state), round(progress(self.state) or 0.0, 2))
+        if kind != self._shown_kind:
+            self.icon.icon = draw_icon(kind[0], progress(self.state))
+            self._shown_kind = kind
+        self.icon.title = tooltip(self.state)
+        self.icon.menu = self._pystray_menu(build_menu(self.state))
+        self.icon.update_menu()
+
+    def _notify(self, title: str, message: str) -> None:
+        log.info("notice: %s: %s", title, message)
+        if getattr(self.icon, "HAS_NOTIFICATION", False):
+            try:
+                self.icon.notify(message, title)
+            except Exception as exc:  # a notification daemon that went away must not stop the tray
+                log.warning("could not show a notification (%s)", exc)
+
+    def _pystray_menu(self, items: tuple[Item, ...]) -> Any:
+        return self.pystray.Menu(*(self._pystray_item(item) for item in items))
+
+    def _pystray_item(self, item: Item) -> Any:
+        pystray = self.pystray
+        if item.separator:
+            return pystray.Menu.SEPARATOR
+        if item.submenu:
+            return pystray.MenuItem(item.label, self._pystray_menu(item.submenu), enabled=item.enabled)
+        checked = None if item.checked is None else partial(_constant, item.checked)
+        return pystray.MenuItem(item.label, partial(self._clicked, item), enabled=item.enabled, checked=checked, default=item.default)
+
+    def _clicked(self, item: Item, icon: Any, menu_item: Any) -> None:
+        self.trigger(item)
+
+
+def _constant(value: bool, menu_item: Any) -> bool:
+    return value
