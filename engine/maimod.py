@@ -109,7 +109,11 @@ class ScoredContext:
 
 def output_contexts(tok: Tokenizer) -> tuple[ContextType, ...]:
     """The out-contexts MaiMod scores: the version's first template (v30 MAP with beats; v32 TIMING, MAP, SV)."""
-    return tok.profile.context_templates[0][1]
+    ins, outs = tok.profile.context_templates[0]
+    if ins:
+        raise ValueError(f"MaiMod scores v30 and v32 checkpoints; {tok.profile.name} prompts start with an "
+                         f"in-context ({', '.join(c.value for c in ins)}) that maid does not build; use v32")
+    return outs
 
 
 def _owned_range(k: int, count: int, frame_time: int, window_ms: float) -> tuple[float, float]:

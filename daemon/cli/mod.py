@@ -51,8 +51,11 @@ def mod(file: Path = typer.Argument(..., help="The .osu file to mod."),
     except AudioError as exc:
         raise fail(f"{audio_path}: {exc}") from None
     options = MaiModOptions(threshold=threshold, per_category=per_category or None, batch_size=batch_size)
-    with err_console.status(f"MaiMod on {file.name} with {source}…"):
-        findings = mai_mod(network, beatmap, samples, options)
+    try:
+        with err_console.status(f"MaiMod on {file.name} with {source}…"):
+            findings = mai_mod(network, beatmap, samples, options)
+    except ValueError as exc:  # a map the contexts cannot be built from (no red line) or an unsupported model
+        raise fail(f"{file}: {exc}") from None
     if as_json:
         print_json([f.to_json() for f in findings])
         return
