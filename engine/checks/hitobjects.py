@@ -246,9 +246,9 @@ STACK_DISTANCE = 3  # osu!px: objects closer than this stack in game
 def stacks(ctx: DifficultyContext) -> Iterator[Finding]:
     """Easy–Insane: a circle and the next object on one spot (< 3 osu!px, where osu! stacks them) closer than
     1/1, 1/1, 1/2, 1/4 beat at 160 BPM (375/375/188/94 ms; Problem, Insane Warning); a circle and a later
-    object within radius/14 of each other that osu! does not stack because they are further apart
-    in time than approach time × stack leniency, yet close enough to be seen together (Problem, "failed
-    stack"; the message gives the stack leniency that would stack them)."""
+    object almost but not exactly on its spot (within radius/14) that osu! does not stack — 3 px or more
+    apart, or further apart in time than approach time × stack leniency — while both are visible (Problem,
+    "failed stack"). Objects exactly on one spot but not stacked are taken as an intended overlap."""
     if ctx.level not in STACK_GAPS:
         return
     limit = STACK_GAPS[ctx.level]
@@ -267,12 +267,15 @@ def stacks(ctx: DifficultyContext) -> Iterator[Finding]:
                                objects=[previous, current],
                                severity=Severity.WARNING if ctx.level == Level.INSANE else Severity.PROBLEM,
                                suggestion="Space them out or leave more time between them.")
-            elif distance < ctx.radius / 14 and gap > threshold:
+            elif 0 < distance < ctx.radius / 14 and (distance >= STACK_DISTANCE or gap > threshold):
                 needed = math.ceil(gap / (0.1 * ctx.preempt)) / 10
-                yield ctx.flag(f"Objects {gap:.0f} ms apart overlap on one spot but osu! does not stack them "
-                               f"(stack leniency {ctx.beatmap.general.stack_leniency:g}).",
+                why = (f"{distance:.1f} px apart" if distance >= STACK_DISTANCE
+                       else f"{gap:.0f} ms apart at stack leniency {ctx.beatmap.general.stack_leniency:g}")
+                yield ctx.flag(f"Objects almost on one spot that osu! does not stack ({why}).",
                                objects=[previous, current],
-                               suggestion=f"Raise the stack leniency to {needed:g} or move them apart.")
+                               suggestion="Stack them exactly" + ("" if distance >= STACK_DISTANCE else
+                                                                  f" and raise the stack leniency to {needed:g}")
+                                          + ", or move them apart.")
 
 
 SPACING_WINDOW_MS = 4000

@@ -94,11 +94,13 @@ def test_forced_new_combo_fix_sets_only_the_bit() -> None:
     assert not flagged(fixed, "compose.forced-new-combo")
 
 
-def test_failed_stack_gives_the_stack_leniency_that_would_stack_it() -> None:
-    text = with_objects(add=["128,288,4250,1,0,0:0:0:0:"])
-    [finding] = flagged(text, "compose.stacks")
-    assert "osu! does not stack them" in finding.message and finding.suggestion.startswith("Raise the stack leniency to 0.9")
-    assert not flagged(text.replace("StackLeniency: 0.7", "StackLeniency: 0.9"), "compose.stacks")
+def test_failed_stack_is_an_almost_stack_osu_does_not_stack() -> None:
+    near = with_objects(add=["129,289,4250,1,0,0:0:0:0:"])  # 1.4 px from the circle at 3500, 750 ms later
+    [finding] = flagged(near, "compose.stacks")
+    assert "750 ms apart at stack leniency 0.7" in finding.message
+    assert finding.suggestion == "Stack them exactly and raise the stack leniency to 0.9, or move them apart."
+    assert not flagged(near.replace("StackLeniency: 0.7", "StackLeniency: 0.9"), "compose.stacks")
+    assert not flagged(with_objects(add=["128,288,4250,1,0,0:0:0:0:"]), "compose.stacks")  # an exact overlap
 
 
 def test_timestamps_use_combo_numbers() -> None:
