@@ -21,14 +21,13 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from daemon.jobs import Cancelled, Job, JobContext, JobQueue, JobSpec, JobState, Priority
-from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop
-from daemon.writeback import WriteBack
+from daemon.watcher import SavedFile
 from engine.findings import Finding, Severity, Source
 
 log = logging.getLogger(__name__)
@@ -232,42 +231,3 @@ class AutoMod:
         if job.state is JobState.DONE and not job.superseded:
             self.publish(self._report(saved, "maimod", job.result))
 
-
-@dataclass
-class OnSave:
-    """The daemon's auto-modding on save: the watcher hands saves to AutoMod on the event loop."""
-
-    watcher: Watcher
-    automod: AutoMod
-
-    def focus(self, mapset_folder: Path) -> None:
-        """The editor opened a map in `mapset_folder` (from the editor state): watch it from now on."""
-        self.watcher.focus(mapset_folder)
-
-    async def stop(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.watcher.stop)
-        self.automod.close()
-
-
-async def start_on_save(
-    notify: Callable[[str, dict[str, Any]], object],
-    *,
-    songs_dir: Path | None,
-    writeback: WriteBack,
-    jobs: JobQueue,
-    options: WatchOptions = WatchOptions(),
-) -> OnSave:
-    """Watch `songs_dir` (None: only folders given to `focus`) and send each save's findings to `notify` as
-    `findings/publish`; maid's own writes and its backup folder are ignored. Call on the daemon's event loop;
-    the first look at the Songs folder runs in a worker thread."""
-    loop = asyncio.get_running_loop()
-    automod = AutoMod(lambda report: notify("findings/publish", report.to_json()), jobs=jobs)
-    watcher = Watcher(
-        in_loop(loop, automod.submit),
-        songs_dir=songs_dir,
-        options=replace(options, ignored_folders=(*options.ignored_folders, writeback.backup_root)),
-        is_own_write=writeback.is_own_write,
-    )
-    await loop.run_in_executor(None, load_rule_checks)
-    await loop.run_in_executor(None, watcher.start)
-    return OnSave(watcher, automod)

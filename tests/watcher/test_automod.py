@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,12 @@ from tests.conftest import corpus_files
 from tests.watcher.conftest import Notes, Recorder, osu_bytes, run_automod, save_atomic, save_in_place
 
 UNSNAPPED = b"100,100,1107,1,0,0:0:0:0:\r\n"  # 4 ms off the 1/16 grid of the 120 BPM red line at 1000
+UNSNAPPED_CHECK = "timing.unsnapped-objects"  # other checks may fire on these small maps too: tests look at this one
+
+
+def unsnapped(findings: Iterable[Finding]) -> list[tuple[float | None, tuple[int, ...]]]:
+    """(time, objects) of the unsnapped-object findings among `findings`."""
+    return [(f.start_ms, f.objects) for f in findings if f.check == UNSNAPPED_CHECK]
 
 
 def with_object(data: bytes, line: bytes, after: int) -> bytes:
@@ -56,22 +63,22 @@ def test_each_save_is_checked_and_new_and_fixed_findings_are_told_apart(mapset: 
     first, second = reports
     assert list(first.findings) == rule_checks(path, broken)
     assert list(second.findings) == rule_checks(path, osu_bytes(1))
-    assert [(f.check, f.start_ms) for f in first.findings if f.start_ms is not None] == [("timing.unsnapped-objects", 1107)]
+    assert unsnapped(first.findings) == [(1107, (1,))]
     assert first.new == first.findings and first.fixed == ()
-    assert second.new == ()
-    assert [(f.check, f.start_ms) for f in second.fixed] == [("timing.unsnapped-objects", 1107)]
+    assert unsnapped(second.findings) == unsnapped(second.new) == []
+    assert unsnapped(second.fixed) == [(1107, (1,))]
     assert first.source == second.source == "rules"
 
 
 def test_a_finding_stays_old_when_objects_are_inserted_before_it(tmp_path: Path) -> None:
     path = tmp_path / "map.osu"
     automod = AutoMod(publish=lambda report: None)
-    unsnapped = with_object(osu_bytes(0), b"100,100,1607,1,0,0:0:0:0:\r\n", after=2)  # ~4 ms off every grid
-    before = automod.check(saved(path, unsnapped))
-    after = automod.check(saved(path, with_object(unsnapped, b"300,200,1125,1,0,0:0:0:0:\r\n", after=0)))  # a 1/4
-    assert [(f.start_ms, f.objects) for f in before.findings if f.objects] == [(1607, (3,))]
-    assert [(f.start_ms, f.objects) for f in after.findings if f.objects] == [(1607, (4,))]  # its index shifted...
-    assert after.new == () and after.fixed == ()  # ...but it is the same issue
+    base = with_object(osu_bytes(0), b"100,100,1607,1,0,0:0:0:0:\r\n", after=2)  # ~4 ms off every grid
+    before = automod.check(saved(path, base))
+    after = automod.check(saved(path, with_object(base, b"300,200,1125,1,0,0:0:0:0:\r\n", after=0)))  # a 1/4
+    assert unsnapped(before.findings) == [(1607, (3,))]
+    assert unsnapped(after.findings) == [(1607, (4,))]  # its index shifted...
+    assert unsnapped(after.new) == unsnapped(after.fixed) == []  # ...but it is the same issue
 
 
 def test_a_file_osu_cannot_load_is_one_problem_finding(tmp_path: Path) -> None:
@@ -120,7 +127,7 @@ def test_on_the_event_loop_checks_run_in_a_worker_thread_and_publish_on_the_loop
     report, thread = asyncio.run(main())
     assert thread is threading.main_thread()
     assert check_threads and all(name.startswith("maid-checks") for name in check_threads)
-    assert [f.start_ms for f in report.findings if f.start_ms is not None] == [1107]
+    assert unsnapped(report.findings) == [(1107, (1,))]
     assert 0 <= report.latency_s < 5
 
 
