@@ -108,7 +108,7 @@ class PynputKeyboard:
             self._listener.wait()
 
     def send(self, combo: str) -> None:
-        keys = self._hotkey.parse(combo)
+        keys = [self._as_hardware(key) for key in self._hotkey.parse(combo)]
         pressed = []
         try:
             for key in keys:
@@ -117,6 +117,17 @@ class PynputKeyboard:
         finally:
             for key in reversed(pressed):
                 self._controller.release(key)
+
+    def _as_hardware(self, key: Any) -> Any:
+        """On X11 a character key goes out as XTest input (like a real key press, as xdotool sends it):
+        pynput would use XSendEvent for it, which applications may treat as synthetic and ignore."""
+        char = getattr(key, "char", None)
+        if not sys.platform.startswith("linux") or char is None:
+            return key
+        from Xlib import XK
+
+        keysym = XK.string_to_keysym(char)
+        return self._keyboard.KeyCode.from_vk(keysym) if keysym else key
 
     def stop(self) -> None:
         """Stop listening; does not join the listener thread (its join can wait for one more X event)."""
