@@ -86,6 +86,15 @@ def _pynput() -> tuple[Any, Any]:
     return keyboard, keyboard.HotKey
 
 
+def unavailable_reason() -> str | None:
+    """Why global hotkeys cannot work here, or None when they can (imports pynput when a display exists)."""
+    try:
+        _pynput()
+    except HotkeysUnavailable as exc:
+        return str(exc)
+    return None
+
+
 class PynputKeyboard:
     """Global hotkeys and key sending through pynput."""
 

@@ -120,11 +120,12 @@ def _candidates(where: OsuEnvironment) -> list[tuple[Path, str, Path | None]]:
     if where.platform == "darwin":
         for base in (where.root, where.home):
             found.append((base / MAC_WRAPPER, f"the macOS wrapper in {base / 'Applications'}", None))
-    found += [(where.home / rel, f"osu-winello (~/{rel})", None) for rel in WINELLO_FOLDERS]
+    found += [(where.home / rel, "osu-winello", None) for rel in WINELLO_FOLDERS]
     prefixes = [Path(where.env["WINEPREFIX"])] if where.env.get("WINEPREFIX") else []
     prefixes.append(where.home / ".wine")
     for prefix in prefixes:
-        users = sorted((prefix / "drive_c" / "users").glob("*/AppData/Local/osu!"))
+        users = sorted((prefix / "drive_c" / "users").glob("*/AppData/Local/osu!")) or \
+            [prefix / "drive_c" / "users" / where.env.get("USER", "<user>") / "AppData" / "Local" / "osu!"]
         found += [(folder, f"Wine prefix {prefix}", prefix) for folder in users]
         found += [(prefix / "drive_c" / rel, f"Wine prefix {prefix}", prefix) for rel in OTHER_WINDOWS_FOLDERS]
     return found

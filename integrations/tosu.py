@@ -301,3 +301,14 @@ async def editor_states(options: TosuOptions = TosuOptions()) -> AsyncIterator[E
                 yield state
         await asyncio.sleep(delay)
         delay = min(delay * 2, options.backoff_max_s)
+
+
+async def probe(options: TosuOptions = TosuOptions(), timeout_s: float = 3.0) -> EditorState:
+    """The first state tosu gives (or why it gives none) within `timeout_s`: for `maid doctor`."""
+    stream = editor_states(options)
+    try:
+        return await asyncio.wait_for(anext(stream), timeout_s)
+    except TimeoutError:
+        return unavailable(f"tosu at {options.url(V2_PATH)} sent nothing within {timeout_s:g} s")
+    finally:
+        await stream.aclose()

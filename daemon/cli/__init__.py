@@ -11,6 +11,7 @@ from daemon.cli import mod as _mod  # noqa: F401  (registers mod)
 from daemon.cli import tokens as _tokens  # noqa: F401  (registers tokens)
 
 from daemon.cli import generate as _generate  # noqa: F401  (registers generate, remap, gd, hitsound, timing)
+from daemon.cli import doctor as _doctor  # noqa: F401  (registers doctor)
 
 def main() -> None:
     app()
