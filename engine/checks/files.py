@@ -275,6 +275,55 @@ def hitsound_length(ctx: MapsetContext) -> Iterator[Finding]:
                            suggestion="Replace it with a 44-byte blank.wav.")
 
 
+@check("files.delayed-hitsounds", "Delayed hit sounds", category=AUDIO, severity=Severity.PROBLEM, scope=Scope.FILES)
+def delayed_hitsounds(ctx: MapsetContext) -> Iterator[Finding]:
+    """A hit sound starting with ≥ 5 ms of pure silence (Problem), ≥ 5 ms of near-silence, under 0.1 % of its
+    peak (Warning), or 1–5 ms of either (Minor): it plays late."""
+    for name in sample_files(ctx):
+        samples = _read_samples(ctx.folder / name)  # type: ignore[operator]
+        info = soundfile.info(str(ctx.folder / name)) if samples is not None and samples.size else None  # type: ignore[operator]
+        if info is None:
+            continue
+        loudness = np.abs(samples).max(axis=1)
+        peak = float(loudness.max())
+        if peak < 0.01:
+            continue  # silent samples are `files.hitsound-length`'s business
+        pure = int(np.argmax(loudness > 0)) / info.samplerate * 1000
+        near = int(np.argmax(loudness > 0.001 * peak)) / info.samplerate * 1000
+        if pure >= 5:
+            severity, delay = Severity.PROBLEM, pure
+        elif near >= 5:
+            severity, delay = Severity.WARNING, near
+        elif near >= 1:
+            severity, delay = Severity.MINOR, near
+        else:
+            continue
+        yield ctx.flag(f"The hit sound '{name}' starts {delay:.1f} ms late (silence before the sound).", file=name,
+                       severity=severity, suggestion="Cut the silence at its start.")
+
+
+@check("files.imbalanced-hitsounds", "Imbalanced hit sounds", category=AUDIO, severity=Severity.WARNING,
+       scope=Scope.FILES)
+def imbalanced_hitsounds(ctx: MapsetContext) -> Iterator[Finding]:
+    """A stereo hit sound with one silent channel (Warning) or one channel at least twice as loud as the other
+    (Minor; Mapset Verifier raises it to a Warning when the sound is used often — not done here)."""
+    for name in sample_files(ctx):
+        samples = _read_samples(ctx.folder / name)  # type: ignore[operator]
+        if samples is None or samples.ndim != 2 or samples.shape[1] != 2 or not samples.size:
+            continue
+        left, right = (float(np.sqrt(np.mean(samples[:, channel] ** 2))) for channel in (0, 1))
+        louder, quieter = max(left, right), min(left, right)
+        if louder < 1e-4:
+            continue
+        side = "left" if left > right else "right"
+        if quieter < 1e-4:
+            yield ctx.flag(f"The hit sound '{name}' plays only on the {side} channel.", file=name,
+                           suggestion="Make it mono or balance the channels.")
+        elif louder >= 2 * quieter:
+            yield ctx.flag(f"The hit sound '{name}' is {louder / quieter:.1f}× louder on the {side}.", file=name,
+                           severity=Severity.MINOR, suggestion="Balance the channels.")
+
+
 MAX_BG = (2560, 1440)
 MIN_BG = (1024, 640)
 MAX_IMAGE_BYTES = int(2.5 * 1024 * 1024)

@@ -37,6 +37,19 @@ def objects(count: int = 80, start: int = OFFSET) -> list[str]:
     return lines
 
 
+def evenly_spaced(count: int = 80, shift: dict[int, int] | None = None) -> list[str]:
+    """Circles on the beats of `objects()` (same whistles, same break) going back and forth 100 px apart; the
+    circle at index i moved `shift[i]` px down."""
+    lines = []
+    for i in range(count):
+        time = OFFSET + i * int(BEAT)
+        if BREAK[0] - 200 < time < BREAK[1] + 1000:
+            continue
+        y = 192 + (shift or {}).get(i, 0)
+        lines.append(f"{206 if i % 2 else 306},{y},{time},{5 if i % 8 == 0 else 1},{0 if i % 2 else 2},0:0:0:0:")
+    return lines
+
+
 def base_map(*, mode: int = 0, version: str = "Hard", hit_objects: list[str] | None = None,
              timing: list[str] | None = None, events: list[str] | None = None, extra_general: str = "",
              difficulty: str = "HPDrainRate:5\nCircleSize:4\nOverallDifficulty:6\nApproachRate:7",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.checks import apply_fixes
-from tests.checks.maps import assert_flags_issue_only, base_map, flagged, objects, parse, with_objects
+from tests.checks.maps import assert_flags_issue_only, evenly_spaced, base_map, flagged, objects, parse, with_objects
 
 BASE = base_map()
 
@@ -13,15 +13,6 @@ BASE = base_map()
 def all_sliders(count: int) -> list[str]:
     return [f"{100 + (i % 3) * 100},100,{1000 + i * 1000},{6 if i == 0 else 2},0,L|{170 + (i % 3) * 100}:100,1,140"
             for i in range(count)]
-
-
-def evenly_spaced(count: int = 80, shift: dict[int, int] | None = None) -> list[str]:
-    """Circles on every beat going back and forth 100 px apart (one moved `shift[i]` px down)."""
-    lines = []
-    for i in range(count):
-        y = 192 + (shift or {}).get(i, 0)
-        lines.append(f"{206 if i % 2 else 306},{y},{1000 + i * 500},{5 if i % 8 == 0 else 1},{2 if i % 2 else 0},0:0:0:0:")
-    return lines
 
 
 # check id → (map with the issue, the same kind of map without it)

@@ -15,7 +15,7 @@ from PIL import Image
 
 from engine.checks import check_path
 from engine.findings import Finding, Severity
-from tests.checks.maps import BREAK, base_map, objects, write_mapset
+from tests.checks.maps import BREAK, base_map, evenly_spaced, objects, write_mapset
 
 RED = "1000,500,4,2,0,60,1,0"
 TIMING = [RED, "17000,-100,4,2,0,60,0,1", "25000,-100,4,2,0,60,0,0"]
@@ -44,6 +44,16 @@ def wav(seconds: float, amplitude: float = 0.5) -> bytes:
 
 
 @cache
+def stereo_wav(seconds: float, delay_s: float = 0.0, right: float = 1.0) -> bytes:
+    """A tone after `delay_s` of silence, the right channel scaled by `right`."""
+    buffer = io.BytesIO()
+    tone = (0.5 * np.sin(np.arange(int(44100 * seconds)) / 10)).astype("float32")
+    tone[:int(44100 * delay_s)] = 0
+    soundfile.write(buffer, np.stack([tone, tone * right], axis=1), 44100, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+@cache
 def jpg(width: int, height: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (40, 80, 120)).save(buffer, "JPEG")
@@ -51,12 +61,13 @@ def jpg(width: int, height: int) -> bytes:
 
 
 def clean_files() -> dict[str, bytes]:
-    return {"audio.mp3": mp3(42), "bg.jpg": jpg(1280, 720)}
+    return {"audio.mp3": mp3(42), "bg.jpg": jpg(1280, 720), "soft-hitwhistle.wav": stereo_wav(0.2)}
 
 
 def clean_set() -> dict[str, str]:
     normal = "HPDrainRate:4\nCircleSize:4\nOverallDifficulty:4\nApproachRate:5"
-    return {osu_name("Normal"): base_map(version="Normal", difficulty=normal), osu_name("Hard"): base_map(version="Hard")}
+    return {osu_name("Normal"): base_map(version="Normal", difficulty=normal, hit_objects=evenly_spaced()),
+            osu_name("Hard"): base_map(version="Hard")}
 
 
 def run(tmp_path: Path, diffs: dict[str, str], files: dict[str, bytes], check_id: str) -> list[Finding]:
@@ -123,6 +134,8 @@ VARIANTS: dict[str, Variant] = {
     "files.unused-audio-end": set_file("audio.mp3", mp3(70)),
     "files.hitsound-format": set_file("soft-hitclap.wav", mp3(0.3)),
     "files.hitsound-length": set_file("soft-hitclap.wav", wav(0.01)),
+    "files.delayed-hitsounds": set_file("soft-hitwhistle.wav", stereo_wav(0.2, delay_s=0.01)),
+    "files.imbalanced-hitsounds": set_file("soft-hitwhistle.wav", stereo_wav(0.2, right=0.0)),
     "files.background-resolution": set_file("bg.jpg", jpg(3000, 2000)),
     "files.hitsound-difficulty": retitle("Normal", "hitsounds"),
     "files.skipped-lines": replace_in_hard("1000,500,4,2,0,60,1,0", "1000,x,4,2,0,60,1,0\n1000,500,4,2,0,60,1,0"),
