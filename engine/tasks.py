@@ -38,7 +38,8 @@ from engine.osu import (
     replace_hit_objects,
 )
 from engine.postprocess import BeatmapConfig, assemble_contexts, beatmap_config_from_beatmap, events_to_beatmap
-from engine.timing import TimingLine, timing_from_events
+from engine.tempo import estimate_tempo
+from engine.timing import TimingLine, red_line, timing_from_events
 from engine.tokenizer import Tokenizer
 
 NO_OBJECTS = "the model produced no objects; try another seed or other settings"
@@ -79,7 +80,7 @@ def generate_map(model: Mapperatorinator, audio: AudioInput, options: GenerateOp
     generation = generate_contexts(model, tok, samples, options, conditioning=options.conditioning(),
                                    outputs=outputs, finished=finished, progress=progress, cancel=cancel)
     config = _new_config(options, tok, audio_filename)
-    beatmap, objects, more = _to_beatmap(tok, generation, outputs, options, config, timing)
+    beatmap, objects, more = _to_beatmap(tok, generation, outputs, config, timing, samples)
     return TaskResult(beatmap, _file_name(beatmap), objects, tuple(notes + more), generation.stats)
 
 
@@ -117,7 +118,7 @@ def remap_region(model: Mapperatorinator, document: Beatmap, audio: AudioInput, 
                                    finished=finished, prefill={ContextType.MAP: prefill},
                                    region=(start_ms, end_ms), progress=progress, cancel=cancel)  # fmt: skip
     config = beatmap_config_from_beatmap(document)
-    generated, _, more = _to_beatmap(tok, generation, outputs, options, config, user_timing)
+    generated, _, more = _to_beatmap(tok, generation, outputs, config, user_timing, samples)
     notes += [n for n in more if n != NO_OBJECTS]
     edited, objects = merge_region(document, generated, start_ms, end_ms)
     if not objects:
@@ -207,7 +208,7 @@ def guest_difficulty(model: Mapperatorinator, mapset_folder: str | Path, options
     config.creator = reference.metadata.creator  # a mapset has one creator
     while difficulty_file_name(config.artist, config.title, config.creator, config.version).lower() in taken:
         config.version += "+"
-    beatmap, objects, more = _to_beatmap(tok, generation, outputs, options, config, user_timing)
+    beatmap, objects, more = _to_beatmap(tok, generation, outputs, config, user_timing, samples)
     return TaskResult(beatmap, _file_name(beatmap), objects, tuple(notes + more), generation.stats)
 
 
@@ -238,9 +239,10 @@ def generate_timing(model: Mapperatorinator, audio: AudioInput, options: Generat
         lines = timing_from_events(beats, tok.profile.types_first)
         stats = generation.stats
     if not lines:
-        notes.append(f"the model produced no beats; a {DEFAULT_BPM:g} BPM placeholder red line was written")
+        lines, note = fallback_timing(samples)
+        notes.append(note)
     config = _new_config(replace(options, version=options.version or "timing"), tok, audio_filename)
-    beatmap = events_to_beatmap([], lines or None, config, tok.profile)
+    beatmap = events_to_beatmap([], lines, config, tok.profile)
     return TaskResult(beatmap, _file_name(beatmap), 0, tuple(notes), stats)
 
 
@@ -371,10 +373,10 @@ def _timing_context(model: Mapperatorinator, tok: Tokenizer, samples: np.ndarray
     return finished, lines, []
 
 
-def _to_beatmap(tok: Tokenizer, generation: Generation, outputs: Sequence[ContextType], options: GenerateOptions,
-                config: BeatmapConfig, timing: Sequence[TimingLine] | None) -> tuple[Beatmap, int, list[str]]:
-    """Generated contexts → (document, number of hit objects, notes). No usable timing → one placeholder red
-    line at 120 BPM (the reference crashes there, pipeline.md appendix B.14)."""
+def _to_beatmap(tok: Tokenizer, generation: Generation, outputs: Sequence[ContextType], config: BeatmapConfig,
+                timing: Sequence[TimingLine] | None, samples: np.ndarray) -> tuple[Beatmap, int, list[str]]:
+    """Generated contexts → (document, number of hit objects, notes). No usable timing → one red line
+    estimated from the audio (the reference crashes there, pipeline.md appendix B.14)."""
     song = (0, generation.song_length_ms)  # the last window reaches past the song: nothing is placed there
     contexts = [(c, within(generation.contexts[c], *song, tok.profile.types_first).events)
                 for c in outputs if c in generation.contexts]  # fmt: skip
@@ -383,12 +385,27 @@ def _to_beatmap(tok: Tokenizer, generation: Generation, outputs: Sequence[Contex
                                       end_time=generation.song_length_ms)  # fmt: skip
     notes = []
     if not lines:
-        notes.append(f"the model produced no beats; a {DEFAULT_BPM:g} BPM placeholder red line was written")
-    beatmap = events_to_beatmap(events, lines or None, replace(config, bpm=DEFAULT_BPM), tok.profile)
+        fallback, note = fallback_timing(samples)
+        notes.append(note)
+        events, lines = assemble_contexts(contexts, tok.profile, config.mode, keys, timing=fallback,
+                                          end_time=generation.song_length_ms)  # fmt: skip
+    beatmap = events_to_beatmap(events, lines, config, tok.profile)
     objects = len(beatmap.hit_objects)
     if objects == 0:
         notes.append(NO_OBJECTS)
     return beatmap, objects, notes
+
+
+def fallback_timing(samples: np.ndarray) -> tuple[list[TimingLine], str]:
+    """One red line from the audio's tempo (engine.tempo) when the model gave no beats, and a note saying so."""
+    estimate = estimate_tempo(samples)
+    if estimate is None:
+        return [red_line(0, 60000 / DEFAULT_BPM)], (f"the model produced no beats and the audio has no clear "
+                                                    f"tempo; a {DEFAULT_BPM:g} BPM placeholder red line was written")
+    beat_length, offset = estimate
+    bpm = round(60000 / beat_length, 2)
+    return [red_line(round(offset), 60000 / bpm)], (f"the model produced no beats; one red line at {bpm:g} BPM "
+                                                    f"estimated from the audio was written: check it")
 
 
 # --- hitsound -----------------------------------------------------------------------------------------

@@ -52,4 +52,5 @@ def test_super_timing_runs_on_the_model_and_falls_back_cleanly(tiny, demo_audio)
     result = generate_timing(tiny["v32"], demo_audio[: 20 * SAMPLE_RATE], options, audio_filename="song.ogg")
     reds = [p for p in result.beatmap.timing_points if p.uninherited]
     assert reds and result.beatmap.hit_objects == ()
-    assert (len(reds) == 1 and reds[0].beat_length == 500) == any("no beats" in n for n in result.notes)
+    if any("no beats" in n for n in result.notes):  # the random model found none: the audio's tempo instead
+        assert len(reds) == 1 and 60000 / reds[0].beat_length == pytest.approx(150, abs=0.05)  # the demo song
