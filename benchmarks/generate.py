@@ -114,10 +114,25 @@ def real_size_v30(device: str, dtype: torch.dtype) -> Mapperatorinator:
     return model
 
 
+class Row(dict):
+    """A result row that prints each figure as soon as it is measured (--verbose)."""
+
+    verbose = False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        if self.verbose:
+            shown = "  ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else value
+            print(f"  {key:16} {shown}", flush=True)
+
+
 def bench_model(name: str, model: Any, audio: Any, options: GenerateOptions, naive: bool) -> dict[str, Any]:
     tok = model.checkpoint.tokenizer
     outputs = output_order(tok, [ContextType.MAP], 0)
-    row: dict[str, Any] = {"model": name, "params_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 1)}
+    params = round(sum(p.numel() for p in model.parameters()) / 1e6, 1)
+    if Row.verbose:
+        print(f"\n{name} ({params} M parameters)", flush=True)
+    row: dict[str, Any] = Row(model=name, params_M=params)
     wall, result = timed(lambda: generate_contexts(model, tok, audio, options, conditioning=options.conditioning(),
                                                    outputs=outputs))  # fmt: skip
     row["map_maid"] = figures([result.stats], wall)
@@ -154,6 +169,11 @@ def main() -> None:
     if args.device == "cpu":
         torch.set_num_threads(1)
     audio = load_audio(DEMO / "audio.ogg")
+    Row.verbose = not args.json
+    header = {"device": args.device, "threads": torch.get_num_threads(), "song_s": round(len(audio) / SAMPLE_RATE, 1),
+              "max_new_tokens": args.tokens, "timer_iterations": args.iterations}  # fmt: skip
+    if Row.verbose:
+        print(" ".join(f"{k}={v}" for k, v in header.items()), flush=True)
     options = GenerateOptions(seed=1, max_new_tokens=args.tokens, timer_iterations=args.iterations)
     rows = []
     if args.real_size:
@@ -169,19 +189,8 @@ def main() -> None:
         for version in ("v30", "v32"):
             model = load_model(GOLDEN / f"tiny-{version}", device=args.device)
             rows.append(bench_model(f"tiny-{version}", model, audio, options, not args.skip_naive))
-    header = {"device": args.device, "threads": torch.get_num_threads(), "song_s": round(len(audio) / SAMPLE_RATE, 1),
-              "max_new_tokens": args.tokens, "timer_iterations": args.iterations}  # fmt: skip
     if args.json:
         print(json.dumps({"setup": header, "rows": rows}, indent=2))
-        return
-    print(" ".join(f"{k}={v}" for k, v in header.items()))
-    for row in rows:
-        print(f"\n{row['model']} ({row['params_M']} M parameters)")
-        for key, value in row.items():
-            if isinstance(value, dict):
-                print(f"  {key:16} " + "  ".join(f"{k}={v}" for k, v in value.items()))
-            elif key not in ("model", "params_M"):
-                print(f"  {key:16} {value}")
 
 
 if __name__ == "__main__":

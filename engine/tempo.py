@@ -2,8 +2,9 @@
 
 The reference crashes (v31/v32) or invents a 1000 ms red line (v30) when the timing pass produces no beat
 events (pipeline.md appendix B.14). maid falls back to this estimate instead: the onset envelope (positive
-spectral flux of the log-mel spectrogram, 8 ms frames) is autocorrelated over 60–200 BPM, the strongest
-lag (weighted towards 120 BPM, one octave wide, as tempo estimators do against octave errors) is refined to sub-frame precision, and the offset is the phase whose beat grid collects the most
+spectral flux of the log-mel spectrogram, 8 ms frames) is autocorrelated over 60–200 BPM; the strongest
+lag (weighted towards 120 BPM, and halved when half of it is nearly as strong: octave errors) is refined
+to sub-frame precision, and the offset is the phase whose beat grid collects the most
 onset energy. One red line in 4/4, for the mapper to correct; never better than real timing.
 
 This module never runs the model and never reads or writes files.
