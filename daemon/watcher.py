@@ -13,8 +13,9 @@ temp file, and every read (ours included) fires open/close. This module turns th
   (leading and trailing edge);
 - it reads the file only when it is stable (same size and mtime before and after the read), retries a
   file that is half-written or briefly missing, and logs one clear line when it gives up;
-- it skips content equal to the last delivered content of that path (maid's own reads, touch, a save
-  without changes), maid's own writes (`is_own_write(path, sha256)`, from daemon.writeback), temp
+- it skips content equal to the content last seen at that path (maid's own reads, touch, a save
+  without changes), maid's own writes (`is_own_write(path, sha256)`, from daemon.writeback; their
+  content is remembered, so an editor saving its older content over maid's edit is reported), temp
   files, ignored folders (the backup folder) and anything that is not a .osu file.
 
 Big Songs folders (tens of thousands of mapsets) are never watched recursively: the watcher watches
@@ -401,7 +402,7 @@ class Watcher(FileSystemEventHandler):
         if not is_beatmap_path(path, self.options):
             return
         if moved and any(fnmatch.fnmatch(Path(os.fsdecode(event.src_path)).name, p) for p in self.options.own_temp_names):
-            log.debug("%s: replaced by maid's write-back; skipped", path)
+            self._timers.call_at(path, now, lambda: self._read(path, now, own=True))  # remembered, not delivered
             return
         debounce = self.options.debounce_s
         if moved or isinstance(event, FileClosedEvent):
@@ -413,36 +414,41 @@ class Watcher(FileSystemEventHandler):
 
     # reading (timer thread) -------------------------------------------------------------------
 
-    def _read(self, path: Path, event_at: float) -> None:
+    def _read(self, path: Path, event_at: float, own: bool = False) -> None:
+        """Read a saved file and deliver it, unless its content is what was last seen there or maid wrote it.
+
+        Maid's own writes are remembered as the content last seen, so that an editor that saves its older
+        content over maid's edit (saved without reloading) is reported as a save.
+        """
         try:
             before = os.stat(path)
             data = path.read_bytes()
             after = os.stat(path)
         except OSError as exc:
-            self._retry(path, event_at, f"{type(exc).__name__}: {exc.strerror or exc}")
+            self._retry(path, event_at, own, f"{type(exc).__name__}: {exc.strerror or exc}")
             return
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or after.st_size != len(data):
-            self._retry(path, event_at, "it was still being written")
+            self._retry(path, event_at, own, "it was still being written")
             return
         self._attempts.pop(path, None)
         self._quiet_until[path] = time.monotonic() + self.options.debounce_s
         sha = hashlib.sha256(data).hexdigest()
         if self._last_sha.get(path) == sha:
-            log.debug("%s: content unchanged since the last check; skipped", path)
-            return
-        if self.is_own_write(path, sha):
-            log.debug("%s: written by maid; skipped", path)
+            log.debug("%s: content unchanged since it was last seen; skipped", path)
             return
         self._last_sha[path] = sha
+        if own or self.is_own_write(path, sha):
+            log.debug("%s: written by maid; skipped", path)
+            return
         with self._lock:
             self._touched[path.parent] = time.time()
         self.on_saved(SavedFile(path, data, sha, event_at))
 
-    def _retry(self, path: Path, event_at: float, why: str) -> None:
+    def _retry(self, path: Path, event_at: float, own: bool, why: str) -> None:
         attempt = self._attempts.get(path, 0) + 1
         if attempt < self.options.read_attempts:
             self._attempts[path] = attempt
-            self._timers.call_at(path, time.monotonic() + self.options.read_retry_s, lambda: self._read(path, event_at))
+            self._timers.call_at(path, time.monotonic() + self.options.read_retry_s, lambda: self._read(path, event_at, own))
             return
         self._attempts.pop(path, None)
         log.warning(

@@ -93,20 +93,20 @@ def test_maids_own_reads_and_unchanged_saves_are_not_delivered(mapset: Path, rec
     assert len(saves) == 1
 
 
-def test_maids_own_write_is_not_delivered(mapset: Path, recorder: Recorder, tmp_path: Path) -> None:
+def test_maids_own_write_is_not_delivered_but_an_editor_save_over_it_is(mapset: Path, recorder: Recorder, tmp_path: Path) -> None:
     path = only_osu(mapset)
     writeback = WriteBack(tmp_path / "backups")
     with Watcher(recorder, options=FAST, is_own_write=writeback.is_own_write) as watcher:
         watcher.focus(mapset)
-        snapshot = writeback.read(path)
+        save_in_place(path, osu_bytes(1))
+        recorder.wait(1)
         edit = Edit(apply=lambda old: old + b"1500,500,4,2,0,60,1,0\r\n", region=Region(), provenance=Provenance(ai=False, task="test"))
-        result = writeback.write(snapshot, edit)
-        assert result.changed
+        assert writeback.write(writeback.read(path), edit).changed
         time.sleep(0.6)
-        assert recorder.saves == []
-        save_in_place(path, osu_bytes(7))  # the mapper saves afterwards: that one counts
+        assert len(recorder.saves) == 1  # maid's write is not a save
+        save_in_place(path, osu_bytes(1))  # the editor, not reloaded, saves its content over maid's edit
         saves = recorder.settle()
-    assert [s.data for s in saves] == [osu_bytes(7)]
+    assert [s.data for s in saves] == [osu_bytes(1), osu_bytes(1)]
 
 
 def test_temp_files_non_beatmaps_and_the_backup_folder_are_ignored(mapset: Path, recorder: Recorder, tmp_path: Path) -> None:
