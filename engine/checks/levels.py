@@ -2,7 +2,8 @@
 
 Mapset Verifier matches the cleaned difficulty name (owner prefix such as `X's` and collab text removed)
 against per-mode name lists and falls back to star rating. maid's engine computes no star rating, so a
-name that matches no list leaves the level unknown and level-specific checks do not run on it.
+name that matches no list leaves the level unknown and level-specific checks do not run on it (they never
+guess a level).
 """
 
 from __future__ import annotations
