@@ -1,4 +1,5 @@
-"""`maid check` and `maid fix`: the rule checks on a .osu, a mapset folder or a Songs folder, and their fixes.
+"""`maid check`, `maid fix` and `maid checks`: the rule checks on a .osu, a mapset folder or a Songs folder, their
+fixes, and the list of checks.
 
 `check` never writes anything. `fix` writes a fixed copy next to the file under a name osu! does not load
 (`<name>.osu.fixed`, numbered when taken) unless `--out` names another file, and never overwrites an
@@ -73,10 +74,33 @@ def check(path: Path = typer.Argument(..., help="A .osu file, a mapset folder, o
         print_json([f.to_json() for f in findings])
     elif findings:
         render(findings)
+        counts = Counter(f.severity.label for f in findings)
+        fixable = sum(f.fix is not None for f in findings)
+        console.print("\n" + ", ".join(f"{counts[label]} {label}" for label in SEVERITY_STYLE if counts[label])
+                      + (f"; {fixable} with an automatic fix (maid fix FILE [--finding ID | --category NAME])"
+                         if fixable else ""), highlight=False)
     else:
         console.print("no findings")
     if any(f.severity >= Severity.PROBLEM for f in findings):
         raise typer.Exit(1)
+
+
+@app.command()
+def checks(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List every rule check: id, severity, modes, scope and what it looks for."""
+    from engine.checks import CHECKS
+
+    modes = {0: "osu", 1: "taiko", 2: "catch", 3: "mania"}
+    rows = [{"id": c.id, "title": c.title, "category": c.category, "severity": c.severity.label,
+             "scope": c.scope.value, "modes": [modes[m] for m in sorted(c.modes)], "description": c.doc}
+            for c in CHECKS.values()]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        where = "all modes" if len(row["modes"]) == 4 else "/".join(row["modes"])
+        console.print(f"[bold]{row['id']}[/]  {_escape(row['title'])}  [dim]{row['severity']}, {row['scope']}, "
+                      f"{where}[/]", highlight=False)
 
 
 def fixed_copy_path(path: Path) -> Path:

@@ -90,3 +90,13 @@ def test_ids_from_a_songs_folder_check_fix_the_file(runner: CliRunner, tmp_path:
     assert unsnapped["file"] == f"1 Test Artist - Test Song/{NAME}"
     result = runner.invoke(app, ["fix", str(folder / NAME), "--finding", unsnapped["id"]])
     assert result.exit_code == 0, result.output
+
+
+def test_checks_lists_every_registered_check(runner: CliRunner) -> None:
+    from engine.checks import CHECKS
+
+    rows = json.loads(runner.invoke(app, ["checks", "--json"]).output)
+    assert [row["id"] for row in rows] == list(CHECKS)
+    unsnapped = next(row for row in rows if row["id"] == "timing.unsnapped-objects")
+    assert unsnapped["severity"] == "problem" and unsnapped["modes"] == ["osu", "taiko", "catch", "mania"]
+    assert "2 ms" in unsnapped["description"]
