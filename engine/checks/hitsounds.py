@@ -81,12 +81,15 @@ LONG_WARNING = (10_000, 12_000, 2)
 def long_without_hitsounds(ctx: DifficultyContext) -> Iterator[Finding]:
     """Between two hit-sound changes (an addition, or another normal bank), score = time + 200 ms per object,
     time excluding breaks and spinners: Problem when score > 30 000 and time > 36 s and > 8 objects; Warning
-    when > 10 000, > 12 s and > 2 objects. A map with no additions at all is a Problem."""
+    when > 10 000, > 12 s and > 2 objects. A map with no additions, no sample set changes and no custom samples
+    at all is a Problem."""
     playable = [o for o in ctx.objects if not o.is_spinner]
     if not playable:
         return
-    if not any(bits & ADDITIONS for o in playable for _, _, bits in edge_sounds(o)):
-        yield ctx.flag("The difficulty has no hit sound additions (whistle, finish, clap) at all.",
+    additions = any(bits & ADDITIONS for o in playable for _, _, bits in edge_sounds(o))
+    custom = any(o.raw.hit_sample is not None and o.raw.hit_sample.filename for o in playable)
+    if not additions and not custom and len({normal_bank(ctx, o) for o in playable}) == 1:
+        yield ctx.flag("The difficulty has no hit sounds at all (no additions, no sample set changes).",
                        suggestion="Hit sound the map, or copy the hit sounds from another difficulty.")
         return
     excluded = list(ctx.breaks) + [(o.time, o.end_time) for o in ctx.objects if o.is_spinner]
