@@ -90,10 +90,8 @@ class WatchOptions:
     recent_mapsets: int = 32  # mapset folders watched besides the active one
     rescan_s: float = 30.0  # how often the most recently modified mapsets are looked up again
     ignored_folders: tuple[Path, ...] = ()  # e.g. the backup root: nothing below them is reported
-    ignored_names: tuple[str, ...] = ("*.tmp", ".maid-*")  # temp files (editors' and maid's own)
-    # daemon.writeback's temp naming (".maid-<hash>-<pid>-<random>.tmp"): a file renamed from one of these
-    # is maid's own write even before writeback has recorded its sha256 (it does so after the rename)
-    own_temp_names: tuple[str, ...] = (".maid-*",)
+    # temp files: editors' and daemon.writeback's (".maid-<name hash>-<pid>-<random>.tmp")
+    ignored_names: tuple[str, ...] = ("*.tmp", ".maid-*")
 
 
 @dataclass(frozen=True)
@@ -401,9 +399,6 @@ class Watcher(FileSystemEventHandler):
         path = Path(os.fsdecode(event.dest_path if moved else event.src_path))
         if not is_beatmap_path(path, self.options):
             return
-        if moved and any(fnmatch.fnmatch(Path(os.fsdecode(event.src_path)).name, p) for p in self.options.own_temp_names):
-            self._timers.call_at(path, now, lambda: self._read(path, now, own=True))  # remembered, not delivered
-            return
         debounce = self.options.debounce_s
         if moved or isinstance(event, FileClosedEvent):
             quiet = now >= self._quiet_until.get(path, 0.0)
@@ -414,7 +409,7 @@ class Watcher(FileSystemEventHandler):
 
     # reading (timer thread) -------------------------------------------------------------------
 
-    def _read(self, path: Path, event_at: float, own: bool = False) -> None:
+    def _read(self, path: Path, event_at: float) -> None:
         """Read a saved file and deliver it, unless its content is what was last seen there or maid wrote it.
 
         Maid's own writes are remembered as the content last seen, so that an editor that saves its older
@@ -425,10 +420,10 @@ class Watcher(FileSystemEventHandler):
             data = path.read_bytes()
             after = os.stat(path)
         except OSError as exc:
-            self._retry(path, event_at, own, f"{type(exc).__name__}: {exc.strerror or exc}")
+            self._retry(path, event_at, f"{type(exc).__name__}: {exc.strerror or exc}")
             return
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or after.st_size != len(data):
-            self._retry(path, event_at, own, "it was still being written")
+            self._retry(path, event_at, "it was still being written")
             return
         self._attempts.pop(path, None)
         self._quiet_until[path] = time.monotonic() + self.options.debounce_s
@@ -437,18 +432,18 @@ class Watcher(FileSystemEventHandler):
             log.debug("%s: content unchanged since it was last seen; skipped", path)
             return
         self._last_sha[path] = sha
-        if own or self.is_own_write(path, sha):
+        if self.is_own_write(path, sha):
             log.debug("%s: written by maid; skipped", path)
             return
         with self._lock:
             self._touched[path.parent] = time.time()
         self.on_saved(SavedFile(path, data, sha, event_at))
 
-    def _retry(self, path: Path, event_at: float, own: bool, why: str) -> None:
+    def _retry(self, path: Path, event_at: float, why: str) -> None:
         attempt = self._attempts.get(path, 0) + 1
         if attempt < self.options.read_attempts:
             self._attempts[path] = attempt
-            self._timers.call_at(path, time.monotonic() + self.options.read_retry_s, lambda: self._read(path, event_at, own))
+            self._timers.call_at(path, time.monotonic() + self.options.read_retry_s, lambda: self._read(path, event_at))
             return
         self._attempts.pop(path, None)
         log.warning(
