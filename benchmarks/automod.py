@@ -242,7 +242,7 @@ def startup(mapsets: int, root: Path) -> None:
           f"   threads +{ours[2]:3d}   RSS +{ours[3] / 2**20:5.1f} MiB")
     print(f"  baseline: recursive watch of Songs   ready {naive[0] * 1000:7.1f} ms   inotify watches {naive[1]:6d}"
           f"   threads +{naive[2]:3d}   RSS +{naive[3] / 2**20:5.1f} MiB")
-    print(f"  ready time: ours is {naive[0] / ours[0]:.1f}x faster; {ours[1]} of the user's "
+    print(f"  ready time baseline/ours: {naive[0] / ours[0]:.2f}x; {ours[1]} of the user's "
           f"{Path('/proc/sys/fs/inotify/max_user_watches').read_text().strip()} inotify watches used (baseline {naive[1]})")
     print(f"  process RSS after both: {process.memory_info().rss / 2**20:.1f} MiB")
 
