@@ -1,0 +1,131 @@
+"""daemon.editor on a built (not served) daemon: editor states become `editor/state` notifications (the
+playhead at most once a second), play mode holds the model lane so background model work waits, the open
+map's folder is watched, and hotkeys run their actions and report the outcome as `editor/action`."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from daemon.app import build_daemon
+from daemon.config import load_settings, user_paths
+from daemon.editor import EditorLink
+from daemon.jobs import JobSpec, JobState, Priority
+from daemon.watcher import Watcher
+from integrations.clipboard import MemoryClipboard
+from integrations.hotkeys import FakeKeyboard
+from integrations.tosu import EditorState, GameState, TosuOptions, unavailable
+
+DEMO_MAP = Path(__file__).resolve().parents[2] / "engine" / "demo" / "mapset" / "maid - Demo Song (maid) [Normal].osu"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAID_HOME", str(tmp_path / "maid"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
+def editing(path: Path, time_ms: int) -> EditorState:
+    return EditorState(GameState.EDITOR, source="v2", client="stable", state_number=1, beatmap_path=path, time_ms=time_ms, focused=True)
+
+
+def test_states_are_broadcast_and_play_mode_pauses_model_work(tmp_path: Path) -> None:
+    folder = tmp_path / "Songs" / "1 demo"
+    folder.mkdir(parents=True)
+    shutil.copyfile(DEMO_MAP, folder / DEMO_MAP.name)
+    path = folder / DEMO_MAP.name
+    playing = EditorState(GameState.PLAYING, source="v2", client="stable", state_number=2, beatmap_path=path, time_ms=5000)
+    feed: asyncio.Queue[EditorState] = asyncio.Queue()
+
+    async def states(options: TosuOptions) -> AsyncIterator[EditorState]:
+        while True:
+            yield await feed.get()
+
+    async def main() -> tuple[list, list, JobState]:
+        paths = user_paths()
+        daemon = build_daemon(paths, load_settings(paths))
+        notices: list[tuple[str, dict]] = []
+        services = daemon.services
+        services.watcher = Watcher(lambda saved: None)  # watches only what the link focuses
+        services.watcher.start()
+        services.models.current = SimpleNamespace(device="cpu", model=None, source="tiny")  # a model on the cpu lane
+        link = EditorLink(services, lambda m, p: notices.append((m, p)), MemoryClipboard(), FakeKeyboard, states=states)
+        runner = asyncio.create_task(link.run())
+        ran: list[float] = []
+        try:
+            for state in (unavailable("tosu not reachable"), editing(path, 1000), editing(path, 1150), playing):
+                await feed.put(state)
+                await asyncio.sleep(0.05)
+            background = services.jobs.submit(JobSpec("mod", lambda ctx: ran.append(time.monotonic()), Priority.BACKGROUND, device="cpu"))
+            await asyncio.sleep(0.6)
+            waited = background.state
+            left = time.monotonic()
+            await feed.put(editing(path, 5000))
+            await asyncio.wait_for(services.jobs.wait(background), 5)
+            assert ran and ran[0] >= left
+            watched = list(services.watcher.watched_folders)
+        finally:
+            runner.cancel()
+            link.stop()
+            services.watcher.stop()
+            await services.jobs.close()
+        return notices, watched, waited
+
+    notices, watched, waited = asyncio.run(main())
+    sent = [p["state"] for m, p in notices if m == "editor/state"]
+    assert [s["state"] for s in sent] == ["unavailable", "editor", "playing", "editor"]  # 1150: the playhead only, within 1 s
+    assert "tosu not reachable" in sent[0]["reason"] and sent[1]["beatmap_path"] == str(path) and sent[1]["time_ms"] == 1000
+    assert waited is JobState.QUEUED  # held behind the pause while playing
+    assert watched == [folder.resolve()]
+
+
+def test_hotkeys_run_their_action_and_report_the_failed_step(tmp_path: Path) -> None:
+    async def main() -> tuple[list, FakeKeyboard, set]:
+        paths = user_paths()
+        daemon = build_daemon(paths, load_settings(paths))
+        notices: list[tuple[str, dict]] = []
+        keyboard = FakeKeyboard()
+        link = EditorLink(daemon.services, lambda m, p: notices.append((m, p)), MemoryClipboard("not a timestamp"), lambda: keyboard)
+        assert link.start_hotkeys() is None
+        link.state = unavailable("tosu not reachable")
+        keyboard.press("<ctrl>+<alt>+r")  # remap selection: no open map anywhere
+        keyboard.press("<ctrl>+<alt>+z")  # undo: no open map either
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if sum(m == "editor/action" for m, _ in notices) == 2:
+                break
+        bound = set(keyboard.bindings)
+        link.stop()
+        await daemon.services.jobs.close()
+        return notices, keyboard, bound
+
+    notices, keyboard, bound = asyncio.run(main())
+    actions = {p["action"]: p for m, p in notices if m == "editor/action"}
+    assert actions["remap_selection"]["ok"] is False and actions["remap_selection"]["step"] == "map"
+    assert "no open map" in actions["remap_selection"]["message"]
+    assert actions["undo_last_write"]["ok"] is False and actions["undo_last_write"]["message"].startswith("undo last write: step 'map' failed")
+    assert keyboard.sent == []  # osu! is not in the editor: no Ctrl+C sent
+    assert bound == {"<ctrl>+<alt>+r", "<ctrl>+<alt>+h", "<ctrl>+<alt>+c", "<ctrl>+<alt>+z"}
+
+
+def test_without_a_display_the_hotkeys_are_off_and_say_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+    async def main() -> Any:
+        paths = user_paths()
+        daemon = build_daemon(paths, load_settings(paths))
+        link = EditorLink(daemon.services, lambda m, p: None, MemoryClipboard())
+        reason = link.start_hotkeys()
+        await daemon.services.jobs.close()
+        return reason, link.keyboard
+
+    reason, keyboard = asyncio.run(main())
+    assert reason is not None and reason.startswith("hotkeys unavailable: no display") and keyboard is None
