@@ -89,7 +89,7 @@ def _picks(count: int) -> list[list[int]]:
     """Selections (positions in time order): single objects, runs, gaps, at the start, middle and end."""
     picks = [[0], [count - 1], [count // 2, count // 2 + 1, count // 2 + 2], [count // 3, count // 3 + 2],
              list(range(max(0, count - 4), count))]  # fmt: skip
-    return [[p for p in pick if p < count] for pick in picks]
+    return [kept for pick in picks if (kept := sorted({p for p in pick if p < count}))]
 
 
 FILES = corpus_files()[::3]  # a third of the corpus, every mode
@@ -99,8 +99,8 @@ FILES = corpus_files()[::3]  # a third of the corpus, every mode
 def test_a_formatted_selection_resolves_to_its_objects_and_range(corpus_dir: Path, path: Path) -> None:
     beatmap = read_beatmap(path)
     numbered = combos(beatmap)
-    if len(numbered) < 3:
-        pytest.skip(f"{path.name}: fewer than 3 objects")
+    if not numbered:
+        pytest.skip(f"{path.name}: no hit objects")
     index = {id(obj): i for i, obj in enumerate(beatmap.hit_objects)}
     checked = 0
     for pick in _picks(len(numbered)):
