@@ -23,13 +23,14 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from daemon.api.client import discover
-from daemon.api.methods import RequestContext, Services, publish_findings, rpc, warn_if_dropped
+from daemon.api.methods import RequestContext, Services, apply_live_settings, publish_findings, rpc, warn_if_dropped
 from daemon.api.server import ApiServer, ServerOptions
 from daemon.automod import AutoMod
 from daemon.config import Paths, Settings
 from daemon.jobs import JobQueue
 from daemon.models import ModelManager
 from daemon.secrets import Token, ensure_api_token
+from daemon.songs_folder import find_songs_folder
 from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop
 from daemon.writeback import Retention, WriteBack
 
@@ -53,6 +54,7 @@ class Daemon:
     server: ApiServer
     token: Token
     _idle_unloader: asyncio.Task[None] | None = None
+    _warm_start: asyncio.Task[None] | None = None
 
     async def start(self) -> int:
         port = await self.server.start()
@@ -62,20 +64,36 @@ class Daemon:
         except OSError as exc:  # housekeeping must never keep the daemon from starting
             log.warning("could not prune the backups in %s: %s", self.services.writeback.backup_root, exc)
         self._idle_unloader = asyncio.create_task(self.services.models.unload_when_idle(), name="maid-model-idle")
+        songs = await asyncio.to_thread(find_songs_folder, self.services.settings, self.services.paths)
+        self.services.songs_folder, self.services.songs_folder_source = songs.path, songs.source
+        log.info("%s", songs.note)
         self.services.watcher = self._watcher()
         if self.services.watcher is not None:
             await asyncio.to_thread(self.services.watcher.start)
         _write_discovery(self.services.paths, port, self.token)
         log.info("maid %s listening on ws://127.0.0.1:%d/ (pid %d)", self.services.version, port, os.getpid())
+        if self.services.settings.load_model_at_start:
+            self._warm_start = asyncio.create_task(self._load_model(), name="maid-model-start")
         return port
+
+    async def _load_model(self) -> None:
+        """`load_model_at_start`: load and warm up the configured model now; a missing model is only logged."""
+        from daemon.models import ModelError
+
+        s = self.services.settings
+        try:
+            await self.services.models.ensure(s.model_source, s.device, s.dtype)
+        except ModelError as exc:
+            log.warning("the model was not loaded at start: %s", exc)
 
     async def stop(self) -> None:
         self.services.paths.discovery_file.unlink(missing_ok=True)
         if self.services.watcher is not None:
             await asyncio.to_thread(self.services.watcher.stop)
         await self.server.stop()
-        if self._idle_unloader is not None:
-            self._idle_unloader.cancel()
+        for task in (self._idle_unloader, self._warm_start):
+            if task is not None:
+                task.cancel()
         self.services.automod.close()
         await self.services.jobs.close()
         log.info("maid stopped")
@@ -83,12 +101,11 @@ class Daemon:
     def _watcher(self) -> Watcher | None:
         """Watch the Songs folder's recent mapsets (never the backup folder, never maid's own writes)."""
         s = self.services
-        if s.settings.songs_folder is None:
-            log.info("no Songs folder set (songs_folder in %s): saves are not watched", s.paths.config_file)
+        if s.songs_folder is None:
             return None
         return Watcher(
             in_loop(asyncio.get_running_loop(), self._on_saved),
-            songs_dir=s.settings.songs_folder,
+            songs_dir=s.songs_folder,
             options=WatchOptions(ignored_folders=(s.writeback.backup_root,)),
             is_own_write=s.writeback.is_own_write,
         )
@@ -118,6 +135,7 @@ def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None
         shutdown=asyncio.Event(),
         started=time.time(),
     )
+    services.models.on_change = lambda loaded: apply_live_settings(services)  # MaiMod on save while a model is loaded
     server = ApiServer(
         rpc,
         token.value,

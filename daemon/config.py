@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="Where the model runs.")
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field("auto", description="Model precision; auto = float16/bfloat16 on a GPU, float32 on the CPU.")
     model_idle_unload_minutes: int = Field(15, ge=0, le=1440, description="Unload the model after this many idle minutes; 0 = keep it loaded.")
+    load_model_at_start: bool = Field(False, description="Load (and warm up) the model when maid starts instead of on its first use.")
     automod_on_save: bool = Field(True, description="Run the rule checks every time the map is saved.")
     maimod: bool = Field(True, description="Also run MaiMod (the model's surprisal analysis) after a save, in the background.")
     auto_reload: bool = Field(False, description="After a write, press Ctrl+L in osu! for you when the editor is focused.")

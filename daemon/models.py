@@ -1,5 +1,6 @@
-"""The model manager: load a checkpoint onto its device, keep it resident, unload it on request or after
-the idle time set in `model_idle_unload_minutes`, and report what is loaded.
+"""The model manager: load a checkpoint onto its device (on first need or at start), warm it up with one
+tiny forward pass, keep it resident, unload it on request or after the idle time set in
+`model_idle_unload_minutes`, and report what is loaded, on which device, and the memory it holds.
 
 Loading runs as a job on the device's model lane (daemon.jobs), so it never overlaps a generation on the
 same device. torch and the engine are imported only when a model is loaded: the daemon starts in well
@@ -45,6 +46,8 @@ class LoadedModel:
     parameters: int
     memory_bytes: int  # the parameters and buffers
     loaded_at: float
+    load_s: float  # reading the weights onto the device
+    warmup_s: float  # the first (tiny) forward pass, which sets up the device's kernels
 
 
 class ModelManager:
@@ -53,6 +56,18 @@ class ModelManager:
         self.idle_unload_minutes = idle_unload_minutes  # read at each check: config/set applies at once
         self.current: LoadedModel | None = None
         self.last_used = time.monotonic()
+        self.on_change: Callable[[LoadedModel | None], None] = lambda loaded: None  # after each load and unload
+        self._loading = asyncio.Lock()
+
+    async def ensure(self, source: str, device: str, dtype: str) -> LoadedModel:
+        """The loaded model when it is `source`, else load it (a method's first need of the model).
+        Concurrent callers share one load."""
+        async with self._loading:
+            loaded = self.current
+            if loaded is not None and loaded.source == source and device in ("auto", loaded.device):
+                self.touch()
+                return loaded
+            return await self.load(source, device, dtype)
 
     async def load(self, source: str, device: str, dtype: str) -> LoadedModel:
         """Load `source` (a local folder or a cached hub id) onto `device` ("auto", "cpu", "cuda", "mps"),
@@ -65,11 +80,16 @@ class ModelManager:
 
             ctx.progress(0.0, f"loading {source} onto {lane} ({precision})")
             self._drop()  # never two models in memory at once
+            started = time.perf_counter()
             model = load_model(source, device=lane, dtype=precision)
+            loaded = time.perf_counter()
+            ctx.progress(0.9, "warming up")
+            warm_up(model)
             tensors = [*model.parameters(), *model.buffers()]
             return LoadedModel(
                 model, source, lane, precision, model.checkpoint.version,
                 sum(p.numel() for p in model.parameters()), sum(t.numel() * t.element_size() for t in tensors), time.time(),
+                loaded - started, time.perf_counter() - loaded,
             )  # fmt: skip
 
         job = await self._run(JobSpec("model/load", run, Priority.REQUESTED, device=lane, title=f"load model {source}"))
@@ -77,7 +97,9 @@ class ModelManager:
             raise _model_error(job, source)
         self.current = job.result
         self.last_used = time.monotonic()
-        log.info("model %s (%s) loaded on %s as %s", source, self.current.version, lane, precision)
+        log.info("model %s (%s) loaded on %s as %s in %.1f s, warm-up %.2f s", source, self.current.version, lane, precision,
+                 self.current.load_s, self.current.warmup_s)
+        self.on_change(self.current)
         return self.current
 
     async def unload(self) -> bool:
@@ -89,6 +111,7 @@ class ModelManager:
             self._drop()
 
         await self._run(JobSpec("model/unload", run, Priority.REQUESTED, device=self.current.device, title="unload model"))
+        self.on_change(None)
         return True
 
     def touch(self) -> None:
@@ -112,8 +135,12 @@ class ModelManager:
         if self.current is None:
             return {"loaded": False}
         m = self.current
+        minutes = self.idle_unload_minutes()
+        idle = time.monotonic() - self.last_used
         return {"loaded": True, "source": m.source, "device": m.device, "dtype": m.dtype, "version": m.version,
-                "parameters": m.parameters, "memory_bytes": m.memory_bytes}  # fmt: skip
+                "parameters": m.parameters, "memory_bytes": m.memory_bytes, "device_memory_bytes": device_memory(m.device),
+                "load_s": round(m.load_s, 3), "warmup_s": round(m.warmup_s, 3), "idle_s": round(idle, 1),
+                "unload_in_s": round(max(0.0, minutes * 60 - idle), 1) if minutes > 0 else None}  # fmt: skip
 
     async def _run(self, spec: JobSpec) -> Job:
         job = self.jobs.submit(spec)
@@ -133,6 +160,44 @@ class ModelManager:
 
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def warm_up(model: Any) -> None:
+    """One window of silence through the encoder and one decoder step: the device's kernels are chosen and
+    its memory pools set up here, not in the mapper's first request."""
+    import torch
+
+    from engine.model import AudioConditioning
+
+    with torch.inference_mode():
+        silence = torch.zeros(1, model.dims.window_samples)
+        features = model.encode_audio(silence, AudioConditioning(song_position=(0.0, 1.0)))
+        cache = model.new_cache(features, batch=1, capacity=1)
+        model.logits(torch.zeros(1, 1, dtype=torch.long, device=model.device), cache=cache)
+
+
+def device_memory(device: str) -> int | None:
+    """Bytes the device's allocator holds now (CUDA, MPS); None on the CPU, where the model's own bytes are the figure."""
+    if device == "cpu":
+        return None
+    import torch
+
+    if device.startswith("cuda"):
+        return int(torch.cuda.memory_allocated(device))
+    if device == "mps":
+        return int(torch.mps.current_allocated_memory())
+    return None
+
+
+def installed(source: str) -> str | None:
+    """None when `source` can be loaded without a download, else what to do about it (`maid model pull`)."""
+    from engine.hub import WeightsNotFoundError, resolve_checkpoint
+
+    try:
+        resolve_checkpoint(source)
+    except WeightsNotFoundError as exc:
+        return str(exc)
+    return None
 
 
 def resolve_device(device: str) -> str:

@@ -270,6 +270,50 @@ class WriteBack:
                 return result
             raise _keeps_changing(path)
 
+    def create(self, path: Path, data: bytes, job: str, provenance: Provenance) -> WriteResult:
+        """Write a NEW file (a guest difficulty, say) at `path`, or at `name (2).osu`, `name (3).osu`, ... when
+        that is taken: never over an existing file. Complete before it appears under its name; journaled."""
+        path = Path(path)
+        with self._file_lock(path.parent / ".maid-create"):
+            tmp = path.parent / f"{TEMP_PREFIX}new-{os.getpid()}-{os.urandom(4).hex()}.tmp"
+            try:
+                _write_new_file(tmp, data)
+            except OSError as exc:
+                raise _explain(exc, path, f"writing {path}") from exc
+            try:
+                target = self._link_free_name(tmp, path)
+            finally:
+                _unlink_quietly(tmp)
+        _fsync_folder(target.parent)
+        after = sha256(data)
+        with self._locks_guard:
+            self._own[(_key(target), after)] = None
+        entry = {
+            "time": datetime.now(timezone.utc).isoformat(), "kind": "create", "file": str(target), "backup": None, "job": job,
+            "sha256_before": None, "sha256_after": after, "rebased": False, "region": Region().to_json(),
+            "provenance": dataclasses.asdict(provenance),
+        }  # fmt: skip
+        try:
+            self.journal_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _explain(exc, target, f"creating the journal's folder {self.journal_path.parent}", written=True) from exc
+        self._append_journal(entry, target)
+        return WriteResult(target, True, False, None, "", after, entry)
+
+    @staticmethod
+    def _link_free_name(tmp: Path, wanted: Path) -> Path:
+        """Give the complete `tmp` the first free name of `wanted`, `wanted (2)`, ... (a hard link fails on a taken name)."""
+        for n in range(1, 1000):
+            target = wanted if n == 1 else wanted.with_name(f"{wanted.stem} ({n}){wanted.suffix}")
+            try:
+                os.link(tmp, target)
+                return target
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise _explain(exc, wanted, f"creating {target}") from exc
+        raise WriteBackError(wanted, f"no free name for {wanted} (999 taken); nothing was written")
+
     def dropped_edit(self, path: Path, saved: bytes) -> LastWrite | None:
         """maid's last write to `path` when `saved` (a later save) dropped it: the editor saved its older
         in-memory map without reloading, so the edit's region is back to what it was before the write."""

@@ -1,9 +1,9 @@
 """The API's method handlers, registered on `rpc` with their params and result models.
 
 A handler gets the `RequestContext` (the daemon's services, the server and the calling client) and a
-validated params model; it answers a result model or raises `RpcError`. Methods whose engine part has
-not landed are registered with their params models and answer NOT_AVAILABLE, naming what they need:
-no fake results. File writes run in worker threads (they fsync) and are announced with `file/written`.
+validated params model; it answers a result model or raises `RpcError`. The methods that need the model
+live in daemon.api.generation (imported at the end, so that `rpc` holds every method). File writes run in
+worker threads (they fsync) and are announced with `file/written`.
 
 Handlers must never touch a Songs folder except through `WriteBack`, and never block the event loop.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from daemon.api.dispatch import Dispatcher, RpcError
 from daemon.api.models import (
@@ -38,8 +38,6 @@ from daemon.api.models import (
     FileParams,
     FindingsApplyParams,
     FindingsPublishParams,
-    GuestDifficultyParams,
-    HitsoundParams,
     InitializeParams,
     InitializeResult,
     JobCounts,
@@ -52,19 +50,17 @@ from daemon.api.models import (
     ModelStatus,
     NOTIFICATIONS,
     NoParams,
-    RemapParams,
     ServerCapabilities,
     ServerInfo,
     StatusResult,
-    TimingParams,
     WriteResultInfo,
 )
-from daemon.automod import AutoMod, FindingsReport
+from daemon.automod import AutoMod, FindingsReport, maimod_runner
 from daemon.config import ConfigError, Paths, Settings, env_overridden, set_value
 from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
-from daemon.models import ModelError, ModelManager
+from daemon.models import ModelError, ModelManager, installed
 from daemon.watcher import SavedFile, Watcher
-from daemon.writeback import Edit, NoSuchBackup, Provenance, Region, WriteBack, WriteBackError, WriteConflict, WriteResult
+from daemon.writeback import Edit, NoSuchBackup, Provenance, Region, Retention, WriteBack, WriteBackError, WriteConflict, WriteResult
 from engine.findings import Finding
 
 if TYPE_CHECKING:
@@ -73,18 +69,14 @@ if TYPE_CHECKING:
 rpc = Dispatcher()
 
 SHUTDOWN_GRACE_S = 0.2
-LIVE_SETTINGS = {"backups.keep_count", "backups.keep_days", "automod_on_save"}  # the others apply at the next start
+# the others apply at the next start
+LIVE_SETTINGS = {"backups.keep_count", "backups.keep_days", "automod_on_save", "maimod", "model_idle_unload_minutes",
+                 "auto_reload", "load_model_at_start"}
 DROPPED_HINT = "the editor saved without reloading maid's change; call edits/reapply to write it again, then reload (stable: Ctrl+L)"
 RELOAD_HINT = "reload the map in osu!: stable Ctrl+L (Revert to Saved), lazer: finish the external edit"
 
-# method -> what it needs before it can answer (engine parts being written in parallel)
-UNAVAILABLE = {
-    "mod": "engine.maimod (MaiMod surprisal analysis) and a loaded model",
-    "remap": "engine.tasks.remap_region (generation, post-processing)",
-    "guestDifficulty": "engine.tasks.guest_difficulty (generation, post-processing)",
-    "hitsound": "engine.tasks.hitsound",
-    "timing": "engine.tasks.generate_timing",
-}
+UNAVAILABLE: dict[str, str] = {}  # method -> what this build lacks to serve it (none now); answered NOT_AVAILABLE
+MODEL_METHODS = ("mod", "remap", "guestDifficulty", "hitsound", "timing")  # answer MODEL_NOT_INSTALLED without weights
 
 
 @dataclass
@@ -101,6 +93,8 @@ class Services:
     watcher: Watcher | None  # None while no Songs folder is set
     shutdown: asyncio.Event
     started: float
+    songs_folder: Path | None = None  # the folder watched: the setting, the osu! install's, or the demo copy
+    songs_folder_source: str = "none"  # "config", "osu! install", "demo" or "none"
     findings: dict[tuple[Path, str], dict[str, Finding]] = field(default_factory=dict)  # (file, source) -> id -> finding
 
 
@@ -119,12 +113,15 @@ async def initialize(ctx: RequestContext, params: InitializeParams) -> Initializ
     """Start a session: the server's version and capabilities; notifications flow from now on."""
     ctx.client.initialized = True
     ctx.client.client_name = params.client_info.name if params.client_info else None
+    unavailable = {name: f"not available yet: needs {need}" for name, need in UNAVAILABLE.items()}
+    if (missing := (await model_status(ctx.services)).missing) is not None:
+        unavailable |= {name: missing for name in MODEL_METHODS}
     return InitializeResult(
         server_info=ServerInfo(name="maid", version=ctx.services.version),
         capabilities=ServerCapabilities(
             methods=sorted(n for n, m in rpc.methods.items() if m.result is not None and n not in UNAVAILABLE),
             notifications=sorted(NOTIFICATIONS),
-            unavailable={name: f"not available yet: needs {need}" for name, need in UNAVAILABLE.items()},
+            unavailable=unavailable,
         ),
     )
 
@@ -141,10 +138,11 @@ async def status(ctx: RequestContext, params: NoParams) -> StatusResult:
         port=ctx.server.port,
         clients=len(ctx.server.clients),
         jobs=JobCounts(queued=queued, running=running),
-        model=model_status(s),
+        model=await model_status(s),
         config_file=str(s.paths.config_file),
         backup_folder=str(s.writeback.backup_root),
-        songs_folder=str(s.settings.songs_folder) if s.settings.songs_folder else None,
+        songs_folder=str(s.songs_folder) if s.songs_folder else None,
+        songs_folder_source=s.songs_folder_source,  # type: ignore[arg-type]
         watched_folders=len(s.watcher.watched_folders) if s.watcher else 0,
     )
 
@@ -162,8 +160,13 @@ async def cancel_request(ctx: RequestContext, params: CancelRequestParams) -> No
     rpc.cancel(ctx.client.session, params.id)
 
 
-def model_status(s: Services) -> ModelStatus:
-    return ModelStatus.model_validate({"source": s.settings.model_source, "device": s.settings.device} | s.models.status())
+async def model_status(s: Services) -> ModelStatus:
+    """What is loaded; when nothing is, whether the configured model is installed and how to get it."""
+    status = {"source": s.settings.model_source, "device": s.settings.device} | s.models.status()
+    if not status["loaded"]:
+        missing = await asyncio.to_thread(installed, s.settings.model_source)
+        status |= {"installed": missing is None, "missing": missing}
+    return ModelStatus.model_validate(status)
 
 
 @rpc.method("model/load", ModelLoadParams, ModelStatus)
@@ -176,14 +179,14 @@ async def model_load(ctx: RequestContext, params: ModelLoadParams) -> ModelStatu
     except ModelError as exc:
         code = ErrorCode.MODEL_NOT_INSTALLED if not exc.installed else ErrorCode.INTERNAL_ERROR
         raise RpcError(code, str(exc), {"source": source}) from exc
-    return model_status(s)
+    return await model_status(s)
 
 
 @rpc.method("model/unload", NoParams, ModelStatus)
 async def model_unload(ctx: RequestContext, params: NoParams) -> ModelStatus:
     """Free the loaded model (after the jobs already queued on its device)."""
     await ctx.services.models.unload()
-    return model_status(ctx.services)
+    return await model_status(ctx.services)
 
 
 # ---- config -----------------------------------------------------------------------------------
@@ -208,9 +211,21 @@ async def config_set(ctx: RequestContext, params: ConfigSetParams) -> ConfigSetR
         s.settings = await asyncio.to_thread(set_value, s.paths, params.key, params.value)
     except ConfigError as exc:
         raise RpcError(ErrorCode.INVALID_PARAMS, str(exc)) from exc
-    s.writeback.retention = type(s.writeback.retention)(s.settings.backups.keep_count, s.settings.backups.keep_days)
+    apply_live_settings(s)
     value = _flatten(s.settings.model_dump(mode="json"))[params.key]
     return ConfigSetResult(key=params.key, value=value, overridden_by=env_overridden(params.key), restart_required=params.key not in LIVE_SETTINGS)
+
+
+def apply_live_settings(s: Services) -> None:
+    """Make the settings that apply at once take effect: backup retention and MaiMod on save (which runs only
+    while a model is loaded and `maimod` is on). The idle unload and auto-mod on save read the settings each time."""
+    s.writeback.retention = Retention(s.settings.backups.keep_count, s.settings.backups.keep_days)
+    loaded = s.models.current
+    if loaded is not None and s.settings.maimod:
+        s.automod.maimod = maimod_runner(lambda: s.models.current.model if s.models.current else None)
+        s.automod.device = loaded.device
+    else:
+        s.automod.maimod = None
 
 
 def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -258,7 +273,7 @@ async def run_job(ctx: RequestContext, spec: JobSpec) -> Job:
 @rpc.method("backups/list", BackupsListParams, BackupsListResult)
 async def backups_list(ctx: RequestContext, params: BackupsListParams) -> BackupsListResult:
     """The backups maid took of one .osu file, newest first."""
-    path = _osu_path(params.path, must_exist=False)
+    path = osu_path(params.path, must_exist=False)
     backups = await asyncio.to_thread(ctx.services.writeback.list_backups, path)
     return BackupsListResult(
         file=str(path),
@@ -269,7 +284,7 @@ async def backups_list(ctx: RequestContext, params: BackupsListParams) -> Backup
 @rpc.method("backups/journal", BackupsJournalParams, BackupsJournalResult)
 async def backups_journal(ctx: RequestContext, params: BackupsJournalParams) -> BackupsJournalResult:
     """Every write maid made (of one file, or all), with its provenance; and which files hold AI content."""
-    path = str(_osu_path(params.path, must_exist=False)) if params.path else None
+    path = str(osu_path(params.path, must_exist=False)) if params.path else None
     entries = [e for e in await asyncio.to_thread(ctx.services.writeback.journal) if path is None or e.get("file") == path]
     ai_files = sorted({str(e["file"]) for e in entries if e.get("kind") == "write" and e.get("provenance", {}).get("ai")})  # type: ignore[union-attr]
     return BackupsJournalResult(entries=entries, ai_files=ai_files)
@@ -278,7 +293,7 @@ async def backups_journal(ctx: RequestContext, params: BackupsJournalParams) -> 
 @rpc.method("backups/restore", BackupsRestoreParams, WriteResultInfo)
 async def backups_restore(ctx: RequestContext, params: BackupsRestoreParams) -> WriteResultInfo:
     """Restore a backup over the file (the current file is backed up first); without `backup`, undo."""
-    path = _osu_path(params.path, must_exist=True)
+    path = osu_path(params.path, must_exist=True)
     wb, job = ctx.services.writeback, f"api:{ctx.client.id}"
     if params.backup is None:
         return await write_through(ctx, lambda: wb.undo(path, job))
@@ -288,7 +303,7 @@ async def backups_restore(ctx: RequestContext, params: BackupsRestoreParams) -> 
 @rpc.method("edits/reapply", FileParams, WriteResultInfo)
 async def edits_reapply(ctx: RequestContext, params: FileParams) -> WriteResultInfo:
     """Write maid's last edit of the file again, onto the file as saved now (after `edit/dropped`)."""
-    path = _osu_path(params.path, must_exist=True)
+    path = osu_path(params.path, must_exist=True)
     return await write_through(ctx, lambda: ctx.services.writeback.reapply(path))
 
 
@@ -332,7 +347,7 @@ def write_error(exc: WriteBackError) -> RpcError:
     return RpcError(ErrorCode.WRITE_FAILED, str(exc), {"path": str(exc.path)})
 
 
-def _osu_path(raw: str, must_exist: bool) -> Path:
+def osu_path(raw: str, must_exist: bool) -> Path:
     path = Path(raw).expanduser()
     if not path.is_absolute():
         raise RpcError(ErrorCode.INVALID_PARAMS, f"invalid params: path must be absolute, got {raw!r}")
@@ -346,16 +361,16 @@ def _osu_path(raw: str, must_exist: bool) -> Path:
 # ---- engine methods ---------------------------------------------------------------------------
 
 
-class CheckResult(Model):
+class FindingsResult(Model):
     job_id: str
     state: str
     report: FindingsPublishParams | None = Field(None, description="what findings/publish carried; none when cancelled")
 
 
-@rpc.method("check", FileParams, CheckResult)
-async def check(ctx: RequestContext, params: FileParams) -> CheckResult:
+@rpc.method("check", FileParams, FindingsResult)
+async def check(ctx: RequestContext, params: FileParams) -> FindingsResult:
     """Run the rule checks on one .osu file now (a requested CPU job); the report is also published."""
-    path = _osu_path(params.path, must_exist=True)
+    path = osu_path(params.path, must_exist=True)
     snapshot = await asyncio.to_thread(ctx.services.writeback.read, path)
     saved = SavedFile(path, snapshot.data, snapshot.sha256, time.monotonic())
 
@@ -367,9 +382,9 @@ async def check(ctx: RequestContext, params: FileParams) -> CheckResult:
     if job.state is JobState.FAILED:
         raise RpcError(ErrorCode.INTERNAL_ERROR, f"the checks on {path} failed: {job.error}")
     if job.state is not JobState.DONE:
-        return CheckResult(job_id=job.id, state=job.state.value)
+        return FindingsResult(job_id=job.id, state=job.state.value)
     publish_findings(ctx.server, ctx.services, job.result)
-    return CheckResult(job_id=job.id, state=job.state.value, report=FindingsPublishParams.model_validate(job.result.to_json()))
+    return FindingsResult(job_id=job.id, state=job.state.value, report=FindingsPublishParams.model_validate(job.result.to_json()))
 
 
 def publish_findings(server: ApiServer, services: Services, report: FindingsReport) -> None:
@@ -384,7 +399,7 @@ async def findings_apply(ctx: RequestContext, params: FindingsApplyParams) -> Wr
     from engine.checks import FixConflict, apply_fixes
     from engine.osu import parse_beatmap
 
-    path = _osu_path(params.path, must_exist=True)
+    path = osu_path(params.path, must_exist=True)
     published = {fid: f for (file, _), found in ctx.services.findings.items() if file == path for fid, f in found.items()}
     unknown = [fid for fid in params.finding_ids if fid not in published]
     if unknown:
@@ -412,24 +427,6 @@ async def findings_apply(ctx: RequestContext, params: FindingsApplyParams) -> Wr
     return result
 
 
-def _not_available(name: str, params_model: type[BaseModel]) -> None:
-    async def handler(ctx: RequestContext, params: BaseModel) -> Empty:
-        raise RpcError(ErrorCode.NOT_AVAILABLE, f"{name}: not available yet: needs {UNAVAILABLE[name]}", {"needs": UNAVAILABLE[name]})
-
-    handler.__doc__ = f"Not available yet: needs {UNAVAILABLE[name]}."
-    rpc.method(name, params_model, Empty)(handler)
-
-
-for _name, _params in {
-    "mod": FileParams,
-    "remap": RemapParams,
-    "guestDifficulty": GuestDifficultyParams,
-    "hitsound": HitsoundParams,
-    "timing": TimingParams,
-}.items():
-    _not_available(_name, _params)
-
-
 def api_schema() -> dict[str, Any]:
     """The JSON Schema of every method's params and result and of every notification (`maid api schema`)."""
     methods = {
@@ -448,3 +445,6 @@ def api_schema() -> dict[str, Any]:
         "notifications": {name: model.model_json_schema(by_alias=True) for name, model in sorted(NOTIFICATIONS.items())},
         "errors": {code.name: int(code) for code in ErrorCode},
     }
+
+
+import daemon.api.generation  # noqa: E402,F401  (registers the model methods on `rpc`)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 JSONRPC_VERSION = "2.0"
@@ -28,7 +28,7 @@ class ErrorCode(IntEnum):
     INTERNAL_ERROR = -32603
     CONFLICT = -32001  # the file changed where an edit applies; the result was kept as a pending edit
     MODEL_NOT_INSTALLED = -32002
-    NOT_AVAILABLE = -32003  # the method exists but the engine part it needs has not landed yet
+    NOT_AVAILABLE = -32003  # the method exists but this build cannot serve it (see initialize's capabilities.unavailable)
     NOT_FOUND = -32004  # an unknown job, file or backup
     WRITE_FAILED = -32005  # disk full, read-only, permission denied: the file is untouched
     RATE_LIMITED = -32006
@@ -121,10 +121,17 @@ class ModelStatus(Model):
     loaded: bool
     source: str
     device: str
+    installed: bool | None = Field(None, description="false: the weights are not on this computer (see `missing`)")
+    missing: str | None = Field(None, description="how to get the weights: `maid model pull ID`")
     dtype: str | None = None
     version: str | None = Field(None, description="checkpoint family: v30, v31, v32, v32-mini")
     parameters: int | None = None
-    memory_bytes: int | None = None
+    memory_bytes: int | None = Field(None, description="the model's parameters and buffers")
+    device_memory_bytes: int | None = Field(None, description="what the GPU's allocator holds now; none on the CPU")
+    load_s: float | None = None
+    warmup_s: float | None = Field(None, description="the first tiny forward pass after loading")
+    idle_s: float | None = Field(None, description="since a job last used the model")
+    unload_in_s: float | None = Field(None, description="until the idle unload; none = kept loaded")
 
 
 class StatusResult(Model):
@@ -138,6 +145,8 @@ class StatusResult(Model):
     config_file: str
     backup_folder: str
     songs_folder: str | None
+    songs_folder_source: Literal["config", "osu! install", "demo", "none"] = Field(
+        description="where the Songs folder came from: the setting, the osu! install found, or maid's demo mapset copy")
     watched_folders: int = Field(description="mapset folders watched for saves (auto-mod)")
 
 
@@ -242,35 +251,164 @@ class WriteResultInfo(Model):
     sha256_after: str
 
 
-# ---- engine methods (answer NOT_AVAILABLE until the engine lands) ----------------------------
+# ---- engine methods ---------------------------------------------------------------------------
 
 
 class FileParams(Model):
     path: str = Field(description="the .osu file")
 
 
-class RangeParams(FileParams):
-    start_ms: float
-    end_ms: float
+Priority = Literal["interactive", "requested", "background"]
+ContextName = Literal["none", "timing", "no_hs", "gd", "map", "kiai", "sv"]
 
 
-class RemapParams(RangeParams):
-    seed: int | None = None
+class GenerationOptions(Model):
+    """engine.decoding.GenerateOptions as API params: every field optional (unset = the engine's default or the
+    value taken from the map). Ranges are checked field by field with the engine's own messages; what depends on
+    the loaded checkpoint (modes, years, descriptor names) is checked when the job starts. `lora` is not here:
+    adapters are merged when a model is loaded."""
+
+    gamemode: int | None = Field(None, description="0 osu!, 1 taiko, 2 catch, 3 mania; remap and hitsound use the map's")
+    difficulty: float | None = Field(None, description="star rating")
+    year: int | None = None
+    mapper_id: int | None = Field(None, description="osu! user id whose style to follow")
+    descriptors: list[str] | None = Field(None, description="style tags, e.g. style/clean (v32 names)")
+    negative_descriptors: list[str] | None = Field(None, description="styles to steer away from (cfg_scale > 1)")
+    circle_size: float | None = None
+    slider_multiplier: float | None = None
+    keycount: int | None = Field(None, description="mania keys")
+    hold_note_ratio: float | None = None
+    scroll_speed_ratio: float | None = None
+    hitsounded: bool | None = None
+    in_context: list[ContextName] | None = None
+    output_types: list[ContextName] | None = None
+    super_timing: bool | None = Field(None, description="multi-pass timing estimate (slower)")
+    timer_iterations: int | None = None
+    title: str | None = None
+    artist: str | None = None
+    creator: str | None = None
+    version: str | None = Field(None, description="the difficulty name")
+    hp_drain_rate: float | None = None
+    overall_difficulty: float | None = None
+    approach_rate: float | None = None
+    slider_tick_rate: float | None = None
+    temperature: float | None = None
+    timing_temperature: float | None = None
+    mania_column_temperature: float | None = None
+    taiko_hit_temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    do_sample: bool | None = None
+    seed: int | None = Field(None, description="same seed, same output")
+    cfg_scale: float | None = None
+    cfg_mode: Literal["textbook", "reference"] | None = None
+    timeshift_bias: float | None = None
+    lookback: float | None = None
+    lookahead: float | None = None
+    max_new_tokens: int | None = Field(None, description="per window; unset = up to the decoder context")
+
+    @field_validator("*")
+    @classmethod
+    def _engine_range(cls, value: Any, info: ValidationInfo) -> Any:
+        """The engine's own check of this one field (imported on the first request: torch stays out of start-up)."""
+        if value is None or info.field_name is None:
+            return value
+        from engine.decoding import GenerateOptions, OptionsError
+
+        try:
+            GenerateOptions(**engine_values({info.field_name: value}))
+        except OptionsError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def engine_options(self, **fixed: Any) -> Any:
+        """The engine.decoding.GenerateOptions these params ask for, with `fixed` values (e.g. the map's mode) on
+        top. Raises engine.decoding.OptionsError for combinations (lookback + lookahead)."""
+        from engine.decoding import GenerateOptions
+
+        chosen = {k: v for k, v in self.model_dump().items() if v is not None} | fixed
+        return GenerateOptions(**engine_values(chosen))
 
 
-class GuestDifficultyParams(FileParams):
-    difficulty_name: str
-    star_rating: float | None = None
-    mapper: str | None = None
+def engine_values(values: dict[str, Any]) -> dict[str, Any]:
+    """API values as GenerateOptions takes them: lists as tuples, context names as ContextType."""
+    from engine.events import ContextType
+
+    out = dict(values)
+    for name in ("descriptors", "negative_descriptors"):
+        if name in out:
+            out[name] = tuple(out[name])
+    for name in ("in_context", "output_types"):
+        if name in out:
+            out[name] = tuple(ContextType(c) for c in out[name])
+    return out
 
 
-class HitsoundParams(FileParams):
+class JobParams(Model):
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+    priority: Priority = Field("requested", description="interactive (a mapper is waiting) > requested > background")
+
+
+class ModParams(FileParams):
+    threshold: float | None = Field(None, gt=0, description="minimum relative surprisal; unset = engine.maimod's default")
+    per_category: int | None = Field(None, ge=1, description="findings kept per category; unset = the default")
+    priority: Priority = "requested"
+
+
+class RemapParams(FileParams, JobParams):
+    """The range: `startMs` and `endMs`, or `timestamp`, the editor's selection as osu! copies it
+    (e.g. "00:12:345 (1,2,3) - "), which selects those objects."""
+
     start_ms: float | None = None
     end_ms: float | None = None
+    timestamp: str | None = None
+
+    @model_validator(mode="after")
+    def _one_range(self) -> RemapParams:
+        if self.timestamp is None and (self.start_ms is None or self.end_ms is None):
+            raise ValueError("give startMs and endMs, or timestamp (the editor's selection, e.g. '00:12:345 (1,2,3) - ')")
+        if self.timestamp is not None and (self.start_ms is not None or self.end_ms is not None):
+            raise ValueError("give startMs/endMs or timestamp, not both")
+        if self.start_ms is not None and self.end_ms is not None and not self.end_ms > self.start_ms:
+            raise ValueError(f"endMs {self.end_ms:g} must come after startMs {self.start_ms:g}")
+        return self
 
 
-class TimingParams(Model):
-    audio_path: str
+class HitsoundParams(FileParams, JobParams):
+    start_ms: float | None = Field(None, description="only objects from here; unset = from the start")
+    end_ms: float | None = Field(None, description="only objects up to here; unset = to the end")
+
+
+class GuestDifficultyParams(JobParams):
+    path: str = Field(description="the mapset folder, or any .osu in it")
+
+
+class TimingParams(JobParams):
+    audio_path: str = Field(description="the song (.mp3, .ogg, .wav, .flac)")
+    write: bool = Field(False, description="also write the red lines as a new .osu beside the song (never overwriting)")
+
+
+class TaskResultInfo(Model):
+    """What a generation job did. `objects`: placed (remap, guestDifficulty) or re-hitsounded (hitsound)."""
+
+    job_id: str
+    state: Literal["done", "cancelled", "superseded"]
+    objects: int = 0
+    notes: list[str] = Field(default_factory=list, description="what the mapper should know, e.g. 'the model produced no objects'")
+    written: WriteResultInfo | None = Field(None, description="the write-back of the edited file (remap, hitsound); none when nothing changed")
+    created: str | None = Field(None, description="the new .osu file (guestDifficulty, timing with write)")
+    seconds: float = 0.0
+    tokens_per_second: float = 0.0
+
+
+class TimingLineInfo(Model):
+    time_ms: float
+    bpm: float
+    meter: int
+
+
+class TimingResult(TaskResultInfo):
+    lines: list[TimingLineInfo] = Field(default_factory=list, description="the red lines found")
 
 
 class ModelLoadParams(Model):

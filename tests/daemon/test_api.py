@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from daemon.api.methods import UNAVAILABLE, api_schema
+from daemon.api.methods import MODEL_METHODS, api_schema
 from daemon.api.models import ErrorCode
 from daemon.api.server import ServerOptions
 from daemon.app import Daemon, build_daemon
@@ -121,7 +121,9 @@ def test_connections_without_the_right_token_or_from_foreign_pages_are_refused(m
     asyncio.run(main())
 
 
-def test_initialize_status_and_discovery(maid_home: Path) -> None:
+def test_initialize_status_and_discovery(maid_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))  # no model installed
+
     async def main() -> None:
         async with running() as daemon:
             record = json.loads(daemon.services.paths.discovery_file.read_text())
@@ -132,12 +134,15 @@ def test_initialize_status_and_discovery(maid_home: Path) -> None:
                 assert init["serverInfo"]["name"] == "maid"
                 caps = init["capabilities"]
                 assert {"status", "check", "backups/restore", "config/set", "jobs/cancel"} <= set(caps["methods"])
-                assert set(caps["unavailable"]) == set(UNAVAILABLE) and not set(caps["methods"]) & set(UNAVAILABLE)
+                assert set(caps["unavailable"]) == set(MODEL_METHODS) <= set(caps["methods"])  # they answer MODEL_NOT_INSTALLED
                 assert set(caps["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "edit/dropped"}
                 status = await rpc.result("status")
                 assert status["clients"] == 1 and status["jobs"] == {"queued": 0, "running": 0}
-                assert status["model"] == {"loaded": False, "source": "OliBomby/Mapperatorinator-v30", "device": "auto",
-                                           "dtype": None, "version": None, "parameters": None, "memoryBytes": None}
+                missing = status["model"].pop("missing")
+                assert "maid model pull OliBomby/Mapperatorinator-v30" in missing
+                assert status["model"] == {"loaded": False, "source": "OliBomby/Mapperatorinator-v30", "device": "auto", "installed": False,
+                                           "dtype": None, "version": None, "parameters": None, "memoryBytes": None, "deviceMemoryBytes": None,
+                                           "loadS": None, "warmupS": None, "idleS": None, "unloadInS": None}
                 assert status["configFile"] == str(daemon.services.paths.config_file)
         assert not daemon.services.paths.discovery_file.exists()
 
@@ -352,27 +357,6 @@ def test_backups_list_and_restore_announce_the_write(maid_home: Path, mapset: li
     asyncio.run(main())
 
 
-def test_engine_methods_answer_not_available_until_the_engine_lands(maid_home: Path, mapset: list[Path]) -> None:
-    params = {
-        "mod": {"path": str(mapset[0])},
-        "remap": {"path": str(mapset[0]), "startMs": 1000, "endMs": 2000},
-        "guestDifficulty": {"path": str(mapset[0]), "difficultyName": "GD"},
-        "hitsound": {"path": str(mapset[0])},
-        "timing": {"audioPath": "/tmp/a.mp3"},
-    }
-    assert set(params) == set(UNAVAILABLE)
-
-    async def main() -> None:
-        async with running() as daemon, client(daemon) as rpc:
-            for method, p in params.items():
-                error = (await rpc.call(method, p))["error"]
-                assert error["code"] == ErrorCode.NOT_AVAILABLE and "not available yet: needs" in error["message"], method
-            bad = (await rpc.call("remap", {"path": str(mapset[0])}))["error"]
-            assert bad["code"] == ErrorCode.INVALID_PARAMS and "startMs" in bad["message"]  # params are validated first
-
-    asyncio.run(main())
-
-
 def test_batches_notifications_and_shutdown(maid_home: Path) -> None:
     async def main() -> None:
         async with running() as daemon, client(daemon) as rpc, client(daemon, initialize=False) as quiet:
@@ -481,8 +465,8 @@ def test_rate_limit_answers_with_an_error(maid_home: Path) -> None:
 def test_api_schema_covers_every_method_and_notification() -> None:
     schema = api_schema()
     assert {"initialize", "status", "check", "remap", "$/cancelRequest", "backups/restore"} <= set(schema["methods"])
-    assert schema["methods"]["remap"]["params"]["required"] == ["path", "startMs", "endMs"]
-    assert schema["methods"]["remap"]["unavailable"].startswith("not available yet")
+    assert schema["methods"]["remap"]["params"]["required"] == ["path"]
+    assert "GenerationOptions" in schema["methods"]["remap"]["params"]["$defs"]
     assert schema["methods"]["$/cancelRequest"]["notification"] is True
     assert set(schema["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "edit/dropped"}
     assert schema["errors"]["CONFLICT"] == -32001 and schema["errors"]["REQUEST_CANCELLED"] == -32800

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.writeback import WriteBack, WriteConflict, sha256
+from daemon.writeback import WriteBack, WriteBackError, WriteConflict, sha256
 from tests.daemon.conftest import nudge_objects
 
 CHILD = Path(__file__).with_name("writeback_child.py")
@@ -131,7 +131,7 @@ def test_editor_saving_while_jobs_write_is_never_overwritten(mapset: list[Path],
     wb = WriteBack(tmp_path / "backups")
     times = [int(line.split(b",")[2]) for line in path.read_bytes().split(b"[HitObjects]")[1].splitlines() if line.count(b",") >= 4]
     editor = subprocess.Popen([sys.executable, "-c", EDITOR, str(path), "12"], stdout=subprocess.PIPE, text=True)
-    outcomes = {"rebased": 0, "clean": 0, "conflict": 0}
+    outcomes = {"rebased": 0, "clean": 0, "conflict": 0, "busy": 0}
     marks = 0
     try:
         while editor.poll() is None:
@@ -144,6 +144,9 @@ def test_editor_saving_while_jobs_write_is_never_overwritten(mapset: list[Path],
                 outcomes["rebased" if result.rebased else "clean"] += 1
             except WriteConflict:
                 outcomes["conflict"] += 1
+            except WriteBackError as exc:  # saved again during every retry (a loaded machine): refused, nothing written
+                assert "keeps changing" in str(exc)
+                outcomes["busy"] += 1
             marks += 1
     finally:
         editor.wait(timeout=30)
