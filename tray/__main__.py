@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import os
 import sys
+import threading
 
 from filelock import FileLock, Timeout
 
@@ -19,6 +21,8 @@ from daemon.config import Paths, user_paths
 from tray.app import NoDesktop, TrayApp, load_pystray
 
 log = logging.getLogger("tray")
+
+STOP_GRACE_S = 3.0
 
 
 def setup_logging(paths: Paths, verbose: bool) -> None:
@@ -56,14 +60,29 @@ def main(argv: list[str] | None = None) -> int:
     except Timeout:
         log.info("a maid tray icon is already running (%s); this one exits", paths.state_dir / "tray.lock")
         return 0
+    app = TrayApp(paths, pystray, give_up_s=args.give_up_after, version=maid_version())
+    finished = threading.Event()
+    threading.Thread(target=_exit_if_stuck, args=(app, finished, lock), name="maid-tray-watchdog", daemon=True).start()
     try:
-        TrayApp(paths, pystray, give_up_s=args.give_up_after, version=maid_version()).run()
+        app.run()
     except KeyboardInterrupt:
         pass
     finally:
+        finished.set()
         lock.release()
     log.info("tray stopped")
     return 0
+
+
+def _exit_if_stuck(app: TrayApp, finished: threading.Event, lock: FileLock) -> None:
+    """pystray's xorg loop sometimes misses the end of its window after `stop()` from another thread (the
+    DestroyNotify never arrives) and would keep the process alive; end the process then."""
+    app.stopping.wait()
+    if not finished.wait(STOP_GRACE_S):
+        log.warning("the icon's event loop did not stop within %g s; the tray exits", STOP_GRACE_S)
+        lock.release()
+        logging.shutdown()
+        os._exit(0)
 
 
 if __name__ == "__main__":

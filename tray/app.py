@@ -63,7 +63,9 @@ class TrayApp:
         self.link = Link(paths, self.handle, give_up_s=give_up_s, refresh_s=refresh_s, version=version)
         self.actions = Actions(self.link, desktop or SystemDesktop(), paths, lambda: self.state, self.handle, self.stop)
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maid-tray-action")
-        self.icon = pystray.Icon(ICON_NAME, draw_icon(icon_kind(self.state)), tooltip(self.state), menu=self._pystray_menu(build_menu(self.state)))
+        self.stopping = threading.Event()  # set when the tray was asked to stop (run() returns soon after)
+        self._latin1_title = pystray.Icon.__module__.endswith("_xorg")  # xorg writes the title as a latin-1 WM_NAME
+        self.icon = pystray.Icon(ICON_NAME, draw_icon(icon_kind(self.state)), self._title(), menu=self._pystray_menu(build_menu(self.state)))
 
     def run(self, setup: Any = None) -> None:
         """Show the icon and handle its events until `stop` (blocks; call it on the main thread).
@@ -82,6 +84,7 @@ class TrayApp:
             self.worker.shutdown(wait=False, cancel_futures=True)
 
     def stop(self) -> None:
+        self.stopping.set()
         self.icon.stop()
 
     def trigger(self, item: Item) -> None:
@@ -105,9 +108,13 @@ class TrayApp:
         if kind != self._shown_kind:
             self.icon.icon = draw_icon(kind[0], progress(self.state))
             self._shown_kind = kind
-        self.icon.title = tooltip(self.state)
+        self.icon.title = self._title()
         self.icon.menu = self._pystray_menu(build_menu(self.state))
         self.icon.update_menu()
+
+    def _title(self) -> str:
+        text = tooltip(self.state)
+        return text.encode("latin-1", "replace").decode("latin-1") if self._latin1_title else text
 
     def _notify(self, title: str, message: str) -> None:
         log.info("notice: %s: %s", title, message)

@@ -124,6 +124,9 @@ class Link:
                 self.on_event(StatusRefreshed(self.call("status"), self._settings()))
         except (NotRunning, ApiError, TimeoutError) as exc:
             closed.append(str(exc))
+        except Exception as exc:  # e.g. a reply this tray cannot read (a daemon of another version): reconnect later
+            log.exception("the tray could not follow maid's replies")
+            closed.append(f"{type(exc).__name__}: {exc}")
         finally:
             self._connection = None
             connection.close()  # ends the reader

@@ -36,11 +36,13 @@ MAP = "/songs/123 Artist - Title/Artist - Title (mapper) [Insane].osu"
 
 
 def status(**model: Any) -> dict[str, Any]:
+    """A status result as the daemon answers it (validated by its model, so the test follows the API)."""
+    optional = {"songs_folder_source": "config"} if "songs_folder_source" in StatusResult.model_fields else {}
     return StatusResult(
         version="0.1.0", pid=4242, uptime_s=3.0, port=28757, clients=1, jobs=JobCounts(queued=0, running=0),
         model=ModelStatus(loaded=False, source="OliBomby/Mapperatorinator-v30", device="auto").model_copy(update=model),
         config_file="/home/u/.config/maid/config.toml", backup_folder="/home/u/.local/share/maid/backups",
-        songs_folder="/songs", watched_folders=3,
+        songs_folder="/songs", watched_folders=3, **optional,
     ).model_dump(mode="json", by_alias=True)
 
 
