@@ -27,7 +27,7 @@ from engine.osu import keyvalues
 from engine.osu.colours import Colours, parse_colour
 from engine.osu.errors import OsuFormatError, Problem
 from engine.osu.events import Background, Break, Events, Video, event_type, parse_event
-from engine.osu.hitobjects import HitObject, parse_hit_object
+from engine.osu.hitobjects import HitObject, parse_hit_object, parse_plain_row, plain_rows
 from engine.osu.keyvalues import Difficulty, Editor, General, Metadata
 from engine.osu.lines import join_lines, split_lines, text as line_text
 from engine.osu.numbers import parse_int
@@ -71,6 +71,20 @@ def find_sections(lines: list[bytes]) -> tuple[Section, ...]:
     return tuple(sections)
 
 
+def entry_text(line: bytes, strip_comments: bool) -> str | None:
+    """The text osu! reads from a line: None for a blank or `//` line, else a trailing `// comment` cut
+    (unless `strip_comments` is false, as in [Metadata]) and trailing whitespace trimmed."""
+    text = line.decode("utf-8", "surrogateescape").rstrip()
+    if not text:
+        return None
+    if "//" in text:
+        if text.lstrip().startswith("//"):
+            return None
+        if strip_comments:
+            text = text[:text.index("//")].rstrip()
+    return text
+
+
 class Beatmap:
     """One .osu file. Build it with `parse_beatmap` / `read_beatmap`; never mutated afterwards."""
 
@@ -96,23 +110,16 @@ class Beatmap:
         return [section for section in self.sections if section.name == name]
 
     def entries(self, name: str) -> Iterator[tuple[int, str]]:
-        """(line index, text) of every line osu! reads in the sections called `name`: blank and `//` lines
-        skipped, a trailing `// comment` cut (except in [Metadata]) and trailing whitespace trimmed."""
+        """(line index, text) of every line osu! reads in the sections called `name` (see `entry_text`)."""
         strip_comments = name != "Metadata"
         lines = self.lines
         for section in self.sections:
             if section.name != name:
                 continue
             for index in range(section.start, section.end):
-                text = lines[index].decode("utf-8", "surrogateescape").rstrip()
-                if not text:
-                    continue
-                if "//" in text:
-                    if text.lstrip().startswith("//"):
-                        continue
-                    if strip_comments:
-                        text = text[:text.index("//")].rstrip()
-                yield index, text
+                text = entry_text(lines[index], strip_comments)
+                if text is not None:
+                    yield index, text
 
     def key_values(self, section: str) -> Iterator[tuple[int, str, str]]:
         """(line index, key, value) of a key/value section, in file order (duplicates included)."""
@@ -233,14 +240,22 @@ class Beatmap:
 
     @cached_property
     def hit_objects(self) -> tuple[HitObject, ...]:
-        """Every readable object line in file order (osu! sorts by time; `derived.sorted_objects` does too)."""
+        """Every readable object line in file order (osu! sorts by time; `derived.sorted_objects` does too).
+        Plain lines are read in one regex pass per section (`hitobjects.plain_rows`), the others one by one."""
         problems = self._problems_of("hit_objects")
         objects: list[HitObject] = []
-        for index, text in self.entries("HitObjects"):
-            try:
-                objects.append(parse_hit_object(text, index))
-            except (ValueError, IndexError) as error:
-                problems.append(self._skipped(index, "HitObjects", error))
+        lines = self.lines
+        for section in self.sections_named("HitObjects"):
+            body = b"\n".join(map(bytes.rstrip, lines[section.start:section.end]))
+            rows = plain_rows(body.decode("utf-8", "surrogateescape"))
+            for index, row in zip(range(section.start, section.end), rows):
+                try:
+                    if row[0]:
+                        objects.append(parse_plain_row(row, index))
+                    elif (text := entry_text(lines[index], True)) is not None:
+                        objects.append(parse_hit_object(text, index))
+                except (ValueError, IndexError) as error:
+                    problems.append(self._skipped(index, "HitObjects", error))
         return tuple(objects)
 
     @cached_property
