@@ -191,8 +191,7 @@ class EditorLink:
 
     async def _model(self) -> LoadedModel:
         models, settings = self.services.models, self.services.settings
-        current = models.current or await models.load(settings.model_source, settings.device, settings.dtype)
-        models.touch()
+        current = await models.ensure(settings.model_source, settings.device, settings.dtype)
         return LoadedModel(current.model, current.source, current.device)
 
 
