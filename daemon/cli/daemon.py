@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -53,6 +54,7 @@ def start(
     songs_folder: Optional[Path] = typer.Option(None, help="osu!'s Songs folder."),
     model_source: Optional[str] = typer.Option(None, help="Hub id or local folder of the model."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+    no_tray: bool = typer.Option(False, "--no-tray", help="No tray icon (also `tray = false` in the config file)."),
 ) -> None:
     """Run the daemon in the foreground (Ctrl+C stops it)."""
     from daemon.app import AlreadyRunning, run, setup_logging
@@ -61,6 +63,8 @@ def start(
     settings = _settings(paths, {"port": port, "device": device, "songs_folder": songs_folder, "model_source": model_source})
     log_file = setup_logging(paths, verbose)
     console.print(f"maid: config {paths.config_file}, log {log_file}", highlight=False)
+    if settings.tray and not no_tray:
+        _start_tray()
     try:
         run(paths, settings)
     except AlreadyRunning as exc:
@@ -68,6 +72,21 @@ def start(
     except OSError as exc:  # e.g. the port is taken
         raise _fail(f"could not start: {exc}. If another program uses port {settings.port}, choose another with --port "
                     f"or `port` in {paths.config_file}", 1) from exc
+
+
+TRAY_GIVE_UP_S = 10  # the tray quits when the daemon stays away this long (a restart spawns a new one)
+
+
+def _start_tray() -> None:
+    """The tray icon as its own process (`python -m tray`, a client of the API) in a desktop session:
+    always on Windows and macOS, with DISPLAY or WAYLAND_DISPLAY elsewhere. It logs to tray.log."""
+    if sys.platform not in ("win32", "darwin") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        console.print("maid: no desktop session (DISPLAY/WAYLAND_DISPLAY unset): no tray icon", highlight=False)
+        return
+    import subprocess
+
+    subprocess.Popen([sys.executable, "-m", "tray", "--give-up-after", str(TRAY_GIVE_UP_S)], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=sys.platform != "win32")
 
 
 @app.command()

@@ -16,6 +16,7 @@ import pytest
 
 from daemon.api.client import call
 from daemon.config import load_settings, user_paths
+from tests.daemon.test_cli_daemon import MAID, free_port, maid
 from tests.tray.conftest import DaemonThread, wait_until
 from tests.tray.test_actions import RecordingDesktop
 from tray.app import TrayApp, desktop_session, load_pystray
@@ -152,3 +153,54 @@ def test_without_a_display_the_tray_logs_one_line_and_maid_keeps_running(daemon:
             assert not desktop_session()
         finally:
             os.environ.update(saved)
+
+
+def start_maid(monkeypatch: pytest.MonkeyPatch, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`maid start ARGS` on a free port, once its discovery file names it."""
+    monkeypatch.setenv("MAID_PORT", str(free_port()))
+    process = subprocess.Popen([*MAID, "start", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                               env=env or dict(os.environ))
+    discovery = user_paths().discovery_file
+    wait_until(lambda: process.poll() is not None or (discovery.exists() and f'"pid": {process.pid}' in discovery.read_text()),
+               timeout=30, what="maid start")
+    assert process.poll() is None, process.communicate()[0]
+    return process
+
+
+def stop_maid(process: subprocess.Popen[str]) -> str:
+    maid("stop")
+    out, _ = process.communicate(timeout=30)
+    return out
+
+
+def test_maid_start_spawns_the_tray_in_a_desktop_session_unless_told_not_to(xvfb_display: str, maid_home: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    tray_log = user_paths().log_dir / "tray.log"
+    process = start_maid(monkeypatch)
+    try:
+        port = os.environ["MAID_PORT"]
+        wait_until(lambda: tray_log.exists() and f"connected to maid on port {port}" in tray_log.read_text(), timeout=30,
+                   what="the spawned tray to connect")
+        assert call(user_paths(), "status")["clients"] == 2  # the tray and this call
+    finally:
+        stop_maid(process)
+    wait_until(lambda: "did not come back" in tray_log.read_text(), timeout=40, what="the spawned tray to quit after maid stop")
+
+    tray_log.unlink()
+    process = start_maid(monkeypatch, "--no-tray")
+    try:
+        assert call(user_paths(), "status")["clients"] == 1  # only this call: no tray connected
+    finally:
+        stop_maid(process)
+    assert not tray_log.exists()
+
+
+def test_maid_start_without_a_desktop_says_so_and_serves(maid_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = start_maid(monkeypatch, env=env)
+    try:
+        assert call(user_paths(), "status")["pid"] == process.pid
+    finally:
+        out = stop_maid(process)
+    assert "no desktop session (DISPLAY/WAYLAND_DISPLAY unset): no tray icon" in out
+    assert not (user_paths().log_dir / "tray.log").exists()
