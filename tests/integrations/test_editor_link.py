@@ -129,3 +129,40 @@ def test_without_a_display_the_hotkeys_are_off_and_say_why(monkeypatch: pytest.M
 
     reason, keyboard = asyncio.run(main())
     assert reason is not None and reason.startswith("hotkeys unavailable: no display") and keyboard is None
+
+
+def test_a_hotkey_hitsounds_the_selection_with_the_configured_model(tmp_path: Path, golden_dir: Path) -> None:
+    from engine.findings import Finding, Severity
+    from engine.osu import combos, read_beatmap
+
+    folder = tmp_path / "Songs" / "1 demo"
+    folder.mkdir(parents=True)
+    for source in (DEMO_MAP, DEMO_MAP.parent / "audio.ogg"):
+        shutil.copyfile(source, folder / source.name)
+    path = folder / DEMO_MAP.name
+    before = path.read_bytes()
+    picked = combos(read_beatmap(path))[8:15]
+    text = Finding("x", Severity.INFO, "x", "x", start_ms=picked[0][0].time, selection=tuple(str(c.number) for _, c in picked)).timestamp
+
+    async def main() -> tuple[list, FakeKeyboard]:
+        paths = user_paths()
+        daemon = build_daemon(paths, load_settings(paths, {"model_source": str(golden_dir / "tiny-v30"), "device": "cpu"}))
+        notices: list[tuple[str, dict]] = []
+        keyboard = FakeKeyboard()
+        link = EditorLink(daemon.services, lambda m, p: notices.append((m, p)), MemoryClipboard(text), lambda: keyboard)
+        link.start_hotkeys()
+        link.on_state(editing(path, 1000))
+        keyboard.press("<ctrl>+<alt>+h")
+        for _ in range(600):
+            await asyncio.sleep(0.05)
+            if any(m == "editor/action" for m, _ in notices):
+                break
+        link.stop()
+        await daemon.services.jobs.close()
+        return notices, keyboard
+
+    notices, keyboard = asyncio.run(main())
+    [action] = [p for m, p in notices if m == "editor/action"]
+    assert action["ok"] is True and action["action"] == "hitsound_selection", action
+    assert path.read_bytes() != before and keyboard.sent == ["<ctrl>+c"]  # auto_reload is off by default: no Ctrl+L
+    assert [p["path"] for m, p in notices if m == "file/written"] == [str(path)]
