@@ -27,6 +27,7 @@ from daemon.api.methods import RequestContext, Services, apply_live_settings, pu
 from daemon.api.server import ApiServer, ServerOptions
 from daemon.automod import AutoMod
 from daemon.config import Paths, Settings
+from daemon.editor import start_editor_link
 from daemon.jobs import JobQueue
 from daemon.models import ModelManager
 from daemon.secrets import Token, ensure_api_token
@@ -70,6 +71,7 @@ class Daemon:
         self.services.watcher = self._watcher()
         if self.services.watcher is not None:
             await asyncio.to_thread(self.services.watcher.start)
+        start_editor_link(self.services, self.server.broadcast)
         _write_discovery(self.services.paths, port, self.token)
         log.info("maid %s listening on ws://127.0.0.1:%d/ (pid %d)", self.services.version, port, os.getpid())
         if self.services.settings.load_model_at_start:
