@@ -37,6 +37,8 @@ class Desktop(Protocol):
 
     def copy(self, text: str) -> None: ...
 
+    def paste(self) -> str: ...
+
 
 class SystemDesktop:
     """The platform's opener (start / open / xdg-open) and clipboard (pyperclip, imported when used)."""
@@ -53,6 +55,11 @@ class SystemDesktop:
 
         pyperclip.copy(text)
 
+    def paste(self) -> str:
+        import pyperclip
+
+        return str(pyperclip.paste())
+
 
 class Actions:
     """Runs menu actions. `emit` receives the events an action causes; `quit` stops the tray."""
@@ -63,8 +70,7 @@ class Actions:
         self.snapshot, self.emit, self.quit = snapshot, emit, quit
         self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "toggle_automod": lambda a: self.api.call("config/set", {"key": "automod_on_save", "value": bool(a["on"])}),
-            "remap_selection": lambda a: self.api.call("remap", {"path": a["path"], "startMs": a["startMs"], "endMs": a["endMs"]}),
-            "hitsound_selection": lambda a: self.api.call("hitsound", {"path": a["path"], "startMs": a["startMs"], "endMs": a["endMs"]}),
+            "remap_selection": self._remap_selection,
             "cancel_job": lambda a: self.api.call("jobs/cancel", {"id": a["id"]}),
             "undo": lambda a: self.api.call("backups/restore", {"path": a["path"]}),
             "reapply": lambda a: self.api.call("edits/reapply", {"path": a["path"]}),
@@ -105,6 +111,13 @@ class Actions:
                 if job["state"] in ("queued", "running"):
                     self.api.call("jobs/cancel", {"id": job["id"]})
         self.emit(Paused(on))
+
+    def _remap_selection(self, args: dict[str, Any]) -> None:
+        """Remap what the editor copied (Ctrl+C on the selected objects: `00:12:345 (1,2,3) - `)."""
+        selection = self.desktop.paste().strip()
+        if not selection:
+            raise OSError("the clipboard is empty: select objects in the editor and press Ctrl+C first")
+        self.api.call("remap", {"path": args["path"], "timestamp": selection})
 
     def _copy_token(self, args: dict[str, Any]) -> None:
         token = get_token(self.paths.config_dir, "api")

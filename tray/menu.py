@@ -96,35 +96,38 @@ def _model_line(state: TrayState) -> str:
 
 
 def _editor_line(state: TrayState) -> str:
-    if state.editor is None:
+    """From daemon.editor's `editor/state` (integrations.tosu.EditorState.to_json)."""
+    editor = state.editor
+    if editor is None:
         return "Editor: osu! not found"
-    opened = editor_file(state.editor)
-    name = state.editor.get("name") or state.editor.get("mode") or "running"
-    where = f" {file_name(opened)}" if opened else ""
-    time_ms = state.editor.get("time")
+    if editor.get("state") == "unavailable":
+        return _clip(f"Editor: osu! not found ({editor.get('reason') or 'no editor state'})")
+    if editor.get("state") != "editor":
+        return _clip(f"osu!: {str(editor.get('state')).replace('_', ' ')}")
+    opened = editor_file(editor)
+    time_ms = editor.get("time_ms")
     at = f" at {_clock(time_ms)}" if isinstance(time_ms, (int, float)) else ""
-    return _clip(f"Editor: {name}{where}{at}")
+    return _clip(f"Editor: {file_name(opened) if opened else 'open'}{at}" + (" (read-only)" if editor.get("read_only") else ""))
 
 
 def _editing_section(state: TrayState, online: bool) -> list[Item]:
     automod = bool(state.settings.get("automod_on_save", False))
-    items = [Item("Auto-mod on save", "toggle_automod", {"on": not automod}, enabled=online and not state.paused, checked=automod and not state.paused)]
-    selection = _selection(state)
-    for method, key, label in (("remap", "remap_selection", "Remap selection"), ("hitsound", "hitsound_selection", "Hitsound selection")):
-        hotkey = state.settings.get(f"hotkeys.{key}")
-        text = f"{label}\t{format_hotkey(hotkey)}" if isinstance(hotkey, str) else label
-        usable = online and not state.paused and method in state.available and selection is not None
-        items.append(Item(text, key, selection or {}, enabled=usable))
-    return items
-
-
-def _selection(state: TrayState) -> dict[str, Any] | None:
-    """The editor's selected range on the open map (editor state `selection`: {startMs, endMs})."""
+    editor = state.editor or {}
     opened = editor_file(state.editor)
-    chosen = (state.editor or {}).get("selection")
-    if opened is None or not isinstance(chosen, dict) or "startMs" not in chosen or "endMs" not in chosen:
-        return None
-    return {"path": opened, "startMs": chosen["startMs"], "endMs": chosen["endMs"]}
+    writable = editor.get("state") == "editor" and opened is not None and not editor.get("read_only")
+    remap_key, hitsound_key = (state.settings.get(f"hotkeys.{k}") for k in ("remap_selection", "hitsound_selection"))
+    return [
+        Item("Auto-mod on save", "toggle_automod", {"on": not automod}, enabled=online and not state.paused, checked=automod and not state.paused),
+        # the editor's selection as osu! copies it (Ctrl+C) is the remap's `timestamp`
+        Item(_with_hotkey("Remap copied selection", remap_key), "remap_selection", {"path": opened} if opened else {},
+             enabled=online and not state.paused and writable and "remap" in state.available),
+        # the hitsound API takes a time range, not a selection: the hotkey (daemon.editor) resolves one
+        Item(_with_hotkey("Hitsound selection: use the hotkey in the editor", hitsound_key), enabled=False),
+    ]
+
+
+def _with_hotkey(label: str, hotkey: Any) -> str:
+    return f"{label} ({format_hotkey(hotkey)})" if isinstance(hotkey, str) else label  # a tab is an accelerator column only on Windows
 
 
 def _findings_section(state: TrayState) -> list[Item]:

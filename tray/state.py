@@ -237,10 +237,10 @@ def _findings(state: TrayState, report: FindingsPublishParams) -> TrayState:
 
 
 def editor_file(editor: dict[str, Any] | None) -> str | None:
-    """The .osu the editor has open, when the editor state says (key `file`)."""
+    """The .osu the game has open, when the editor state says (`beatmap_path`)."""
     if editor is None:
         return None
-    value = editor.get("file")
+    value = editor.get("beatmap_path")
     return value if isinstance(value, str) and value else None
 
 

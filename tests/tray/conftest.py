@@ -166,6 +166,7 @@ def xvfb_display() -> Iterator[str]:
         wait_until(lambda: _tray_host_ready(display), 10, "trayer to own the tray selection")
         yield display
     finally:
+        _let_x_listeners_finish(display)
         for process in (trayer, xvfb):
             if process is not None and process.poll() is None:
                 process.terminate()
@@ -178,6 +179,15 @@ def xvfb_display() -> Iterator[str]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _let_x_listeners_finish(display: str) -> None:
+    """The daemons of these tests register their hotkeys (pynput) on this display; a stopped pynput listener
+    ends only at the next X event. Send one and wait, so that no listener thread outlives the display."""
+    xdotool = shutil.which("xdotool")
+    if xdotool is not None:
+        subprocess.run([xdotool, "key", "shift"], env={**os.environ, "DISPLAY": display}, timeout=10, check=False)
+    wait_until(lambda: not [t for t in threading.enumerate() if type(t).__module__.startswith("pynput")], 5, "pynput listeners to end")
 
 
 def _tray_host_ready(display: str) -> bool:

@@ -13,6 +13,7 @@ from daemon.api.models import ErrorCode
 from daemon.config import load_settings, user_paths
 from daemon.jobs import JobContext, JobSpec, Priority
 from daemon.secrets import get_token
+from integrations.tosu import EditorState, GameState
 from tests.daemon.conftest import middle_range, nudge_objects
 from tests.tray.conftest import DaemonThread, wait_until
 from tray.actions import Actions
@@ -24,12 +25,16 @@ class RecordingDesktop:
     def __init__(self) -> None:
         self.opened: list[str] = []
         self.copied: list[str] = []
+        self.clipboard = ""
 
     def open(self, target: str) -> None:
         self.opened.append(target)
 
     def copy(self, text: str) -> None:
         self.copied.append(text)
+
+    def paste(self) -> str:
+        return self.clipboard
 
 
 class Tray:
@@ -73,8 +78,9 @@ def test_the_link_connects_with_the_token_and_receives_notifications(daemon: Dae
         assert tray.state.settings["automod_on_save"] is True and tray.state.settings["hotkeys.remap_selection"] == "<ctrl>+<alt>+r"
         assert daemon.methods[:4] == ["initialize", "status", "config/get", "jobs/list"]
         assert CLIENT_NAME in daemon.client_names()
-        daemon.on_loop(daemon.daemon.server.broadcast, "editor/state", {"state": {"name": "edit", "file": "/s/a.osu"}})  # type: ignore[union-attr]
-        wait_until(lambda: tray.state.editor == {"name": "edit", "file": "/s/a.osu"}, what="editor/state")
+        sent = EditorState(GameState.EDITOR, source="v2", beatmap_path=Path("/s/a.osu"), time_ms=1234).to_json()
+        daemon.on_loop(daemon.daemon.server.broadcast, "editor/state", {"state": sent})  # type: ignore[union-attr]
+        wait_until(lambda: tray.state.editor == sent, what="editor/state")
         assert tray.state.current_file == "/s/a.osu"
         wait_until(lambda: len(daemon.calls_of("status")) >= 3, what="the status refresh")
     finally:
@@ -144,12 +150,16 @@ def test_model_cancel_and_unknown_actions_reach_the_daemon_or_fail_with_a_notice
         assert daemon.methods.count("model/unload") == 1 and not tray.of(ActionFailed)
         tray.actions.run("cancel_job", {"id": "no-such-job"})
         assert daemon.calls_of("jobs/cancel") == [{"id": "no-such-job"}] and tray.of(ActionFailed)[-1].code == ErrorCode.NOT_FOUND
-        tray.actions.run("remap_selection", {"path": "/s/a.osu", "startMs": 1000, "endMs": 2000})
-        assert daemon.calls_of("remap") == [{"path": "/s/a.osu", "startMs": 1000, "endMs": 2000}]
-        assert tray.of(ActionFailed)[-1].action == "remap_selection"  # not served yet (NOT_AVAILABLE) or no such file
+        tray.desktop.clipboard = "00:01:234 (1,2) - "  # as the editor copies a selection
+        tray.actions.run("remap_selection", {"path": "/s/a.osu"})
+        assert daemon.calls_of("remap") == [{"path": "/s/a.osu", "timestamp": "00:01:234 (1,2) -"}]
+        assert tray.of(ActionFailed)[-1].action == "remap_selection"  # no such file (or no model installed here)
+        tray.desktop.clipboard = ""
+        tray.actions.run("remap_selection", {"path": "/s/a.osu"})
+        assert "clipboard is empty" in tray.of(ActionFailed)[-1].message and len(daemon.calls_of("remap")) == 1
         tray.actions.run("no_such_action", {})
         assert "no action 'no_such_action'" in tray.of(ActionFailed)[-1].message
-        assert len(tray.state.notices) == 3 and all(n.title.endswith("failed") for n in tray.state.notices)
+        assert len(tray.state.notices) == 4 and all(n.title.endswith("failed") for n in tray.state.notices)
     finally:
         tray.link.close()
 

@@ -15,6 +15,7 @@ from daemon.api.methods import UNAVAILABLE, rpc
 from daemon.api.models import ErrorCode, JobCounts, ModelStatus, StatusResult
 from daemon.automod import rule_checks
 from daemon.config import HotkeySettings, Settings
+from integrations.tosu import EditorState, GameState, unavailable
 from tests.daemon.conftest import standard_maps
 from tray.actions import Actions
 from tray.icons import IconKind
@@ -100,7 +101,7 @@ def test_no_model_loaded_and_editor_not_found() -> None:
     assert find(menu, "Load model").enabled and find(menu, "Load model").action == "load_model"
     assert find(menu, "Auto-mod on save").checked is True and find(menu, "Auto-mod on save").args == {"on": False}
     assert not find(menu, "Undo last write").enabled  # nothing written yet
-    assert not find(menu, "Remap selection").enabled  # no editor, no selection
+    assert not find(menu, "Remap copied selection").enabled  # no editor
     assert find(menu, "No findings yet").enabled is False
     assert find(menu, "Open settings file").args == {"path": "/home/u/.config/maid/config.toml"}
     assert find(menu, "Quit maid").action == "quit"
@@ -179,19 +180,31 @@ def test_findings_waiting_list_the_most_serious_first_with_editor_links(publishe
     assert clean.notices[-1].message == "no findings (2 fixed)" and icon_kind(clean) is IconKind.IDLE
 
 
-def test_editor_state_with_a_selection_enables_remap_and_hitsound_with_their_hotkeys() -> None:
-    state = notified(connected(), "editor/state", {"state": {"name": "edit", "file": MAP, "time": 83456,
-                                                             "selection": {"startMs": 1000, "endMs": 2000}}})
+def editor(state: GameState, **fields: Any) -> dict[str, Any]:
+    """An `editor/state` params as daemon.editor sends it."""
+    return {"state": EditorState(state, **fields).to_json()}
+
+
+def test_editor_state_names_the_open_map_and_enables_remap_of_the_copied_selection() -> None:
+    state = notified(connected(), "editor/state", editor(GameState.EDITOR, source="v2", client="stable", beatmap_path=Path(MAP), time_ms=83456))
     menu = build_menu(state)
-    assert menu[1].label == "Editor: edit Artist - Title (mapper) [Insane].osu at 01:23:456"
-    remap = find(menu, "Remap selection")
-    assert remap.label == "Remap selection\tCtrl+Alt+R" and remap.args == {"path": MAP, "startMs": 1000, "endMs": 2000}
-    # remap needs engine parts the daemon does not serve yet (capabilities.unavailable): greyed out until it does
-    assert remap.enabled is ("remap" not in UNAVAILABLE)
-    served = replace(state, available=state.available | {"remap", "hitsound"})
-    assert find(build_menu(served), "Remap selection").enabled and find(build_menu(served), "Hitsound selection\tCtrl+Alt+H").enabled
-    assert not find(build_menu(notified(served, "editor/state", {"state": {}})), "Remap selection").enabled
-    assert find(build_menu(notified(served, "editor/state", {"state": {}})), "Editor:").label == "Editor: osu! not found"
+    assert menu[1].label == "Editor: Artist - Title (mapper) [Insane].osu at 01:23:456"
+    assert state.current_file == MAP  # the findings shown are the open map's
+    remap = find(menu, "Remap copied selection")
+    assert remap.label == "Remap copied selection (Ctrl+Alt+R)" and remap.args == {"path": MAP}
+    # remap needs the model: capabilities.unavailable lists it while the weights are missing
+    assert remap.enabled is ("remap" in state.available)
+    hitsound = find(menu, "Hitsound selection")
+    assert hitsound.label == "Hitsound selection: use the hotkey in the editor (Ctrl+Alt+H)" and not hitsound.enabled
+    served = replace(state, available=state.available | {"remap"})
+    assert find(build_menu(served), "Remap copied selection").enabled
+    lazer = notified(served, "editor/state", editor(GameState.EDITOR, client="lazer", beatmap_path=Path(MAP), read_only=True))
+    assert find(build_menu(lazer), "Editor:").label.endswith("(read-only)") and not find(build_menu(lazer), "Remap copied").enabled
+    playing = notified(served, "editor/state", editor(GameState.PLAYING, beatmap_path=Path(MAP)))
+    assert find(build_menu(playing), "osu!:").label == "osu!: playing" and not find(build_menu(playing), "Remap copied").enabled
+    gone = notified(served, "editor/state", {"state": unavailable("tosu is not running on 127.0.0.1:24050").to_json()})
+    assert build_menu(gone)[1].label.startswith("Editor: osu! not found (editor state unavailable: tosu is not running")
+    assert not find(build_menu(gone), "Remap copied").enabled
 
 
 def test_a_write_offers_undo_and_says_how_to_reload() -> None:
@@ -216,12 +229,12 @@ def test_conflicts_offer_reapply_and_show_the_error_icon() -> None:
 
 
 def test_paused_greys_out_auto_mod_and_generation() -> None:
-    state = apply(notified(connected(), "editor/state", {"state": {"name": "edit", "file": MAP, "selection": {"startMs": 0, "endMs": 1}}}), Paused(True))
+    state = apply(notified(connected(), "editor/state", editor(GameState.EDITOR, beatmap_path=Path(MAP))), Paused(True))
     state = replace(state, available=state.available | {"remap"})
     menu = build_menu(state)
     pause = find(menu, "Pause all")
     assert pause.checked is True and pause.args == {"on": False}
-    assert not find(menu, "Auto-mod on save").enabled and not find(menu, "Remap selection").enabled
+    assert not find(menu, "Auto-mod on save").enabled and not find(menu, "Remap copied selection").enabled
     assert icon_kind(state) is IconKind.PAUSED and tooltip(state) == "maid: paused"
     assert find(build_menu(apply(state, Paused(False))), "Pause all").checked is False
 
@@ -245,11 +258,12 @@ def test_every_action_the_menu_offers_has_a_handler(published: dict[str, Any]) -
         notified(connected(), "edit/dropped", {"file": MAP, "job": "j", "backup": None, "ai": False, "summary": "s", "hint": "h"}),
         notified(connected(), "job/progress", {"id": "j", "kind": "remap", "file": MAP, "seq": 1, "progress": 0.1, "message": "m"}),
         apply(connected(), ActionFailed("undo", "no backup", int(ErrorCode.NOT_FOUND), MAP)),
+        replace(notified(connected(), "editor/state", editor(GameState.EDITOR, beatmap_path=Path(MAP))), available=frozenset({"remap"})),
     ]
     offered = {item.action for state in states for item in flat(build_menu(state)) if item.action}
     known = set(Actions(None, None, None, TrayState, print, print).handlers)  # type: ignore[arg-type]
     assert offered <= known, offered - known
-    assert {"toggle_automod", "remap_selection", "hitsound_selection", "undo", "open_path", "load_model", "unload_model", "pause",
+    assert {"toggle_automod", "remap_selection", "undo", "open_path", "load_model", "unload_model", "pause",
             "open_log", "copy_token", "quit", "open_url", "open_report", "cancel_job", "reapply", "dismiss"} <= offered
 
 
