@@ -190,10 +190,12 @@ def report_result(result: Any, path: Path | None, as_json: bool, task: str) -> N
     if as_json:
         print_json(payload)
         return
+    from rich.markup import escape
+
     for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     if path is not None:
-        console.print(f"wrote [bold]{path}[/] ({result.objects} objects)", highlight=False)
+        console.print(f"wrote [bold]{escape(str(path))}[/] ({result.objects} objects)", highlight=False)
     console.print("[dim]AI-generated content: disclose it; it cannot be ranked as human work.[/]")
 
 

@@ -101,3 +101,10 @@ def test_bad_options_are_clear_errors(runner: CliRunner, mapset: Path, golden_di
     assert result.exit_code == 2 and "lookback" in result.output
     result = runner.invoke(app, ["generate", str(mapset / "audio.ogg"), "-o", "nonsense=1"])
     assert result.exit_code == 2 and "GenerateOptions field" in result.output
+
+
+def test_plain_output_names_the_file_exactly(runner: CliRunner, mapset: Path, golden_dir: Path) -> None:
+    result = runner.invoke(app, ["timing", str(mapset / "audio.ogg"), "--model", str(golden_dir / "tiny-v32"),
+                                 *QUICK])  # fmt: skip
+    assert result.exit_code == 0
+    assert "[timing].osu" in result.stdout.replace("\n", "") and "AI-generated" in result.stdout
