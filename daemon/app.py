@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -119,8 +120,10 @@ class Daemon:
             self.services.automod.submit(saved)
 
 
-def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None = None) -> Daemon:
-    """Everything the daemon owns, not started yet (call inside a running event loop)."""
+def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None = None,
+                 overrides: dict[str, Any] | None = None) -> Daemon:
+    """Everything the daemon owns, not started yet (call inside a running event loop). `overrides`: the
+    command-line flags `settings` was loaded with; they stay in force when config/set reloads the file."""
     token = ensure_api_token(paths.config_dir)
     backup_root = settings.backups.folder or paths.data_dir / "backups"
     server: ApiServer | None = None
@@ -136,6 +139,7 @@ def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None
         watcher=None,
         shutdown=asyncio.Event(),
         started=time.time(),
+        overrides={k: v for k, v in (overrides or {}).items() if v is not None},
     )
     services.models.on_change = lambda loaded: apply_live_settings(services)  # MaiMod on save while a model is loaded
     server = ApiServer(
@@ -160,7 +164,7 @@ async def serve_until_shutdown(daemon: Daemon) -> None:
         await daemon.stop()
 
 
-def run(paths: Paths, settings: Settings) -> None:
+def run(paths: Paths, settings: Settings, overrides: dict[str, Any] | None = None) -> None:
     """`maid start`: hold the single-instance lock and serve in the foreground."""
     paths.state_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(paths.lock_file)
@@ -171,7 +175,7 @@ def run(paths: Paths, settings: Settings) -> None:
         who = f"pid {holder.get('pid')}, port {holder.get('port')}" if holder else f"the lock {paths.lock_file}"
         raise AlreadyRunning(f"maid is already running ({who}); stop it with `maid stop`") from exc
     try:
-        asyncio.run(serve_until_shutdown(build_daemon(paths, settings)))
+        asyncio.run(serve_until_shutdown(build_daemon(paths, settings, overrides=overrides)))
     finally:
         lock.release()
 

@@ -155,11 +155,15 @@ def _dump(reply: Any) -> str:
 def _describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error["loc"]) or "(message)"
-        parts.append(f"{where}: {error['msg']}")
+        where = ".".join(str(p) for p in error["loc"]) or "params"
+        parts.append(f"{where}: {_message(error)}")
     more = len(exc.errors()) - 5
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 def _error_data(exc: ValidationError) -> list[dict[str, Any]]:
-    return [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    return [{"field": ".".join(str(p) for p in e["loc"]) or "params", "message": _message(e)} for e in exc.errors()]
+
+
+def _message(error: Any) -> str:
+    return str(error["msg"]).removeprefix("Value error, ")

@@ -56,7 +56,7 @@ from daemon.api.models import (
     WriteResultInfo,
 )
 from daemon.automod import AutoMod, FindingsReport, maimod_runner
-from daemon.config import ConfigError, Paths, Settings, env_overridden, set_value
+from daemon.config import ConfigError, Paths, Settings, env_overridden, load_settings, set_value
 from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
 from daemon.models import ModelError, ModelManager, installed
 from daemon.watcher import SavedFile, Watcher
@@ -95,6 +95,7 @@ class Services:
     started: float
     songs_folder: Path | None = None  # the folder watched: the setting, the osu! install's, or the demo copy
     songs_folder_source: str = "none"  # "config", "osu! install", "demo" or "none"
+    overrides: dict[str, Any] = field(default_factory=dict)  # `maid start` flags: they win over config/set until a restart
     findings: dict[tuple[Path, str], dict[str, Finding]] = field(default_factory=dict)  # (file, source) -> id -> finding
 
 
@@ -208,12 +209,15 @@ async def config_set(ctx: RequestContext, params: ConfigSetParams) -> ConfigSetR
     """Change one setting in the config file (comments kept); refused with the allowed range when invalid."""
     s = ctx.services
     try:
-        s.settings = await asyncio.to_thread(set_value, s.paths, params.key, params.value)
+        await asyncio.to_thread(set_value, s.paths, params.key, params.value)
+        s.settings = await asyncio.to_thread(load_settings, s.paths, s.overrides)
     except ConfigError as exc:
         raise RpcError(ErrorCode.INVALID_PARAMS, str(exc)) from exc
     apply_live_settings(s)
     value = _flatten(s.settings.model_dump(mode="json"))[params.key]
-    return ConfigSetResult(key=params.key, value=value, overridden_by=env_overridden(params.key), restart_required=params.key not in LIVE_SETTINGS)
+    flag = f"command-line flag --{params.key.replace('_', '-')}" if params.key in s.overrides else None
+    return ConfigSetResult(key=params.key, value=value, overridden_by=flag or env_overridden(params.key),
+                           restart_required=params.key not in LIVE_SETTINGS)
 
 
 def apply_live_settings(s: Services) -> None:

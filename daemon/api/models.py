@@ -169,7 +169,7 @@ class ConfigSetParams(Model):
 class ConfigSetResult(Model):
     key: str
     value: Any
-    overridden_by: str | None = Field(None, description="an environment variable that hides the file's value")
+    overridden_by: str | None = Field(None, description="a `maid start` flag or an environment variable that hides the file's value")
     restart_required: bool = Field(description="the running daemon keeps the old value until `maid stop` + `maid start`")
 
 
@@ -425,6 +425,8 @@ class FindingsApplyParams(FileParams):
 
 
 class JobProgressParams(Model):
+    """A running job's progress: `seq` counts 1, 2, 3, … per job, `progress` never goes back, and none follows the job's `job/done`."""
+
     id: str
     kind: str
     file: str | None
@@ -434,6 +436,8 @@ class JobProgressParams(Model):
 
 
 class JobDoneParams(Model):
+    """A job ended: `state` is done, failed, cancelled or superseded; `result` is the job's JSON result when it has one, `error` why it failed. Always the job's last notification."""
+
     id: str
     kind: str
     file: str | None
@@ -454,6 +458,8 @@ class FindingsPublishParams(Model):
 
 
 class FileWrittenParams(Model):
+    """maid wrote a file (an edit through write-back, a restore, or a new difficulty): reload it in osu! as `reloadHint` says. `ai`: the content came from the model."""
+
     path: str
     backup: str | None
     sha256_after: str
@@ -474,7 +480,18 @@ class EditDroppedParams(Model):
 
 
 class EditorStateParams(Model):
+    """The osu! editor as tosu sees it (integrations.tosu EditorState.to_json): client, the open map, playhead, selection, or why it is unavailable. Sent on every change; the playhead at most once a second."""
+
     state: dict[str, Any]
+
+
+class EditorActionParams(Model):
+    """The outcome of a hotkey (daemon.editor): what ran, whether it worked, and if not, the step that failed and why."""
+
+    action: str
+    ok: bool
+    step: str | None
+    message: str
 
 
 NOTIFICATIONS: dict[str, type[Model]] = {
@@ -483,5 +500,6 @@ NOTIFICATIONS: dict[str, type[Model]] = {
     "findings/publish": FindingsPublishParams,
     "file/written": FileWrittenParams,
     "editor/state": EditorStateParams,
+    "editor/action": EditorActionParams,
     "edit/dropped": EditDroppedParams,
 }

@@ -60,13 +60,14 @@ def start(
     from daemon.app import AlreadyRunning, run, setup_logging
 
     paths = _paths()
-    settings = _settings(paths, {"port": port, "device": device, "songs_folder": songs_folder, "model_source": model_source})
+    flags = {"port": port, "device": device, "songs_folder": songs_folder, "model_source": model_source}
+    settings = _settings(paths, flags)
     log_file = setup_logging(paths, verbose)
     console.print(f"maid: config {paths.config_file}, log {log_file}", highlight=False)
     if settings.tray and not no_tray:
         _start_tray()
     try:
-        run(paths, settings)
+        run(paths, settings, flags)
     except AlreadyRunning as exc:
         raise _fail(str(exc), 1) from exc
     except OSError as exc:  # e.g. the port is taken

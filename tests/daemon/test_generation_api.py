@@ -106,7 +106,7 @@ def test_remap_range_and_timestamp_validation(maid_home: Path, songs: Path, gold
     async def main() -> None:
         async with tiny_daemon(songs, golden_dir) as (daemon, rpc):
             bad = (await rpc.call("remap", {"path": str(path), "startMs": 5000, "endMs": 1000}))["error"]
-            assert bad["code"] == ErrorCode.INVALID_PARAMS and "endMs 1000 must come after startMs 5000" in bad["message"]
+            assert bad["code"] == ErrorCode.INVALID_PARAMS and bad["message"].endswith("params: endMs 1000 must come after startMs 5000")
             bad = (await rpc.call("remap", {"path": str(path), "startMs": 0, "endMs": 1, "options": {"temperature": 0, "lookback": 2}}))["error"]
             assert {d["field"] for d in bad["data"]} == {"options.temperature", "options.lookback"}
             assert "use do_sample=False for greedy" in bad["message"]
@@ -185,6 +185,8 @@ def test_maimod_on_save_follows_the_loaded_model_and_the_setting(maid_home: Path
             assert automod.maimod is not None and automod.device == "cpu"
             assert (await rpc.result("config/set", {"key": "maimod", "value": False}))["restartRequired"] is False
             assert automod.maimod is None
+            assert daemon.services.settings.model_source == str(golden_dir / "tiny-v30")  # start flags outlive config/set
+            assert (await rpc.result("config/set", {"key": "device", "value": "auto"}))["overriddenBy"] == "command-line flag --device"
             await rpc.result("config/set", {"key": "maimod", "value": True})
             assert automod.maimod is not None
             await rpc.result("model/unload")
