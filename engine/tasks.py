@@ -172,7 +172,7 @@ def guest_difficulty(model: Mapperatorinator, mapset_folder: str | Path, options
     """A new difficulty beside the existing ones: their timing, song and settings, the options' difficulty.
 
     The reference difficulty is the mapset's difficulty of the requested mode closest to the requested star
-    rating. Its red lines are the timing context (the versions maid loads have no guest-difficulty prompt;
+    rating (any difficulty when the mapset has none of that mode: its timing still holds). Its red lines are the timing context (the versions maid loads have no guest-difficulty prompt;
     v31's GD context is not built here). The new file name never collides with an existing one.
     """
     folder = Path(mapset_folder)
@@ -185,7 +185,6 @@ def guest_difficulty(model: Mapperatorinator, mapset_folder: str | Path, options
     stars = {id(d): star_rating(d) or 0.0 for d in same_mode}
     target = options.difficulty
     reference = min(same_mode, key=lambda d: abs(stars[id(d)] - target) if target is not None else -stars[id(d)])
-    options = replace(options, gamemode=options.gamemode if reference.mode == options.gamemode else reference.mode)
     notes = list(options.validate(tok))
     if ContextType.GD not in {c for ins, _ in tok.profile.context_templates for c in ins}:
         notes.append(f"this model ({tok.profile.name}) has no guest-difficulty context: the new difficulty follows "

@@ -206,3 +206,13 @@ def test_hitsound_is_reproducible_by_seed(tiny, golden_dir, clip) -> None:
     runs = [hitsound(tiny["v32"], document, clip, GenerateOptions(seed=s), time_range=(0, 8000)).beatmap.to_bytes()
             for s in (2, 2, 3)]
     assert runs[0] == runs[1] != runs[2]
+
+
+def test_guest_difficulty_in_another_mode_uses_that_modes_difficulty(tiny) -> None:
+    folder = DEMO_AUDIO.parent
+    result = guest_difficulty(tiny["v32"], folder, GenerateOptions(gamemode=3, **QUICK))
+    assert_valid(result.beatmap, 3)
+    reference = read_beatmap(folder / "maid - Demo Song (maid) [4K Normal].osu")
+    assert result.beatmap.difficulty.circle_size == reference.difficulty.circle_size == 4
+    assert result.file_name.startswith("maid - Demo Song (maid) [maid ") and result.file_name not in {
+        p.name for p in folder.iterdir()}  # fmt: skip
