@@ -1,7 +1,7 @@
 """The `maid` Typer application and the output helpers every subcommand shares.
 
 Subcommand modules register on this app at import; they import engine code inside their
-functions so that `maid --help` stays fast (transformers alone takes seconds to import).
+functions so that `maid --help` stays fast (torch alone takes seconds to import).
 """
 
 from __future__ import annotations
