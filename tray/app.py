@@ -72,8 +72,11 @@ class TrayApp:
         `setup(app)` runs on a thread once the icon is up (tests drive the menu from it)."""
 
         def started(icon: Any) -> None:
-            icon.visible = True
             self.link.start()
+            try:
+                icon.visible = True
+            except Exception:  # e.g. an X error while docking: the link and the menu model keep working
+                log.exception("the tray icon could not be shown")
             if setup is not None:
                 setup(self)
 

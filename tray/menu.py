@@ -9,6 +9,7 @@ This module must never do I/O and never call the daemon.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,9 @@ def build_menu(state: TrayState) -> tuple[Item, ...]:
 def _status_section(state: TrayState) -> list[Item]:
     if state.connection != "connected" or state.status is None:
         return [Item(_connection_line(state), enabled=False)]
-    items = [Item(_model_line(state), enabled=False), Item(_editor_line(state), enabled=False)]
+    missing = state.status.model.missing if state.status.model.installed is False else None
+    how = tuple(Item(line, enabled=False) for line in textwrap.wrap(missing or "", LABEL_MAX - 10))  # what to do, in full
+    items = [Item(_model_line(state), enabled=bool(how), submenu=how), Item(_editor_line(state), enabled=False)]
     if state.jobs:
         jobs = tuple(Item(f"Cancel {_job_label(j.kind, j.file, j.progress)}", "cancel_job", {"id": j.id}) for j in state.jobs)
         items.append(Item(f"Working: {_job_label(state.jobs[0].kind, state.jobs[0].file, state.jobs[0].progress)}"
@@ -90,8 +93,8 @@ def _model_line(state: TrayState) -> str:
         return f"Model: loading {model.source}… {loading.progress:.0%}"
     if model.loaded:
         return _clip(f"Model: {model.version or model.source} on {model.device}" + (f" ({model.dtype})" if model.dtype else ""))
-    if state.model_missing is not None:
-        return _clip(f"Model: not installed ({model.source}): maid model pull")
+    if model.installed is False:
+        return _clip(f"Model: not installed ({model.source})")
     return _clip(f"Model: not loaded ({model.source})")
 
 
@@ -157,7 +160,8 @@ def _daemon_section(state: TrayState, online: bool) -> list[Item]:
         Item(_clip(f"Undo last write ({file_name(write.path)})") if write else "Undo last write", "undo",
              {"path": write.path} if write else {}, enabled=online and write is not None),
         Item("Open backups folder", "open_path", {"path": status.backup_folder} if status else {}, enabled=status is not None),
-        Item("Unload model" if loaded else "Load model", "unload_model" if loaded else "load_model", enabled=online and not loading),
+        Item("Unload model" if loaded else "Load model", "unload_model" if loaded else "load_model",
+             enabled=online and not loading and (loaded or bool(status and status.model.installed is not False))),
         Item("Pause all", "pause", {"on": not state.paused}, enabled=online, checked=state.paused),
     ]
 

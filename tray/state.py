@@ -70,7 +70,6 @@ class TrayState:
     conflicts: tuple[Conflict, ...] = ()
     paused: bool = False
     error: str | None = None  # the last failure, shown until dismissed
-    model_missing: str | None = None  # model/load said the weights are not installed (what to do)
     notices: tuple[Notice, ...] = ()
 
 
@@ -147,9 +146,7 @@ def apply(state: TrayState, event: Event) -> TrayState:
                 error=None,
             )
         case StatusRefreshed():
-            status = StatusResult.model_validate(event.status)
-            missing = None if status.model.loaded else state.model_missing
-            return replace(state, status=status, settings=dict(event.settings), model_missing=missing)
+            return replace(state, status=StatusResult.model_validate(event.status), settings=dict(event.settings))
         case Notified():
             return _notified(state, event.method, event.params)
         case Disconnected():
@@ -162,8 +159,6 @@ def apply(state: TrayState, event: Event) -> TrayState:
             if event.code == ErrorCode.CONFLICT and event.file is not None:
                 conflict = Conflict(event.file, event.message, reapply=False)
                 state = replace(state, conflicts=tuple(c for c in state.conflicts if c.file != event.file) + (conflict,))
-            if event.code == ErrorCode.MODEL_NOT_INSTALLED:
-                state = replace(state, model_missing=event.message)
             return _notice(replace(state, error=event.message), f"maid: {event.action} failed", event.message)
         case Dismissed():
             return replace(state, error=None, conflicts=())
@@ -198,6 +193,10 @@ def _notified(state: TrayState, method: str, params: dict[str, Any]) -> TrayStat
         conflict = Conflict(dropped.file, f"a save dropped maid's edit ({dropped.summary})", reapply=True)
         others = tuple(c for c in state.conflicts if c.file != dropped.file)
         return _notice(replace(state, conflicts=others + (conflict,)), f"maid: {file_name(dropped.file)} lost maid's edit", dropped.hint)
+    if method == "editor/action":  # a hotkey's outcome (daemon.editor)
+        ok, name = bool(params.get("ok")), str(params.get("action", "hotkey")).replace("_", " ")
+        message = str(params.get("message") or "")
+        return _notice(state if ok else replace(state, error=message), f"maid: {name}" + ("" if ok else " failed"), message)
     if method == "editor/state":
         editor = params.get("state")
         editor = editor if isinstance(editor, dict) and editor else None

@@ -179,8 +179,11 @@ def test_maid_start_spawns_the_tray_in_a_desktop_session_unless_told_not_to(xvfb
     process = start_maid(monkeypatch)
     try:
         port = os.environ["MAID_PORT"]
-        wait_until(lambda: tray_log.exists() and f"connected to maid on port {port}" in tray_log.read_text(), timeout=30,
-                   what="the spawned tray to connect")
+        try:
+            wait_until(lambda: tray_log.exists() and f"connected to maid on port {port}" in tray_log.read_text(), timeout=30,
+                       what="the spawned tray to connect")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; tray.log: {tray_log.read_text() if tray_log.exists() else 'none'}") from None
         assert call(user_paths(), "status")["clients"] == 2  # the tray and this call
     finally:
         stop_maid(process)

@@ -110,13 +110,19 @@ def test_no_model_loaded_and_editor_not_found() -> None:
 
 
 def test_model_not_installed_then_loading_then_loaded_on_its_device() -> None:
-    state = apply(connected(), ActionFailed("load_model", "OliBomby/Mapperatorinator-v30 is not in the hub cache; run `maid model pull`",
-                                            int(ErrorCode.MODEL_NOT_INSTALLED)))
-    assert build_menu(state)[0].label == "Model: not installed (OliBomby/Mapperatorinator-v30): maid model pull"
-    assert icon_kind(state) is IconKind.ERROR and "maid model pull" in state.notices[-1].message
+    pull = "maid model pull OliBomby/Mapperatorinator-v30"
+    state = connected(installed=False, missing=pull)
+    menu = build_menu(state)
+    assert menu[0].label == "Model: not installed (OliBomby/Mapperatorinator-v30)" and menu[0].submenu[0].label == pull
+    assert not find(menu, "Load model").enabled  # the status line says what to do instead
+    refused = apply(state, ActionFailed("load_model", f"OliBomby/Mapperatorinator-v30 is not in the hub cache; run `{pull}`",
+                                        int(ErrorCode.MODEL_NOT_INSTALLED)))
+    assert icon_kind(refused) is IconKind.ERROR and pull in refused.notices[-1].message
 
-    state = notified(apply(state, Dismissed()), "job/progress", {"id": "j1", "kind": "model/load", "file": None, "seq": 1, "progress": 0.25,
-                                                                 "message": "loading OliBomby/Mapperatorinator-v30 onto cuda (float16)"})
+    state = apply(state, StatusRefreshed(status(installed=True), settings()))  # after `maid model pull`
+    assert find(build_menu(state), "Load model").enabled and build_menu(state)[0].label == "Model: not loaded (OliBomby/Mapperatorinator-v30)"
+    state = notified(state, "job/progress", {"id": "j1", "kind": "model/load", "file": None, "seq": 1, "progress": 0.25,
+                                             "message": "loading OliBomby/Mapperatorinator-v30 onto cuda (float16)"})
     menu = build_menu(state)
     assert menu[0].label == "Model: loading OliBomby/Mapperatorinator-v30… 25%"
     assert not find(menu, "Load model").enabled  # no second load while one runs
@@ -124,12 +130,21 @@ def test_model_not_installed_then_loading_then_loaded_on_its_device() -> None:
     assert icon_kind(state) is IconKind.WORKING and tooltip(state) == "maid: loading OliBomby/Mapperatorinator-v30 onto cuda (float16) 25%"
 
     state = notified(state, "job/done", {"id": "j1", "kind": "model/load", "file": None, "state": "done"})
-    state = apply(state, StatusRefreshed(status(loaded=True, device="cuda", dtype="float16", version="v30"), settings()))
+    state = apply(state, StatusRefreshed(status(loaded=True, installed=True, device="cuda", dtype="float16", version="v30"), settings()))
     menu = build_menu(state)
     assert menu[0].label == "Model: v30 on cuda (float16)"
-    assert find(menu, "Unload model").action == "unload_model" and state.model_missing is None
+    assert find(menu, "Unload model").action == "unload_model" and find(menu, "Unload model").enabled
     assert state.notices[-1].title == "maid: model/load done"
     assert icon_kind(state) is IconKind.IDLE
+
+
+def test_hotkey_outcomes_become_notices() -> None:
+    done = notified(connected(), "editor/action", {"action": "remap_selection", "ok": True, "step": None, "message": "12 objects remapped in x.osu"})
+    assert done.notices[-1].title == "maid: remap selection" and done.notices[-1].message == "12 objects remapped in x.osu"
+    assert icon_kind(done) is IconKind.IDLE
+    failed = notified(connected(), "editor/action", {"action": "hitsound_selection", "ok": False, "step": "clipboard",
+                                                     "message": "the clipboard holds no timestamp"})
+    assert failed.notices[-1].title == "maid: hitsound selection failed" and icon_kind(failed) is IconKind.ERROR
 
 
 def test_working_shows_progress_in_the_tooltip_and_every_job_can_be_cancelled() -> None:
