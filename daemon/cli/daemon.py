@@ -134,13 +134,28 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     if as_json:
         print_json({"running": True, **result})
         return
-    jobs = result["jobs"]
+    jobs, model = result["jobs"], result["model"]
     console.print(
         f"maid {result['version']} running: pid {result['pid']}, ws://127.0.0.1:{result['port']}/, "
-        f"up {result['uptimeS']:.0f} s, {result['clients']} client(s), jobs {jobs['running']} running / {jobs['queued']} queued, "
-        f"model {'loaded' if result['model']['loaded'] else 'not loaded'} ({result['model']['source']})",
+        f"up {result['uptimeS']:.0f} s, {result['clients']} client(s), jobs {jobs['running']} running / {jobs['queued']} queued",
         highlight=False,
     )
+    console.print(f"model: {_model_line(model)}", highlight=False)
+    songs = {"config": "from songs_folder", "osu! install": "of the osu! install", "demo": "maid's demo mapset copy"}
+    where = result["songsFolder"] or f"none (set songs_folder in {result['configFile']})"
+    console.print(f"songs: {where} ({songs.get(result['songsFolderSource'], 'not watched')}), "
+                  f"{result['watchedFolders']} mapset folder(s) watched", highlight=False)
+
+
+def _model_line(model: dict[str, Any]) -> str:
+    if not model["loaded"]:
+        if model.get("installed") is False:
+            return f"{model['source']} is not installed: {model['missing']}"
+        return f"{model['source']} not loaded (loads on first use, on {model['device']})"
+    memory = model["deviceMemoryBytes"] if model["deviceMemoryBytes"] is not None else model["memoryBytes"]
+    unload = f", unloads after {model['unloadInS']:.0f} s idle" if model["unloadInS"] is not None else ", kept loaded"
+    return (f"{model['source']} ({model['version']}, {model['parameters']:,} parameters) on {model['device']} as {model['dtype']}, "
+            f"{memory / 2**20:.0f} MiB{unload}")
 
 
 @app.command()

@@ -40,13 +40,19 @@ def start_daemon(monkeypatch) -> subprocess.Popen[str]:  # type: ignore[no-untyp
     return process
 
 
-def test_start_status_second_start_stop(maid_home: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_start_status_second_start_stop(maid_home: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOME", str(tmp_path))  # no osu! install here: the demo mapset is watched
+    monkeypatch.delenv("WINEPREFIX", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))  # and no model
     daemon = start_daemon(monkeypatch)
     try:
         status = maid("status", "--json")
         assert status.returncode == 0, status.stderr
         info = json.loads(status.stdout)
         assert info["running"] is True and info["pid"] == daemon.pid and info["port"] == int(os.environ["MAID_PORT"])
+        assert info["songsFolderSource"] == "demo" and Path(info["songsFolder"]).is_relative_to(maid_home)
+        text = " ".join(maid("status").stdout.split())
+        assert "(maid's demo mapset copy)" in text and "is not installed" in text and "maid model pull" in text
 
         second = maid("start")
         assert second.returncode == 1 and f"already running (pid {daemon.pid}" in " ".join(second.stderr.split())
@@ -58,7 +64,8 @@ def test_start_status_second_start_stop(maid_home: Path, monkeypatch) -> None:  
         if daemon.poll() is None:
             daemon.kill()
     assert not user_paths().discovery_file.exists()
-    assert "listening on ws://127.0.0.1" in (user_paths().log_dir / "maid.log").read_text()
+    log = (user_paths().log_dir / "maid.log").read_text()
+    assert "listening on ws://127.0.0.1" in log and "no osu! Songs folder found: watching maid's demo mapset" in log
     gone = maid("status", "--json")
     assert gone.returncode == 1 and json.loads(gone.stdout)["running"] is False
 
