@@ -23,11 +23,10 @@ def run(model: Mapperatorinator, audio: np.ndarray, options: GenerateOptions, ou
                              **kwargs)  # fmt: skip
 
 
-def test_output_order_follows_the_version() -> None:
+def test_output_order_follows_the_version(golden_dir) -> None:
     from engine.tokenizer import Tokenizer
-    from tests.conftest import GOLDEN
 
-    v30, v32 = Tokenizer.load(GOLDEN / "tiny-v30"), Tokenizer.load(GOLDEN / "tiny-v32")
+    v30, v32 = Tokenizer.load(golden_dir / "tiny-v30"), Tokenizer.load(golden_dir / "tiny-v32")
     assert output_order(v30, [MAP], 0) == [MAP]
     assert output_order(v32, [MAP], 0) == [T, MAP]
     assert output_order(v32, [T], 1) == [T]
