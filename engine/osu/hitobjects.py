@@ -30,9 +30,9 @@ HITSOUND_WHISTLE = 2
 HITSOUND_FINISH = 4
 HITSOUND_CLAP = 8
 
-# A curve of one type letter and integer points (almost every slider before v128) is checked by one
-# regex and converted by one split; anything else takes the general path of `parse_curve`.
-_SIMPLE_CURVE = re.compile(r"[BCLP](?:\|-?[0-9]{1,6}:-?[0-9]{1,6})+")
+# A curve of one type letter and integer points of up to 5 digits (so within ±131072; almost every slider
+# before v128) is checked by one regex and converted by one split; anything else takes the general path.
+_SIMPLE_CURVE = re.compile(r"[BCLP](?:\|-?[0-9]{1,5}:-?[0-9]{1,5})+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +169,8 @@ def parse_curve(text: str) -> tuple[str, tuple[CurveSegment, ...]]:
     """`B|1:2|3:4` → (stable's curve type: the last known letter, Catmull when none; segments split at every
     type letter as lazer splits them)."""
     if _SIMPLE_CURVE.fullmatch(text):
-        numbers = list(map(float, text[2:].replace(":", "|").split("|")))
-        if -MAX_COORDINATE_VALUE <= min(numbers) and max(numbers) <= MAX_COORDINATE_VALUE:
-            pairs = iter(numbers)
-            return text[0], (_new_segment(text[0], tuple(zip(pairs, pairs))),)
+        numbers = map(float, text[2:].replace(":", "|").split("|"))
+        return text[0], (_new_segment(text[0], tuple(zip(numbers, numbers))),)
     curve_type = "C"
     segments: list[CurveSegment] = []
     current_type: str | None = None
