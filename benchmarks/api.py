@@ -2,11 +2,15 @@
 `maid start` process, and the same load against a bare websockets server that answers a canned reply
 (the baseline: what the transport alone costs on this machine). Then the daemon's idle RSS and CPU.
 
+With `--model CHECKPOINT`: a model method end to end. `hitsound` on the demo map over the API (job queue,
+write-back with a backup, `file/written`) against engine.tasks.hitsound called directly on the same map in
+this process (the baseline), both on one CPU thread; and the first call, which loads and warms up the model.
+
 Both servers run as separate processes (pinned to no CPU; the machine has 2 cores shared with the
 clients, so read the ratio, not the absolute numbers). Nothing touches the real user dirs (MAID_HOME is
 a temp folder).
 
-    .venv/bin/python benchmarks/api.py [--clients 50] [--calls 200] [--idle 5]
+    .venv/bin/python benchmarks/api.py [--clients 50] [--calls 200] [--idle 5] [--model ../shared/fixtures/reference/tiny-v30]
 """
 
 from __future__ import annotations
@@ -88,11 +92,77 @@ def report(name: str, elapsed: float, latencies: list[float]) -> float:
     return throughput
 
 
+HITSOUND = {"startMs": 0, "endMs": 12000}
+
+
+async def api_calls(url: str, headers: dict[str, str], path: Path, repeats: int) -> tuple[float, list[float], dict[str, object]]:
+    """(first call s, later calls s, the model's status after them)"""
+    async with connect(url, additional_headers=headers, compression=None, max_size=None) as ws:
+        times = []
+        for i in range(repeats + 1):
+            started = time.perf_counter()
+            params = {"path": str(path), **HITSOUND, "options": {"seed": i}}  # a new seed: new hitsounds, so each call writes
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": i, "method": "hitsound", "params": params}))
+            while "id" not in (reply := json.loads(await ws.recv())):
+                pass
+            times.append(time.perf_counter() - started)
+            if "result" not in reply or reply["result"]["state"] != "done":
+                raise SystemExit(f"hitsound failed: {reply}")
+        await ws.send(json.dumps({"jsonrpc": "2.0", "id": "s", "method": "status"}))
+        while (reply := json.loads(await ws.recv())).get("id") != "s":
+            pass
+        return times[0], times[1:], reply["result"]["model"]
+
+
+def model_method(checkpoint: Path, repeats: int, env: dict[str, str]) -> None:
+    import shutil
+
+    import torch
+
+    from engine.checkpoint import load_model
+    from engine.decoding import GenerateOptions
+    from engine.demo import demo_mapset_folder
+    from engine.osu import read_beatmap
+    from engine.tasks import hitsound
+
+    torch.set_num_threads(1)
+    songs = Path(env["MAID_HOME"]) / "Songs"
+    mapset = Path(shutil.copytree(demo_mapset_folder(), songs / "1 maid - Demo Song"))
+    path = mapset / "maid - Demo Song (maid) [Normal].osu"
+    model = load_model(checkpoint, device="cpu")
+    direct = []
+    for seed in range(repeats + 1):
+        started = time.perf_counter()
+        hitsound(model, read_beatmap(path), mapset / "audio.ogg", GenerateOptions(seed=seed), time_range=(0, 12000))
+        direct.append(time.perf_counter() - started)
+    port = free_port()
+    daemon_env = {**env, "MAID_PORT": str(port), "MAID_MODEL_SOURCE": str(checkpoint), "MAID_DEVICE": "cpu",
+                  "MAID_SONGS_FOLDER": str(songs), "MAID_TRAY": "false", "OMP_NUM_THREADS": "1"}  # fmt: skip
+    daemon = subprocess.Popen([sys.executable, "-c", "from daemon.cli import main; main()", "start"], cwd=REPO, env=daemon_env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, daemon)
+        token = subprocess.run([sys.executable, "-c", "from daemon.cli import main; main()", "token"], cwd=REPO, env=daemon_env,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        first, warm, status = asyncio.run(api_calls(f"ws://127.0.0.1:{port}/", {"Authorization": f"Bearer {token}"}, path, repeats))
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+    base, ours = statistics.median(direct[1:]), statistics.median(warm)
+    print(f"hitsound 0-12 s of the demo map, {checkpoint.name}, 1 CPU thread, median of {repeats}:")
+    print(f"engine.tasks.hitsound direct {base * 1000:7.1f} ms; over the API (job, write-back, notifications) {ours * 1000:7.1f} ms; "
+          f"API / direct: {ours / base:.2f}")
+    print(f"first API call (model load {status['loadS']} s + warm-up {status['warmupS']} s + the call): {first:.2f} s; "
+          f"first direct call after load (no warm-up): {direct[0] * 1000:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle measurement")
+    parser.add_argument("--model", type=Path, help="a checkpoint folder: also measure a model method (hitsound)")
+    parser.add_argument("--repeats", type=int, default=5, help="model method calls per side")
     args = parser.parse_args()
 
     home = tempfile.mkdtemp(prefix="maid-bench-")
@@ -123,6 +193,8 @@ def main() -> None:
         for process in (daemon, baseline):
             process.terminate()
             process.wait(timeout=10)
+    if args.model is not None:
+        model_method(args.model.resolve(), args.repeats, env)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
 log = logging.getLogger(__name__)
 
 IDLE_CHECK_S = 30.0
+INSTALLED_TTL_S = 10.0  # `status` is polled: look in the hub cache at most this often per source
 
 
 class ModelError(Exception):
@@ -58,6 +59,7 @@ class ModelManager:
         self.last_used = time.monotonic()
         self.on_change: Callable[[LoadedModel | None], None] = lambda loaded: None  # after each load and unload
         self._loading = asyncio.Lock()
+        self._installed: dict[str, tuple[float, str | None]] = {}
 
     async def ensure(self, source: str, device: str, dtype: str) -> LoadedModel:
         """The loaded model when it is `source`, else load it (a method's first need of the model).
@@ -68,6 +70,14 @@ class ModelManager:
                 self.touch()
                 return loaded
             return await self.load(source, device, dtype)
+
+    def missing(self, source: str) -> str | None:
+        """None when `source` is installed, else how to get it (`installed`), remembered for INSTALLED_TTL_S. Blocking."""
+        checked = self._installed.get(source)
+        if checked is None or time.monotonic() - checked[0] > INSTALLED_TTL_S:
+            checked = (time.monotonic(), installed(source))
+            self._installed[source] = checked
+        return checked[1]
 
     async def load(self, source: str, device: str, dtype: str) -> LoadedModel:
         """Load `source` (a local folder or a cached hub id) onto `device` ("auto", "cpu", "cuda", "mps"),

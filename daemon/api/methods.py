@@ -58,7 +58,7 @@ from daemon.api.models import (
 from daemon.automod import AutoMod, FindingsReport, maimod_runner
 from daemon.config import ConfigError, Paths, Settings, env_overridden, load_settings, set_value
 from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
-from daemon.models import ModelError, ModelManager, installed
+from daemon.models import ModelError, ModelManager
 from daemon.watcher import SavedFile, Watcher
 from daemon.writeback import Edit, NoSuchBackup, Provenance, Region, Retention, WriteBack, WriteBackError, WriteConflict, WriteResult
 from engine.findings import Finding
@@ -165,7 +165,7 @@ async def model_status(s: Services) -> ModelStatus:
     """What is loaded; when nothing is, whether the configured model is installed and how to get it."""
     status = {"source": s.settings.model_source, "device": s.settings.device} | s.models.status()
     if not status["loaded"]:
-        missing = await asyncio.to_thread(installed, s.settings.model_source)
+        missing = await asyncio.to_thread(s.models.missing, s.settings.model_source)
         status |= {"installed": missing is None, "missing": missing}
     return ModelStatus.model_validate(status)
 
