@@ -62,13 +62,12 @@ class ModelManager:
         self._installed: dict[str, tuple[float, str | None]] = {}
 
     async def ensure(self, source: str, device: str, dtype: str) -> LoadedModel:
-        """The loaded model when it is `source`, else load it (a method's first need of the model).
-        Concurrent callers share one load."""
+        """The loaded model (whichever `model/load` chose), else load `source` (a method's first need of a
+        model). Concurrent callers share one load."""
         async with self._loading:
-            loaded = self.current
-            if loaded is not None and loaded.source == source and device in ("auto", loaded.device):
+            if self.current is not None:
                 self.touch()
-                return loaded
+                return self.current
             return await self.load(source, device, dtype)
 
     def missing(self, source: str) -> str | None:

@@ -50,7 +50,7 @@ from daemon.watcher import SavedFile
 from daemon.writeback import Edit, Provenance, Region, Snapshot, WriteBackError
 
 async def model_for(ctx: RequestContext) -> LoadedModel:
-    """The configured model, loaded on first need; MODEL_NOT_INSTALLED (with `maid model pull`) when it is not here."""
+    """The loaded model, else the configured one loaded now; MODEL_NOT_INSTALLED (with `maid model pull`) when it is not here."""
     s = ctx.services.settings
     try:
         return await ctx.services.models.ensure(s.model_source, s.device, s.dtype)

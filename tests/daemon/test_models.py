@@ -70,3 +70,34 @@ def test_idle_unload_follows_the_setting(maid_home: Path, golden_dir: Path) -> N
             assert not models.idle_expired(time.monotonic() + 10**6)
 
     asyncio.run(main())
+
+
+def test_first_need_loads_once_and_respects_the_model_loaded_by_hand(maid_home: Path, golden_dir: Path) -> None:
+    torch.set_num_threads(1)
+    v30, v32 = str(golden_dir / "tiny-v30"), str(golden_dir / "tiny-v32")
+
+    async def main() -> None:
+        async with running({"model_source": v30, "device": "cpu"}) as daemon:
+            models, jobs = daemon.services.models, daemon.services.jobs
+            first, second = await asyncio.gather(models.ensure(v30, "cpu", "auto"), models.ensure(v30, "cpu", "auto"))
+            assert first is second and first.warmup_s > 0
+            assert [j.spec.kind for j in jobs.list()] == ["model/load"]  # two needs, one load
+            await models.load(v32, "cpu", "auto")
+            assert (await models.ensure(v30, "cpu", "auto")).source == v32  # a model chosen with model/load is kept
+
+    asyncio.run(main())
+
+
+def test_load_model_at_start(maid_home: Path, golden_dir: Path) -> None:
+    torch.set_num_threads(1)
+
+    async def main() -> None:
+        async with running({"model_source": str(golden_dir / "tiny-v30"), "device": "cpu", "load_model_at_start": True}) as daemon:
+            for _ in range(600):
+                if daemon.services.models.current is not None:
+                    break
+                await asyncio.sleep(0.05)
+            loaded = daemon.services.models.current
+            assert loaded is not None and loaded.version == "v30" and daemon.services.automod.maimod is not None
+
+    asyncio.run(main())
