@@ -1,14 +1,17 @@
 """Super timing: red lines from many shifted, non-overlapping timing passes (pipeline.md §4.2).
 
 Each iteration shifts the song by a random offset (so window seams fall elsewhere), decodes every window
-greedily in one batch, and adds the beat, measure and timing-point times to 1 ms histograms. Peaks of
-the smoothed histograms are beat candidates; a local BPM per peak comes from the beat intervals around
-it; beats are walked out from the most prominent peaks; then measures are placed by phase evidence.
-The resulting beat events go through `engine.timing.timing_from_events` like any generated timing.
+greedily, and adds the beat, measure and timing-point times to 1 ms histograms. Peaks of the smoothed
+histograms are beat candidates; a local BPM per peak comes from the beat intervals around it; beats are
+walked out from the most prominent peaks; then measures are placed by phase evidence. The resulting beat
+events go through `engine.timing.timing_from_events` like any generated timing.
 
-Unlike the reference, decoding stops at the timing context's end (appendix B.2), empty measure or
-interval lists do not crash (B.6), and the measure-evidence skip looks at the beats strictly between.
-This module never reads or writes files.
+Unlike the reference, the offsets are drawn on `PHASES` window positions: greedy decoding makes a pass a
+function of its offset, so each distinct shifted window is encoded and decoded once, however many of the
+`timer_iterations` passes share its phase (each pass still counts in the histograms), and the windows of
+all phases are decoded together in batches of `BATCH_ROWS`. Decoding stops at the timing context's end
+(appendix B.2), empty measure or interval lists do not crash (B.6), and the measure-evidence skip looks
+at the beats strictly between. This module never reads or writes files.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ SNAP_LOSS, STOP_LOSS = 60, 300
 SEAM_MS = 200
 CLASSIFY_MS = 10
 BEAT_TYPES = (EventType.BEAT, EventType.MEASURE, EventType.TIMING_POINT)
+PHASES = 8  # window positions the pass offsets are drawn on: at most this many distinct decodes per window
+BATCH_ROWS = 16  # windows decoded together (pipeline.md's max_batch_size default)
 
 
 def super_timing(model: Mapperatorinator, tokenizer: Tokenizer, samples: np.ndarray, options: GenerateOptions,
@@ -50,44 +55,54 @@ def super_timing(model: Mapperatorinator, tokenizer: Tokenizer, samples: np.ndar
     return timing_from_events(events, tokenizer.profile.types_first)
 
 
+def pass_offsets(iterations: int, window_ms: float, seed: int | None) -> list[int]:
+    """Each pass's shift in ms: drawn in ±L/2 as the reference draws it, then moved to the nearest of
+    `PHASES` evenly spaced window positions. −L/2 is folded onto +L/2 (the same seams, and the song's
+    first half window is kept instead of dropped)."""
+    rng = np.random.default_rng(seed)
+    half = int(window_ms // 2)
+    step = window_ms / PHASES
+    phases = [round(int(offset) / step) for offset in rng.integers(-half, half + 1, size=iterations)]
+    return [int((PHASES // 2 if k == -(PHASES // 2) else k) * step) for k in phases]
+
+
 def beat_passes(model: Mapperatorinator, tokenizer: Tokenizer, samples: np.ndarray, options: GenerateOptions,
                 progress: ProgressCallback | None = None,
                 cancel: CancelToken | None = None) -> list[list[tuple[int, EventType]]]:
-    """(time, BEAT/MEASURE/TIMING_POINT) of each iteration, in song time, in decoding order."""
+    """(time, BEAT/MEASURE/TIMING_POINT) of each iteration, in song time, in decoding order; passes on the
+    same phase share one decoded list."""
     profile = tokenizer.profile
     context = ContextType.TIMING if ContextType.TIMING in profile.context_types else ContextType.MAP
-    window_ms = profile.window_ms
-    rng = np.random.default_rng(options.seed)
+    offsets = pass_offsets(options.timer_iterations, profile.window_ms, options.seed)
     greedy = GenerateOptions(do_sample=False, max_new_tokens=options.max_new_tokens, cfg_scale=1.0)
     conditioning = options.conditioning()
     song_ms = len(samples) / SAMPLE_RATE * 1000
     empty = [ContextEvents(c, (), ()) for c in output_order(tokenizer, [context], options.gamemode)]
-    out = []
-    for iteration in range(options.timer_iterations):
-        if cancel is not None and cancel.is_set():
-            raise GenerationCancelled()
-        offset = int(rng.integers(-int(window_ms // 2), int(window_ms // 2) + 1))
+    jobs: list[tuple[int, int, np.ndarray]] = []  # (offset ms, frame time in the shifted song, window samples)
+    for offset in sorted(set(offsets)):
         shift = offset * SAMPLE_RATE // 1000
         shifted = np.concatenate([np.zeros(shift, np.float32), samples]) if shift >= 0 else samples[-shift:]
         plan = plan_windows(len(shifted), profile.src_seq_len, parallel=True)
-        windows = split_windows(shifted, plan)
-        prompts = [window_prompt(tokenizer, conditioning, empty, t, song_ms) for t in plan.frame_times_ms]
-        features = torch.cat([encode_window(model, tokenizer, windows[k], conditioning, t, song_ms)
-                              for k, t in enumerate(plan.frame_times_ms)])  # fmt: skip
+        jobs += zip([offset] * plan.count, plan.frame_times_ms, split_windows(shifted, plan), strict=True)
+    marks: dict[int, list[tuple[int, EventType]]] = {offset: [] for offset in offsets}
+    for start in range(0, len(jobs), BATCH_ROWS):
+        if cancel is not None and cancel.is_set():
+            raise GenerationCancelled()
+        batch = jobs[start : start + BATCH_ROWS]
+        prompts = [window_prompt(tokenizer, conditioning, empty, frame, song_ms) for _, frame, _ in batch]
+        features = torch.cat([encode_window(model, tokenizer, window, conditioning, frame, song_ms)
+                              for _, frame, window in batch])  # fmt: skip
         rows = generate_tokens(model, tokenizer, features, prompts, greedy, context=context, cancel=cancel)
-        beats: list[tuple[int, EventType]] = []
-        for ids, frame_time in zip(rows, plan.frame_times_ms, strict=True):
+        for (offset, frame, _), ids in zip(batch, rows, strict=True):
             time = None
-            for event in events_from_ids(tokenizer, ids, frame_time):
+            for event in events_from_ids(tokenizer, ids, frame):
                 if event.type == EventType.TIME_SHIFT:
                     time = event.value - offset
                 elif event.type in BEAT_TYPES and time is not None and 0 <= time < song_ms:
-                    beats.append((time, event.type))
-        out.append(beats)
+                    marks[offset].append((time, event.type))
         if progress is not None:
-            progress(WindowProgress(context, 0, 1, iteration + 1, options.timer_iterations,
-                                    sum(len(r) for r in rows), 0.0))
-    return out
+            progress(WindowProgress(context, 0, 1, start + len(batch), len(jobs), sum(len(r) for r in rows), 0.0))
+    return [marks[offset] for offset in offsets]
 
 
 def _smooth(histogram: np.ndarray, iterations: int) -> np.ndarray:
