@@ -272,3 +272,47 @@ def test_without_the_weights_model_methods_say_how_to_get_them(maid_home: Path, 
             assert (await rpc.result("check", {"path": str(path)}))["state"] == "done"  # everything else works
 
     asyncio.run(main())
+
+
+def test_remap_objects_are_written_and_rebased_onto_a_save_made_during_the_job(
+    maid_home: Path, tmp_path: Path, golden_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tiny checkpoint places no objects, so the model's part is the reference's own decode of this map
+    (the golden v30 window-0 output); everything after it is the daemon's: the job, write-back, rebase, journal."""
+    import engine.tasks
+    from engine.osu import read_beatmap
+    from engine.tasks import TaskResult, merge_region
+
+    mapset = tmp_path / "Songs" / "1 kimi no bouken"
+    mapset.mkdir(parents=True)
+    path = mapset / "kimi_no_bouken.osu"
+    path.write_bytes((golden_dir / "tokens" / "maps" / "kimi_no_bouken.osu").read_bytes())
+    shutil.copyfile(demo_mapset_folder() / "audio.ogg", mapset / "audio.mp3")  # the task below does not listen
+    generated = read_beatmap(golden_dir / "tokens" / "decode" / "v30_kimi_no_bouken_w0.osu")
+    start, end = 6000.0, 14000.0
+
+    def reference_decode(model, document, audio, start_ms, end_ms, options, progress=None, cancel=None):  # type: ignore[no-untyped-def]
+        path.write_bytes(path.read_bytes().replace(b"Tags:", b"Tags:saved-during-the-job "))  # the mapper saves meanwhile
+        edited, placed = merge_region(document, generated, start_ms, end_ms)
+        return TaskResult(edited, None, placed)
+
+    monkeypatch.setattr(engine.tasks, "remap_region", reference_decode)
+    inside = [(o.time, o.x, o.y) for o in generated.hit_objects if start <= o.time <= end]
+
+    async def main() -> None:
+        async with tiny_daemon(tmp_path / "Songs", golden_dir) as (daemon, rpc):
+            result = await rpc.result("remap", {"path": str(path), "startMs": start, "endMs": end})
+            assert result["objects"] == len(inside) > 0
+            assert result["written"]["changed"] and result["written"]["rebased"]
+            entry = daemon.services.writeback.journal()[-1]
+            assert entry["rebased"] and entry["provenance"]["ai"] and entry["region"]["time_range"] == [start, end]
+            assert entry["provenance"]["summary"] == f"{len(inside)} objects in 00:06:000-00:14:000"
+            assert (await rpc.notification("file/written"))["params"]["ai"] is True
+
+    asyncio.run(main())
+    written = read_beatmap(path)
+    assert b"Tags:saved-during-the-job " in path.read_bytes()  # the save made during the job is kept
+    assert [(o.time, o.x, o.y) for o in written.hit_objects if start <= o.time <= end] == inside
+    original = read_beatmap(golden_dir / "tokens" / "maps" / "kimi_no_bouken.osu")
+    assert [(o.time, o.x, o.y) for o in written.hit_objects if not start <= o.time <= end] == \
+        [(o.time, o.x, o.y) for o in original.hit_objects if not start <= o.time <= end]  # fmt: skip
