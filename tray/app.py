@@ -100,6 +100,8 @@ class TrayApp:
         with self._lock:
             self.state = apply(self.state, event)
             notices, self.state = self.state.notices, replace(self.state, notices=())
+            if self.stopping.is_set():
+                return  # the icon's loop is ending: updates would wait for it forever
             self._refresh()
         for notice in notices:
             self._notify(notice.title, notice.message)
