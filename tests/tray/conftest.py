@@ -5,6 +5,7 @@ free display number for the real pystray icon."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import shutil
@@ -166,6 +167,7 @@ def xvfb_display() -> Iterator[str]:
         wait_until(lambda: _tray_host_ready(display), 10, "trayer to own the tray selection")
         yield display
     finally:
+        gc.collect()  # pystray icons of ended tests close their X connection now, not in a later GC pass without a display
         _let_x_listeners_finish(display)
         for process in (trayer, xvfb):
             if process is not None and process.poll() is None:
