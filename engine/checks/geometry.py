@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache, cached_property
+from itertools import accumulate
 
 import numpy as np
 
@@ -36,78 +38,95 @@ def preempt_ms(approach_rate: float) -> float:
     return 1200 - 750 * (approach_rate - 5) / 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SliderPath:
-    """A slider's path as a polyline with cumulative distances; `length` is the length osu! plays."""
+    """A slider's path as a polyline with cumulative distances; `length` is the length osu! plays.
 
-    points: tuple[Point, ...]
-    distances: tuple[float, ...]
+    `points` (n, 2) and `distances` (n,) are numpy arrays so that checks needing the whole body (offscreen)
+    read its bounds without a Python loop over every sampled point.
+    """
+
+    points: np.ndarray  # (n, 2) x, y
+    distances: np.ndarray  # (n,) cumulative length at each point
 
     @property
     def length(self) -> float:
-        return self.distances[-1]
+        return float(self.distances[-1])
+
+    @cached_property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(min x, min y, max x, max y) of the sampled points."""
+        low, high = self.points.min(axis=0).tolist(), self.points.max(axis=0).tolist()
+        return low[0], low[1], high[0], high[1]
 
     def position_at(self, distance: float) -> Point:
         """The point `distance` px along the path (clamped to its ends)."""
         distance = min(max(distance, 0.0), self.length)
-        low, high = 0, len(self.distances) - 1
-        while low < high - 1:
-            middle = (low + high) // 2
-            if self.distances[middle] < distance:
-                low = middle
-            else:
-                high = middle
-        start, end = self.points[low], self.points[high]
-        span = self.distances[high] - self.distances[low]
-        t = 0.0 if span <= 0 else (distance - self.distances[low]) / span
-        return start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t
+        last = len(self.distances) - 1
+        high = min(max(1, int(np.searchsorted(self.distances, distance, side="left"))), last)
+        low = max(high - 1, 0)
+        (x0, y0), (x1, y1) = self.points[low].tolist(), self.points[high].tolist()
+        d0, d1 = float(self.distances[low]), float(self.distances[high])
+        span = d1 - d0
+        t = 0.0 if span <= 0 else (distance - d0) / span
+        return x0 + (x1 - x0) * t, y0 + (y1 - y0) * t
 
 
 def build_path(head: Point, segments: Sequence[tuple[str, Sequence[Point]]], pixel_length: float | None) -> SliderPath:
     """The played path of a slider from its head, its (type letter, control points) segments and length."""
-    polyline: list[Point] = [head]
+    pieces: list[np.ndarray] = [np.array([head], dtype=np.float64)]
     anchors: list[Point] = [head]
     for index, (curve_type, points) in enumerate(segments):
-        anchors = [polyline[-1]] + list(points) if index else anchors + list(points)
-        polyline.extend(_segment_points(curve_type[:1], anchors)[1:])
-    return _fit_length(polyline, pixel_length)
+        anchors = [_last(pieces)] + list(points) if index else anchors + list(points)
+        pieces.append(_segment_points(curve_type[:1], anchors)[1:])
+    return _fit_length(np.concatenate(pieces), pixel_length)
 
 
-def _segment_points(curve_type: str, anchors: list[Point]) -> list[Point]:
-    if len(anchors) < 2:
-        return list(anchors)
-    if curve_type == "L":
-        return list(anchors)
+def _last(pieces: list[np.ndarray]) -> Point:
+    """The last point of the polyline so far (a segment may add no points)."""
+    point = next(piece for piece in reversed(pieces) if len(piece))[-1].tolist()
+    return point[0], point[1]
+
+
+def _segment_points(curve_type: str, anchors: list[Point]) -> np.ndarray:
+    """(n, 2) points of one segment, starting at its first anchor."""
+    if len(anchors) < 2 or curve_type == "L":
+        return np.array(anchors, dtype=np.float64)
     if curve_type == "P" and len(anchors) == 3:
         arc = _circular_arc(anchors)
         if arc is not None:
-            return arc
+            return np.array(arc, dtype=np.float64)
     if curve_type == "C":
-        return _catmull(anchors)
-    points: list[Point] = [anchors[0]]
+        return np.array(_catmull(anchors), dtype=np.float64)
+    pieces: list[np.ndarray] = [np.array(anchors[:1], dtype=np.float64)]
     group: list[Point] = [anchors[0]]
     for point in anchors[1:]:
         if point == group[-1]:
-            points.extend(_bezier(group)[1:])
+            pieces.append(_bezier(group)[1:])
             group = [point]
         else:
             group.append(point)
-    points.extend(_bezier(group)[1:])
-    return points
+    pieces.append(_bezier(group)[1:])
+    return np.concatenate(pieces)
 
 
-def _bezier(control: list[Point]) -> list[Point]:
+@cache
+def _bezier_parameters(steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(t, 1 − t) as (steps+1, 1, 1) columns: the same few step counts recur on every slider of a map."""
+    t = np.linspace(0.0, 1.0, steps + 1)[:, None, None]
+    return t, 1 - t
+
+
+def _bezier(control: list[Point]) -> np.ndarray:
     if len(control) <= 2:
-        return list(control)
+        return np.array(control, dtype=np.float64)
     rough = sum(math.dist(a, b) for a, b in zip(control, control[1:]))
     steps = max(2, min(2000, int(rough / _BEZIER_STEP_PX)))
-    t = np.linspace(0.0, 1.0, steps + 1)[:, None]  # (steps+1, 1)
-    points = np.repeat(np.asarray(control, dtype=np.float64)[None], steps + 1, axis=0)  # (steps+1, n, 2)
+    t, rest = _bezier_parameters(steps)
+    points = np.array(control, dtype=np.float64)[None]  # (1, n, 2), broadcast to (steps+1, ·, 2) below
     while points.shape[1] > 1:  # de Casteljau, all parameters at once
-        points = points[:, :-1] * (1 - t[..., None]) + points[:, 1:] * t[..., None]
-    return [tuple(point) for point in points[:, 0].tolist()]
-
-
+        points = points[:, :-1] * rest + points[:, 1:] * t
+    return points[:, 0]
 def _circular_arc(anchors: list[Point]) -> list[Point] | None:
     (ax, ay), (bx, by), (cx, cy) = anchors
     d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by))
@@ -144,13 +163,14 @@ def _catmull(anchors: list[Point]) -> list[Point]:
     return points
 
 
-def _fit_length(polyline: list[Point], pixel_length: float | None) -> SliderPath:
-    distances = [0.0]
-    for a, b in zip(polyline, polyline[1:]):
-        distances.append(distances[-1] + math.dist(a, b))
+def _fit_length(polyline: np.ndarray, pixel_length: float | None) -> SliderPath:
+    """Cut the (n, 2) polyline to `pixel_length`, or extend its last leg in a straight line up to it."""
+    coordinates = polyline.tolist()
+    # math.dist, not np.hypot: the two differ in the last bit now and then, and lengths decide where paths end.
+    distances = [0.0, *accumulate(map(math.dist, coordinates, coordinates[1:]))]
     if pixel_length is None or pixel_length <= 0:
-        return SliderPath(tuple(polyline), tuple(distances))
-    points = list(polyline)
+        return SliderPath(polyline, np.array(distances))
+    points = coordinates
     if distances[-1] > pixel_length:
         keep = next(i for i, d in enumerate(distances) if d >= pixel_length)
         a, b = points[keep - 1], points[keep]
@@ -162,6 +182,8 @@ def _fit_length(polyline: list[Point], pixel_length: float | None) -> SliderPath
         a, b = points[-2], points[-1]
         span = math.dist(a, b)
         extra = pixel_length - distances[-1]
-        points.append((b[0] + (b[0] - a[0]) / span * extra, b[1] + (b[1] - a[1]) / span * extra))
-        distances.append(pixel_length)
-    return SliderPath(tuple(points), tuple(distances))
+        points = points + [(b[0] + (b[0] - a[0]) / span * extra, b[1] + (b[1] - a[1]) / span * extra)]
+        distances = distances + [pixel_length]
+    else:
+        return SliderPath(polyline, np.array(distances))
+    return SliderPath(np.array(points, dtype=np.float64), np.array(distances))

@@ -46,20 +46,21 @@ def concurrent_objects(ctx: DifficultyContext) -> Iterator[Finding]:
                            "it ends.", objects=[previous, current], suggestion="Leave a playable gap.")
 
 
-def body_points(ctx: DifficultyContext, o: Obj) -> list[tuple[float, float]]:
-    """Points an object covers: its position, or the points of a slider's path (a few osu!px apart)."""
+def body_bounds(ctx: DifficultyContext, o: Obj) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) of what an object covers: its position, or the points of a slider's path (a
+    few osu!px apart)."""
     if not isinstance(o.raw, Slider):
-        return [(o.x, o.y)]
-    return list(ctx.path_of(o.raw).points)
+        return o.x, o.y, o.x, o.y
+    return ctx.path_of(o.raw).bounds
 
 
-def _shift_into(points: list[tuple[float, float]], margin: float, box: tuple[float, float, float, float]
+def _shift_into(bounds: tuple[float, float, float, float], margin: float, box: tuple[float, float, float, float]
                 ) -> tuple[float, float]:
-    """The smallest (dx, dy) that brings every point, grown by `margin`, inside box (left, top, right, bottom)."""
+    """The smallest (dx, dy) that brings `bounds` (left, top, right, bottom), grown by `margin`, inside `box`."""
     left, top, right, bottom = box
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    dx = max(0.0, left + margin - min(xs)) - max(0.0, max(xs) + margin - right)
-    dy = max(0.0, top + margin - min(ys)) - max(0.0, max(ys) + margin - bottom)
+    min_x, min_y, max_x, max_y = bounds
+    dx = max(0.0, left + margin - min_x) - max(0.0, max_x + margin - right)
+    dy = max(0.0, top + margin - min_y) - max(0.0, max_y + margin - bottom)
     return math.ceil(dx) if dx > 0 else math.floor(dx), math.ceil(dy) if dy > 0 else math.floor(dy)
 
 
@@ -84,8 +85,8 @@ def offscreen(ctx: DifficultyContext) -> Iterator[Finding]:
         if o.is_spinner:
             continue
         offset = stack_offset(ctx, height)
-        points = [(x + offset, y + offset) for x, y in body_points(ctx, o)]
-        dx, dy = _shift_into(points, ctx.radius, screen)
+        # Adding the same offset to every point moves the bounds by it exactly (rounding is monotonic).
+        dx, dy = _shift_into(tuple(edge + offset for edge in body_bounds(ctx, o)), ctx.radius, screen)
         if dx or dy:
             part = "slider body" if o.is_slider and (o.x, o.y) != (o.x + dx, o.y + dy) else o.kind
             yield ctx.flag(f"The {part} goes offscreen.", objects=[o], fix=move_fix(o, dx, dy, "onto the screen"),
