@@ -17,7 +17,8 @@ at the beats strictly between. This module never reads or writes files.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import islice
 
 import numpy as np
 import torch
@@ -78,17 +79,15 @@ def beat_passes(model: Mapperatorinator, tokenizer: Tokenizer, samples: np.ndarr
     conditioning = options.conditioning()
     song_ms = len(samples) / SAMPLE_RATE * 1000
     empty = [ContextEvents(c, (), ()) for c in output_order(tokenizer, [context], options.gamemode)]
-    jobs: list[tuple[int, int, np.ndarray]] = []  # (offset ms, frame time in the shifted song, window samples)
-    for offset in sorted(set(offsets)):
-        shift = offset * SAMPLE_RATE // 1000
-        shifted = np.concatenate([np.zeros(shift, np.float32), samples]) if shift >= 0 else samples[-shift:]
-        plan = plan_windows(len(shifted), profile.src_seq_len, parallel=True)
-        jobs += zip([offset] * plan.count, plan.frame_times_ms, split_windows(shifted, plan), strict=True)
+    distinct = sorted(set(offsets))
+    total = sum(plan_windows(max(len(samples) + _shift(o), 0), profile.src_seq_len, parallel=True).count
+                for o in distinct)  # fmt: skip
+    jobs = _shifted_windows(samples, distinct, profile.src_seq_len)
     marks: dict[int, list[tuple[int, EventType]]] = {offset: [] for offset in offsets}
-    for start in range(0, len(jobs), BATCH_ROWS):
+    done = 0
+    while batch := list(islice(jobs, BATCH_ROWS)):
         if cancel is not None and cancel.is_set():
             raise GenerationCancelled()
-        batch = jobs[start : start + BATCH_ROWS]
         prompts = [window_prompt(tokenizer, conditioning, empty, frame, song_ms) for _, frame, _ in batch]
         features = torch.cat([encode_window(model, tokenizer, window, conditioning, frame, song_ms)
                               for _, frame, window in batch])  # fmt: skip
@@ -100,9 +99,26 @@ def beat_passes(model: Mapperatorinator, tokenizer: Tokenizer, samples: np.ndarr
                     time = event.value - offset
                 elif event.type in BEAT_TYPES and time is not None and 0 <= time < song_ms:
                     marks[offset].append((time, event.type))
+        done += len(batch)
         if progress is not None:
-            progress(WindowProgress(context, 0, 1, start + len(batch), len(jobs), sum(len(r) for r in rows), 0.0))
+            progress(WindowProgress(context, 0, 1, done, total, sum(len(r) for r in rows), 0.0))
     return [marks[offset] for offset in offsets]
+
+
+def _shift(offset_ms: int) -> int:
+    return offset_ms * SAMPLE_RATE // 1000
+
+
+def _shifted_windows(samples: np.ndarray, offsets: Sequence[int],
+                     src_seq_len: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(offset ms, frame time in the shifted song, window samples) of each offset's non-overlapping windows:
+    a positive offset prepends that much silence, a negative one drops the song's first |offset| ms. Made one
+    offset at a time, so only the shifted copies that a batch still reads are held."""
+    for offset in offsets:
+        shift = _shift(offset)
+        shifted = np.concatenate([np.zeros(shift, np.float32), samples]) if shift >= 0 else samples[-shift:]
+        plan = plan_windows(len(shifted), src_seq_len, parallel=True)
+        yield from zip([offset] * plan.count, plan.frame_times_ms, split_windows(shifted, plan), strict=True)
 
 
 def _smooth(histogram: np.ndarray, iterations: int) -> np.ndarray:
