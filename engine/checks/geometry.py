@@ -10,6 +10,7 @@ them with `engine.sliders.OsuPath`, which is about ten times slower). Nothing he
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -170,20 +171,18 @@ def _fit_length(polyline: np.ndarray, pixel_length: float | None) -> SliderPath:
     distances = [0.0, *accumulate(map(math.dist, coordinates, coordinates[1:]))]
     if pixel_length is None or pixel_length <= 0:
         return SliderPath(polyline, np.array(distances))
-    points = coordinates
     if distances[-1] > pixel_length:
-        keep = next(i for i, d in enumerate(distances) if d >= pixel_length)
-        a, b = points[keep - 1], points[keep]
+        keep = bisect_left(distances, pixel_length)  # the first point at or beyond the length
+        (ax, ay), (bx, by) = coordinates[keep - 1], coordinates[keep]
         span = distances[keep] - distances[keep - 1]
         t = 0.0 if span <= 0 else (pixel_length - distances[keep - 1]) / span
-        points = points[:keep] + [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)]
-        distances = distances[:keep] + [pixel_length]
-    elif distances[-1] < pixel_length and len(points) >= 2 and points[-1] != points[-2]:
-        a, b = points[-2], points[-1]
-        span = math.dist(a, b)
+        points = polyline[:keep + 1].copy()
+        points[keep] = ax + (bx - ax) * t, ay + (by - ay) * t
+        return SliderPath(points, np.array(distances[:keep] + [pixel_length]))
+    if distances[-1] < pixel_length and len(coordinates) >= 2 and coordinates[-1] != coordinates[-2]:
+        (ax, ay), (bx, by) = coordinates[-2], coordinates[-1]
+        span = math.dist((ax, ay), (bx, by))
         extra = pixel_length - distances[-1]
-        points = points + [(b[0] + (b[0] - a[0]) / span * extra, b[1] + (b[1] - a[1]) / span * extra)]
-        distances = distances + [pixel_length]
-    else:
-        return SliderPath(polyline, np.array(distances))
-    return SliderPath(np.array(points, dtype=np.float64), np.array(distances))
+        points = np.vstack([polyline, [(bx + (bx - ax) / span * extra, by + (by - ay) / span * extra)]])
+        return SliderPath(points, np.array(distances + [pixel_length]))
+    return SliderPath(polyline, np.array(distances))

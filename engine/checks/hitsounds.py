@@ -86,32 +86,34 @@ def long_without_hitsounds(ctx: DifficultyContext) -> Iterator[Finding]:
     playable = [o for o in ctx.objects if not o.is_spinner]
     if not playable:
         return
-    additions = any(bits & ADDITIONS for o in playable for _, _, bits in edge_sounds(o))
+    # Per object, once: whether any edge plays an addition, and the head's normal bank.
+    adds = [any(bits & ADDITIONS for _, _, bits in edge_sounds(o)) for o in playable]
+    banks = [normal_bank(ctx, o) for o in playable]
     custom = any(o.raw.hit_sample is not None and o.raw.hit_sample.filename for o in playable)
-    if not additions and not custom and len({normal_bank(ctx, o) for o in playable}) == 1:
+    if not any(adds) and not custom and len(set(banks)) == 1:
         yield ctx.flag("The difficulty has no hit sounds at all (no additions, no sample set changes).",
                        suggestion="Hit sound the map, or copy the hit sounds from another difficulty.")
         return
     excluded = list(ctx.breaks) + [(o.time, o.end_time) for o in ctx.objects if o.is_spinner]
     last: Obj = playable[0]
-    passed: list[Obj] = []
-    bank = normal_bank(ctx, last)
-    for o in playable[1:] + [None]:  # type: ignore[list-item]
-        changed = o is None or any(bits & ADDITIONS for _, _, bits in edge_sounds(o)) or normal_bank(ctx, o) != bank
-        if not changed:
-            passed.append(o)
+    passed = 0
+    bank = banks[0]
+    for k in range(1, len(playable) + 1):
+        o = playable[k] if k < len(playable) else None
+        if o is not None and not adds[k] and banks[k] == bank:
+            passed += 1
             continue
         end = o.time if o is not None else playable[-1].end_time
         span = end - last.time - sum(max(0.0, min(b, end) - max(a, last.time)) for a, b in excluded)
-        score = span + 200 * len(passed)
+        score = span + 200 * passed
         for (total, seconds, count), severity in ((LONG_PROBLEM, Severity.PROBLEM), (LONG_WARNING, Severity.WARNING)):
-            if score > total and span > seconds and len(passed) > count:
-                yield ctx.flag(f"{span / 1000:.0f} s and {len(passed)} objects without a hit sound change.",
+            if score > total and span > seconds and passed > count:
+                yield ctx.flag(f"{span / 1000:.0f} s and {passed} objects without a hit sound change.",
                                objects=[last], time=last.time, end=end, severity=severity,
                                suggestion="Add hit sounds here, or a sample set change that follows the music.")
                 break
         if o is not None:
-            last, passed, bank = o, [], normal_bank(ctx, o)
+            last, passed, bank = o, 0, banks[k]
 
 
 @check("hitsounds.storyboarded-samples", "Storyboarded hit sounds", category=HIT_SOUNDS, severity=Severity.WARNING,

@@ -15,24 +15,16 @@ EDITOR_DIVISORS = (1, 2, 4, 3, 8, 6, 16, 12, 5, 7, 9)
 MS_EPSILON = 2.0
 
 
-def grid_tick(time: float, offset: float, beat_length: float, divisor: int) -> float:
-    """The exact (unrounded) tick of the 1/divisor grid nearest to `time`."""
-    step = beat_length / divisor
-    return offset + round((time - offset) / step) * step
-
-
-def placed_time(tick: float) -> float:
-    """Where the editor puts an object snapped to `tick`: the tick's time cast to whole ms."""
-    return float(math.trunc(tick))
-
-
 def unsnap(time: float, offset: float, beat_length: float, divisors: tuple[int, ...] = DIVISORS) -> float:
-    """Signed distance (ms) from `time` to the nearest placeable tick of any of `divisors`."""
+    """Signed distance (ms) from `time` to the nearest placeable tick of any of `divisors`: the tick of each
+    1/divisor grid nearest to `time`, cast to whole ms as the editor places it. Written as one loop without
+    helper calls: it runs for every object edge of every check run."""
     if not beat_length > 0 or math.isinf(beat_length):
         return 0.0
     best = math.inf
     for divisor in divisors:
-        distance = time - placed_time(grid_tick(time, offset, beat_length, divisor))
+        step = beat_length / divisor
+        distance = time - math.trunc(offset + round((time - offset) / step) * step)
         if abs(distance) < abs(best):
             best = distance
     return best
