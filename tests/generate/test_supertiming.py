@@ -51,7 +51,7 @@ def test_consensus_recovers_bpm_offset_and_meter() -> None:
 @pytest.mark.parametrize("name", ["kimi_no_bouken", "sendan_life_extra", "std_feeling_alive_insane"])
 def test_real_maps_beats_as_noisy_passes_give_back_their_red_lines(name: str, golden_dir: Path) -> None:
     """A real map's timing-context beats as 20 passes would report them (each jittered by up to 3 ms, one in
-    ten missing): every red line of the map comes back within 3 ms, with its BPM."""
+    ten missing): every red line of the map comes back within 3 ms, with its BPM, and no other."""
     beatmap = read_beatmap(golden_dir / "tokens" / "maps" / f"{name}.osu")
     context = timing_context(beatmap, PROFILES["v32"])
     marks = [(int(t), e.type) for e, t in zip(context.events, context.times, strict=True) if e.type in TIMING_TYPES]
@@ -59,7 +59,9 @@ def test_real_maps_beats_as_noisy_passes_give_back_their_red_lines(name: str, go
     passes = [[(t + int(rng.integers(-3, 4)), kind) for t, kind in marks if rng.random() > 0.1] for _ in range(20)]
     lines = timing_from_events(consensus_beats(passes, max(t for t, _ in marks) + 2000))
     found = [(line.offset, 60000 / line.beat_length) for line in lines if line.uninherited]
-    for point in (p for p in beatmap.timing_points if p.uninherited):
+    reds = [p for p in beatmap.timing_points if p.uninherited]
+    assert len(found) == len(reds), found  # no made-up tempo changes either
+    for point in reds:
         bpm = 60000 / point.beat_length
         assert any(abs(offset - point.time) <= 3 and got == pytest.approx(bpm, abs=0.01) for offset, got in found), (
             point.time, bpm, found)
