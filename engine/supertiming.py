@@ -10,8 +10,10 @@ Unlike the reference, the offsets are drawn on `PHASES` window positions: greedy
 function of its offset, so each distinct shifted window is encoded and decoded once, however many of the
 `timer_iterations` passes share its phase (each pass still counts in the histograms), and the windows of
 all phases are decoded together in batches of `BATCH_ROWS`. Decoding stops at the timing context's end
-(appendix B.2), empty measure or interval lists do not crash (B.6), and the measure-evidence skip looks
-at the beats strictly between. This module never reads or writes files.
+(appendix B.2), empty measure or interval lists do not crash (B.6), the measure-evidence skip looks at
+the beats strictly between, and a beat walk stops at any near peak it cannot snap to (§4.2 stops only at
+peaks with a defined BPM, which makes up tempo changes on real maps' beats). This module never reads or
+writes files.
 """
 
 from __future__ import annotations
