@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 from engine.checks.fixes import Change
-from engine.checks.geometry import SliderPath, build_path, circle_radius, preempt_ms
+from engine.checks.geometry import SliderPath, build_path, circle_radius, path_reach, preempt_ms
 from engine.checks.levels import Level, interpret_level
 from engine.checks.registry import MANIA, CheckInfo
 from engine.checks.snapping import unsnap
@@ -27,9 +27,13 @@ from engine.osu.hitobjects import HitObject, HoldNote, Slider, Spinner
 from engine.osu.timing import TimingPoint
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Obj:
-    """One hit object as checks see it. `index` is its position in `beatmap.hit_objects` (file order)."""
+    """One hit object as checks see it. `index` is its position in `beatmap.hit_objects` (file order).
+
+    Checks never assign to it. It is not a frozen dataclass because a context builds one per object on every
+    save, and a frozen one takes five times as long to build (2.5 µs against 0.5 µs: 5 ms on 2,000 objects).
+    """
 
     index: int
     raw: HitObject
@@ -174,6 +178,11 @@ class DifficultyContext:
             segments = [(segment.curve_type, segment.points) for segment in slider.segments]
             self._paths[key] = build_path((slider.x, slider.y), segments, slider.pixel_length)
         return self._paths[key]
+
+    def reach(self, o: Obj) -> float | None:
+        """How far from its head any part of the object can lie (0 for all but sliders; None: not known without
+        the slider's path)."""
+        return path_reach(o.raw.pixel_length) if isinstance(o.raw, Slider) else 0.0
 
     def end_position(self, o: Obj) -> tuple[float, float]:
         """Where an object ends: a slider's tail (its head after an even number of passes)."""

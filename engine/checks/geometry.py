@@ -73,6 +73,13 @@ class SliderPath:
         return x0 + (x1 - x0) * t, y0 + (y1 - y0) * t
 
 
+def path_reach(pixel_length: float | None) -> float | None:
+    """How far from its head any point of a played path can lie: its written length (the path is cut to it,
+    or extended up to it), plus 1 px for rounding; None without a written length. Lets checks rule a slider
+    out without building its path."""
+    return pixel_length + 1.0 if pixel_length is not None and pixel_length > 0 else None
+
+
 def build_path(head: Point, segments: Sequence[tuple[str, Sequence[Point]]], pixel_length: float | None) -> SliderPath:
     """The played path of a slider from its head, its (type letter, control points) segments and length."""
     pieces: list[np.ndarray] = [np.array([head], dtype=np.float64)]

@@ -47,12 +47,14 @@ def concurrent_objects(ctx: DifficultyContext) -> Iterator[Finding]:
                            "it ends.", objects=[previous, current], suggestion="Leave a playable gap.")
 
 
-def body_bounds(ctx: DifficultyContext, o: Obj) -> tuple[float, float, float, float]:
+def body_bounds(ctx: DifficultyContext, o: Obj, exact: bool) -> tuple[float, float, float, float]:
     """(left, top, right, bottom) of what an object covers: its position, or the points of a slider's path (a
-    few osu!px apart)."""
-    if not isinstance(o.raw, Slider):
-        return o.x, o.y, o.x, o.y
-    return ctx.path_of(o.raw).bounds
+    few osu!px apart). Not `exact`: a box around a slider's head as far as its path can reach (`ctx.reach`),
+    which holds the path and needs no path built."""
+    reach = ctx.reach(o)
+    if reach is None or (exact and reach):
+        return ctx.path_of(o.raw).bounds  # type: ignore[arg-type]
+    return o.x - reach, o.y - reach, o.x + reach, o.y + reach
 
 
 def _shift_into(bounds: tuple[float, float, float, float], margin: float, box: tuple[float, float, float, float]
@@ -63,6 +65,11 @@ def _shift_into(bounds: tuple[float, float, float, float], margin: float, box: t
     dx = max(0.0, left + margin - min_x) - max(0.0, max_x + margin - right)
     dy = max(0.0, top + margin - min_y) - max(0.0, max_y + margin - bottom)
     return math.ceil(dx) if dx > 0 else math.floor(dx), math.ceil(dy) if dy > 0 else math.floor(dy)
+
+
+def _moved(bounds: tuple[float, float, float, float], offset: float) -> tuple[float, float, float, float]:
+    left, top, right, bottom = bounds
+    return left + offset, top + offset, right + offset, bottom + offset
 
 
 def move_fix(o: Obj, dx: float, dy: float, why: str) -> Change | None:
@@ -86,8 +93,11 @@ def offscreen(ctx: DifficultyContext) -> Iterator[Finding]:
         if o.is_spinner:
             continue
         offset = stack_offset(ctx, height)
-        # Adding the same offset to every point moves the bounds by it exactly (rounding is monotonic).
-        dx, dy = _shift_into(tuple(edge + offset for edge in body_bounds(ctx, o)), ctx.radius, screen)
+        # Adding the same offset to every point moves the bounds by it exactly (rounding is monotonic). A box
+        # that holds the body and fits on the screen needs no closer look; else the path's own bounds decide.
+        dx, dy = _shift_into(_moved(body_bounds(ctx, o, exact=False), offset), ctx.radius, screen)
+        if (dx or dy) and o.is_slider:
+            dx, dy = _shift_into(_moved(body_bounds(ctx, o, exact=True), offset), ctx.radius, screen)
         if dx or dy:
             part = "slider body" if o.is_slider and (o.x, o.y) != (o.x + dx, o.y + dy) else o.kind
             yield ctx.flag(f"The {part} goes offscreen.", objects=[o], fix=move_fix(o, dx, dy, "onto the screen"),

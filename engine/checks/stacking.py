@@ -16,10 +16,6 @@ from engine.checks.context import DifficultyContext, Obj
 STACK_DISTANCE = 3.0
 
 
-def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
-    return math.dist(a, b)
-
-
 def stack_heights(ctx: DifficultyContext) -> list[int]:
     """Stack height of every object of `ctx.objects` (0 = not stacked)."""
     objects: Sequence[Obj] = ctx.objects
@@ -29,7 +25,18 @@ def stack_heights(ctx: DifficultyContext) -> list[int]:
         return heights
     threshold = ctx.preempt * ctx.beatmap.general.stack_leniency
     starts = [(o.x, o.y) for o in objects]
-    ends = [ctx.end_position(o) for o in objects]
+    ends: dict[int, tuple[float, float]] = {}
+
+    def ends_near(n: int, point: tuple[float, float]) -> bool:
+        """Whether object n ends closer than STACK_DISTANCE to `point`; a slider's path is built only when its
+        head is near enough for its end to be (most sliders are ruled out by their length alone)."""
+        reach = ctx.reach(objects[n])
+        if reach is not None and math.dist(starts[n], point) >= reach + STACK_DISTANCE:
+            return False
+        if n not in ends:
+            ends[n] = ctx.end_position(objects[n])
+        return math.dist(ends[n], point) < STACK_DISTANCE
+
     for i in range(count - 1, 0, -1):
         if heights[i] != 0 or objects[i].is_spinner:
             continue
@@ -43,13 +50,13 @@ def stack_heights(ctx: DifficultyContext) -> list[int]:
                     continue
                 if objects[top].time - other.end_time > threshold:
                     break
-                if other.is_slider and _distance(ends[n], starts[top]) < STACK_DISTANCE:
+                if other.is_slider and ends_near(n, starts[top]):
                     offset = heights[top] - heights[n] + 1
                     for j in range(n + 1, i + 1):
-                        if _distance(ends[n], starts[j]) < STACK_DISTANCE:
+                        if ends_near(n, starts[j]):
                             heights[j] -= offset
                     break
-                if _distance(starts[n], starts[top]) < STACK_DISTANCE:
+                if math.dist(starts[n], starts[top]) < STACK_DISTANCE:
                     heights[n] = heights[top] + 1
                     top = n
         elif objects[i].is_slider:
@@ -60,7 +67,7 @@ def stack_heights(ctx: DifficultyContext) -> list[int]:
                     continue
                 if objects[top].time - other.time > threshold:
                     break
-                if _distance(ends[n], starts[top]) < STACK_DISTANCE:
+                if ends_near(n, starts[top]):
                     heights[n] = heights[top] + 1
                     top = n
     return heights

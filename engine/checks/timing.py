@@ -19,19 +19,19 @@ from engine.osu.hitobjects import HoldNote, Slider, Spinner
 from engine.osu.timing import TimingPoint
 
 TIMING = "Timing"
+EDGE_NAMES = {"circle": "Circle", "slider": "Slider head", "spinner": "Spinner", "hold": "Hold note"}
 
 
 def edges(ctx: DifficultyContext, o: Obj) -> Iterator[tuple[str, float]]:
     """(part name, time) of every edge a player hits: start, slider repeats and end, spinner/hold end."""
-    names = {"circle": "Circle", "slider": "Slider head", "spinner": "Spinner", "hold": "Hold note"}
-    yield names[o.kind], o.time
+    yield EDGE_NAMES[o.kind], o.time
     if isinstance(o.raw, Slider):
         span = ctx.span_duration(o.raw)
         for repeat in range(1, o.raw.span_count):
             yield f"Slider repeat {repeat}", o.time + span * repeat
         yield "Slider tail", o.end_time
     elif o.kind in ("spinner", "hold"):
-        yield f"{names[o.kind]} end", o.end_time
+        yield f"{EDGE_NAMES[o.kind]} end", o.end_time
 
 
 @check("timing.unsnapped-objects", "Unsnapped hit objects", category=TIMING, severity=Severity.PROBLEM)
