@@ -2,6 +2,8 @@
 
 engine/checks/geometry.py samples paths with a vectorised evaluation because the checks build every slider
 path of every difficulty on each save; this test keeps it honest against the project's reference port.
+The checks skip building a path where the slider's reach rules it out: the reach holds every point, and
+skipping changes no offscreen finding and no stack height on the corpus.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.checks.geometry import build_path
+from engine.checks.context import DifficultyContext, Obj
+from engine.checks.geometry import build_path, path_reach
+from engine.checks.hitobjects import offscreen
+from engine.checks.registry import CHECKS
+from engine.checks.stacking import stack_heights
 from engine.osu import OsuFormatError, Slider, read_beatmap
 from engine.sliders import OsuPath
 from tests.conftest import corpus_files
@@ -45,3 +51,56 @@ def test_path_is_cut_or_extended_to_the_written_length() -> None:
     arc = build_path((0, 0), [("P", [(50, 50), (100, 0)])], None)
     assert abs(arc.length - math.pi * 50) < 1 and abs(min(y for _, y in arc.points) - 0) < 1e-6
     assert abs(max(y for _, y in arc.points) - 50) < 0.5
+
+
+def test_every_path_point_lies_within_the_reach_of_its_head_on_corpus_sliders(corpus_dir: Path) -> None:
+    """offscreen and stacking skip building a path when the head is far enough: that needs `path_reach` to
+    hold every sampled point (and the bounds checks read) of every corpus slider with a written length."""
+    checked = 0
+    for path in corpus_files()[::3]:
+        try:
+            beatmap = read_beatmap(path)
+        except OsuFormatError:
+            continue
+        for slider in (o for o in beatmap.hit_objects if isinstance(o, Slider)):
+            reach = path_reach(slider.pixel_length)
+            played = build_path((slider.x, slider.y), [(s.curve_type, s.points) for s in slider.segments],
+                                slider.pixel_length)
+            left, top, right, bottom = played.bounds
+            assert (left, top) == tuple(played.points.min(axis=0)) and (right, bottom) == tuple(played.points.max(axis=0))
+            if reach is None:
+                continue
+            farthest = float(np.hypot(*(played.points - (slider.x, slider.y)).T).max())
+            assert farthest <= reach, (path.name, slider.time, farthest, reach)
+            checked += 1
+    assert checked > 10_000
+
+
+def test_reach_is_unknown_without_a_written_length() -> None:
+    assert path_reach(None) is None and path_reach(0.0) is None and path_reach(-5.0) is None
+    assert path_reach(90.0) == 91.0
+
+
+class _EveryPathBuilt(DifficultyContext):
+    """A context that never rules a slider out by its reach: every check builds every path it looks at."""
+
+    def reach(self, o: Obj) -> float | None:
+        return None if isinstance(o.raw, Slider) else 0.0
+
+
+def test_ruling_sliders_out_by_reach_changes_no_finding_on_the_corpus(corpus_dir: Path) -> None:
+    compared = 0
+    for path in corpus_files()[::4]:
+        try:
+            beatmap = read_beatmap(path)
+        except OsuFormatError:
+            continue
+        if beatmap.mode != 0:
+            continue
+        fast, full = DifficultyContext(beatmap), _EveryPathBuilt(beatmap)
+        assert stack_heights(fast) == stack_heights(full), path.name
+        for context in (fast, full):
+            context.check = CHECKS["compose.offscreen"]
+        assert list(offscreen(fast)) == list(offscreen(full)), path.name
+        compared += 1
+    assert compared > 50
