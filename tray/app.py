@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -62,7 +62,9 @@ class TrayApp:
         self._shown_kind: tuple[Any, Any] | None = None
         self.link = Link(paths, self.handle, give_up_s=give_up_s, refresh_s=refresh_s, version=version)
         self.actions = Actions(self.link, desktop or SystemDesktop(), paths, lambda: self.state, self.handle, self.stop)
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maid-tray-action")
+        # a daemon thread: an action stuck behind an ended icon loop must not keep the process alive
+        self._clicked_items: queue.SimpleQueue[Item] = queue.SimpleQueue()
+        threading.Thread(target=self._run_actions, name="maid-tray-action", daemon=True).start()
         self.stopping = threading.Event()  # set when the tray was asked to stop (run() returns soon after)
         self._latin1_title = pystray.Icon.__module__.endswith("_xorg")  # xorg writes the title as a latin-1 WM_NAME
         self.icon = pystray.Icon(ICON_NAME, draw_icon(icon_kind(self.state)), self._title(), menu=self._pystray_menu(build_menu(self.state)))
@@ -84,7 +86,6 @@ class TrayApp:
             self.icon.run(started)
         finally:
             self.link.close()
-            self.worker.shutdown(wait=False, cancel_futures=True)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -92,8 +93,14 @@ class TrayApp:
 
     def trigger(self, item: Item) -> None:
         """What a click on `item` does: its action on the worker thread (never on the GUI thread)."""
-        if item.action is not None:
-            self.worker.submit(self.actions.run, item.action, dict(item.args))
+        if item.action is not None and not self.stopping.is_set():
+            self._clicked_items.put(item)
+
+    def _run_actions(self) -> None:
+        while True:
+            item = self._clicked_items.get()
+            assert item.action is not None
+            self.actions.run(item.action, dict(item.args))
 
     def handle(self, event: Event) -> None:
         """Apply an event (from the link, an action or a test), refresh the icon, show its notices."""
@@ -109,13 +116,14 @@ class TrayApp:
             self.stop()
 
     def _refresh(self) -> None:
+        """Menu, tooltip, then the image (last: a new image means the rest is already shown)."""
+        self.icon.menu = self._pystray_menu(build_menu(self.state))
+        self.icon.update_menu()
+        self.icon.title = self._title()
         kind = (icon_kind(self.state), round(progress(self.state) or 0.0, 2))
         if kind != self._shown_kind:
             self.icon.icon = draw_icon(kind[0], progress(self.state))
             self._shown_kind = kind
-        self.icon.title = self._title()
-        self.icon.menu = self._pystray_menu(build_menu(self.state))
-        self.icon.update_menu()
 
     def _title(self) -> str:
         text = tooltip(self.state)
