@@ -160,7 +160,8 @@ class GenerateOptions:
         if self.negative_descriptors and self.cfg_scale <= 1:
             notes.append("negative descriptors only matter with cfg_scale > 1")
         outputs = {c for _, outs in profile.context_templates for c in outs}
-        inputs = {c for ins, _ in profile.context_templates for c in ins} | outputs
+        # TIMING works for every version: the reference's red lines are the grid (pipeline.md §2.5)
+        inputs = {c for ins, _ in profile.context_templates for c in ins} | outputs | {ContextType.TIMING}
         for context in self.output_types:
             if context not in outputs:
                 raise OptionsError(f"output_types: this model ({profile.name}) cannot generate {context.value}; "

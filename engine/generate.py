@@ -183,6 +183,8 @@ def generate_contexts(
     outputs: Sequence[ContextType],
     finished: Mapping[ContextType, ContextEvents] | None = None,
     prefill: Mapping[ContextType, ContextEvents] | None = None,
+    in_contexts: Sequence[ContextEvents] | None = None,
+    reference: Conditioning | None = None,
     region: tuple[float, float] | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -192,6 +194,8 @@ def generate_contexts(
     audio: mono float32 at 16 kHz, peak-normalised (engine.audio.load_audio).
     finished: contexts known in full (e.g. TIMING from the user's map); they are prompt context, not passes.
     prefill: generated contexts' known beginning (a remap: the map before the region), continued by the model.
+    in_contexts: reference blocks shown before the class tokens of every window (v31's NO_HS or GD, from the
+    user's map; `reference` is that map's own conditioning, which GD needs); None: the version's "no reference".
     region: (start_ms, end_ms): only the windows it needs run, and only events inside it (±10 ms) come back.
     The times that come back are those the later windows saw (a sequential run of each pass gives the same).
     Cancellation is checked between windows (and between tokens); progress is reported per window.
@@ -242,10 +246,12 @@ def generate_contexts(
         trim_lookback = position != 0 and options.lookback > 0
         trim_lookahead = position != n - 1
         contexts = [state[c].snapshot() for c in outputs[: outputs.index(context) + 1]]
-        prompt = window_prompt(tokenizer, conditioning, contexts, frame_time, song_length)
+        prompt = window_prompt(tokenizer, conditioning, contexts, frame_time, song_length, in_contexts=in_contexts,
+                               reference=reference)
         negative = None
         if options.cfg_scale > 1:
-            negative = [window_prompt(tokenizer, conditioning, contexts, frame_time, song_length, negative=True)]
+            negative = [window_prompt(tokenizer, conditioning, contexts, frame_time, song_length, negative=True,
+                                      in_contexts=in_contexts, reference=reference)]
         generator.manual_seed(_window_seed(seed, context, k))  # the same draws whatever order windows run in
         tic = time.perf_counter()
         (ids,) = generate_tokens(

@@ -38,6 +38,7 @@ from engine.osu import (
     replace_hit_objects,
 )
 from engine.postprocess import BeatmapConfig, assemble_contexts, beatmap_config_from_beatmap, events_to_beatmap
+from engine.prompts import Conditioning
 from engine.tempo import estimate_tempo
 from engine.timing import TimingLine, red_line, timing_from_events
 from engine.tokenizer import Tokenizer
@@ -67,20 +68,33 @@ class TaskResult:
 
 
 def generate_map(model: Mapperatorinator, audio: AudioInput, options: GenerateOptions, *,
-                 audio_filename: str | None = None, progress: ProgressCallback | None = None,
-                 cancel: CancelToken | None = None) -> TaskResult:
-    """A new difficulty for a song: timing and objects from the model, metadata from the options."""
+                 reference: Beatmap | None = None, audio_filename: str | None = None,
+                 progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> TaskResult:
+    """A new difficulty for a song: timing and objects from the model, metadata from the options.
+
+    `reference`: the user's map, source of the contexts named in `options.in_context` (TIMING: its red
+    lines are the timing context and the result's grid, and no timing pass runs; pipeline.md §2.5).
+    """
     tok = tokenizer_of(model)
     notes = list(options.validate(tok))
     samples, audio_filename = _audio(audio, audio_filename)
     wanted = list(options.output_types) or [ContextType.MAP, ContextType.SV]
     outputs = output_order(tok, wanted, options.gamemode)
-    finished, timing, timing_notes = _timing_context(model, tok, samples, options, outputs, progress, cancel)
-    notes += timing_notes
+    refs = reference_contexts(tok, reference, options.in_context, outputs, len(samples) / SAMPLE_RATE * 1000)
+    notes += refs.notes
+    if refs.timing is None:
+        finished, timing, timing_notes = _timing_context(model, tok, samples, options, outputs, progress, cancel)
+        notes += timing_notes
+    else:
+        finished, timing = {}, refs.timing
+        if options.super_timing:
+            notes.append("super timing is not used: the timing comes from the reference map")
     generation = generate_contexts(model, tok, samples, options, conditioning=options.conditioning(),
-                                   outputs=outputs, finished=finished, progress=progress, cancel=cancel)
+                                   outputs=outputs, finished={**finished, **refs.finished},
+                                   in_contexts=refs.prompt, reference=refs.conditioning,
+                                   progress=progress, cancel=cancel)  # fmt: skip
     config = _new_config(options, tok, audio_filename)
-    beatmap, objects, more = _to_beatmap(tok, generation, outputs, config, timing, samples)
+    beatmap, objects, more = _to_beatmap(tok, generation, outputs, config, timing, samples, refs.finished)
     return TaskResult(beatmap, _file_name(beatmap), objects, tuple(notes + more), generation.stats)
 
 
@@ -172,8 +186,9 @@ def guest_difficulty(model: Mapperatorinator, mapset_folder: str | Path, options
     """A new difficulty beside the existing ones: their timing, song and settings, the options' difficulty.
 
     The reference difficulty is the mapset's difficulty of the requested mode closest to the requested star
-    rating (any difficulty when the mapset has none of that mode: its timing still holds). Its red lines are the timing context (the versions maid loads have no guest-difficulty prompt;
-    v31's GD context is not built here). The new file name never collides with an existing one.
+    rating (any difficulty when the mapset has none of that mode: its timing still holds). Its red lines are
+    the timing context and the result's grid; the other contexts named in `options.in_context` come from it
+    too (v31: GD shows it in every window's prompt). The new file name never collides with an existing one.
     """
     folder = Path(mapset_folder)
     maps = sorted(folder.glob("*.osu"))
@@ -193,27 +208,78 @@ def guest_difficulty(model: Mapperatorinator, mapset_folder: str | Path, options
     samples, audio_filename = _audio(audio_path, reference.general.audio_filename)
     song_length = len(samples) / SAMPLE_RATE * 1000
     outputs = output_order(tok, [ContextType.MAP, ContextType.SV], options.gamemode)
-    finished = {}
-    if ContextType.TIMING in outputs:
-        finished[ContextType.TIMING] = beatmap_contexts(reference, tok.profile, [ContextType.TIMING], song_length)[0]
-    user_timing = [line for line in timing_lines_of(reference) if line.uninherited]
+    refs = reference_contexts(tok, reference, (ContextType.TIMING, *options.in_context), outputs, song_length)
+    notes += refs.notes
     ref_cond = _reference_conditioning(reference, tok, replace(options, difficulty=None))
     conditioning = options.conditioning(replace(ref_cond, difficulty=None))
     generation = generate_contexts(model, tok, samples, options, conditioning=conditioning, outputs=outputs,
-                                   finished=finished, progress=progress, cancel=cancel)
+                                   finished=refs.finished, in_contexts=refs.prompt, reference=refs.conditioning,
+                                   progress=progress, cancel=cancel)  # fmt: skip
     config = beatmap_config_from_beatmap(reference)
     taken = {p.name.lower() for p in maps}
     config = _with_options(config, options, tok, fallback_version=_gd_version(options, stars[id(reference)]))
     config.creator = reference.metadata.creator  # a mapset has one creator
     while difficulty_file_name(config.artist, config.title, config.creator, config.version).lower() in taken:
         config.version += "+"
-    beatmap, objects, more = _to_beatmap(tok, generation, outputs, config, user_timing, samples)
+    beatmap, objects, more = _to_beatmap(tok, generation, outputs, config, refs.timing, samples, refs.finished)
     return TaskResult(beatmap, _file_name(beatmap), objects, tuple(notes + more), generation.stats)
 
 
 def _gd_version(options: GenerateOptions, reference_stars: float) -> str:
     stars = options.difficulty if options.difficulty is not None else reference_stars
     return f"maid {stars:.1f}"
+
+
+# --- reference contexts (in_context) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferenceContexts:
+    """What a reference map gives a generation (pipeline.md §2.4–2.5)."""
+
+    finished: dict[ContextType, ContextEvents]  # outputs taken from the map instead of generated (no pass)
+    prompt: list[ContextEvents] | None  # v31's GD / NO_HS block before the class tokens; None: no reference
+    conditioning: Conditioning | None  # the map's own class tokens (the GD block opens with them)
+    timing: list[TimingLine] | None  # the map's red lines (TIMING): resnapping and the result's red lines
+    notes: tuple[str, ...] = ()
+
+
+def reference_contexts(tok: Tokenizer, reference: Beatmap | None, in_context: Sequence[ContextType],
+                       outputs: Sequence[ContextType], song_length_ms: float) -> ReferenceContexts:
+    """The contexts of `in_context` taken from `reference` (pipeline.md §2.4 steps 1–7).
+
+    Outputs of the version's template that are named (v32: TIMING; mania: SV; v31 also KIAI, MAP) are
+    finished; GD / NO_HS are prompt blocks of the v31 template with the most of them. TIMING also gives the
+    red lines, in every version (v30 has no timing context: only the grid and the written red lines change).
+    """
+    wanted = [c for c in dict.fromkeys(in_context) if c != ContextType.NONE]
+    if not wanted:
+        notes = ("the reference map is not used: name what to take from it in in_context (e.g. timing)",)
+        return ReferenceContexts({}, None, None, None, notes if reference is not None else ())
+    if reference is None:
+        raise OptionsError(f"in_context {', '.join(c.value for c in wanted)}: give the reference map to take "
+                           f"them from (maid generate --reference FILE)")
+    where = reference.path or "the reference map"
+    timing = None
+    if ContextType.TIMING in wanted:
+        timing = [line for line in timing_lines_of(reference) if line.uninherited]
+        if not timing:
+            raise OptionsError(f"{where}: no red line to take the timing from; time the song first or drop timing "
+                               f"from in_context")
+    templates = [ins for ins, _ in tok.profile.context_templates
+                 if all(c == ContextType.NONE or c in wanted for c in ins)]  # fmt: skip
+    chosen = max(templates, key=lambda ins: sum(c != ContextType.NONE for c in ins), default=())
+    prompt_types = [c for c in chosen if c != ContextType.NONE]
+    finished_types = [c for c in outputs if c in wanted]
+    built = beatmap_contexts(reference, tok.profile, finished_types + prompt_types, song_length_ms)
+    unused = [c.value for c in wanted if c not in finished_types + prompt_types and c != ContextType.TIMING]
+    notes = (f"in_context {', '.join(unused)}: not used by this model ({tok.profile.name}) for these outputs",) \
+        if unused else ()
+    conditioning = None
+    if ContextType.GD in prompt_types:
+        conditioning = conditioning_from_beatmap(reference, tok, difficulty=star_rating(reference))
+    return ReferenceContexts(dict(zip(finished_types, built[: len(finished_types)], strict=True)),
+                             built[len(finished_types):] or None, conditioning, timing, notes)  # fmt: skip
 
 
 # --- generate_timing ----------------------------------------------------------------------------------
@@ -373,12 +439,14 @@ def _timing_context(model: Mapperatorinator, tok: Tokenizer, samples: np.ndarray
 
 
 def _to_beatmap(tok: Tokenizer, generation: Generation, outputs: Sequence[ContextType], config: BeatmapConfig,
-                timing: Sequence[TimingLine] | None, samples: np.ndarray) -> tuple[Beatmap, int, list[str]]:
-    """Generated contexts → (document, number of hit objects, notes). No usable timing → one red line
-    estimated from the audio (the reference crashes there, pipeline.md appendix B.14)."""
+                timing: Sequence[TimingLine] | None, samples: np.ndarray,
+                finished: dict[ContextType, ContextEvents] | None = None) -> tuple[Beatmap, int, list[str]]:
+    """Generated contexts and `finished` ones (a reference's, written as they are) → (document, number of hit
+    objects, notes). No usable timing → one red line estimated from the audio (the reference crashes there,
+    pipeline.md appendix B.14)."""
     song = (0, generation.song_length_ms)  # the last window reaches past the song: nothing is placed there
-    contexts = [(c, within(generation.contexts[c], *song, tok.profile.types_first).events)
-                for c in outputs if c in generation.contexts]  # fmt: skip
+    available = {**(finished or {}), **generation.contexts}
+    contexts = [(c, within(available[c], *song, tok.profile.types_first).events) for c in outputs if c in available]
     keys = int(config.circle_size) if config.mode == 3 else 4
     events, lines = assemble_contexts(contexts, tok.profile, config.mode, keys, timing=timing,
                                       end_time=generation.song_length_ms)  # fmt: skip

@@ -207,15 +207,22 @@ def generate(
     difficulty: Difficulty = None, year: Year = None, mapper: Mapper = None, descriptor: Descriptors = None,
     negative_descriptor: Negative = None, cfg_scale: Cfg = 1.0, temperature: Temperature = 0.9,
     super_timing: SuperTiming = False, option: Extra = None,
+    reference: Annotated[Path | None, typer.Option("--reference", help="Your map of this song, source of "
+                                                   "--in-context.", exists=True, dir_okay=False)] = None,
+    in_context: Annotated[list[str] | None, typer.Option("--in-context", help="What to take from --reference, "
+                                                         "e.g. timing (repeat).")] = None,
 ) -> None:
     """A new difficulty for a song, written beside it as `Artist - Title (Creator) [Version].osu`."""
+    from engine.osu import read_beatmap
     from engine.tasks import generate_map
 
+    contexts = _coerce("in_context", ",".join(in_context), ()) if in_context else None
     options = build_options(option, gamemode=mode, difficulty=difficulty, year=year, mapper_id=mapper, seed=seed,
                             descriptors=descriptor, negative_descriptors=negative_descriptor, cfg_scale=cfg_scale,
-                            temperature=temperature, super_timing=super_timing)  # fmt: skip
+                            temperature=temperature, super_timing=super_timing, in_context=contexts)  # fmt: skip
     net = load(model, device, options)
-    result = run_task(generate_map, net, audio, options, as_json=as_json)
+    document = read_beatmap(reference) if reference is not None else None
+    result = run_task(generate_map, net, audio, options, reference=document, as_json=as_json)
     path = None if result.empty else write_new(result, out, audio.parent, "maid.osu")
     report_result(result, path, as_json, "generate")
     if result.empty:
