@@ -17,13 +17,15 @@ from typer.testing import CliRunner
 import engine.generate
 from daemon.cli import app
 from engine.audio import SAMPLE_RATE, plan_windows
-from engine.contexts import beatmap_contexts
+from engine.contexts import beatmap_contexts, map_context
 from engine.decoding import GenerateOptions, OptionsError
-from engine.events import ContextType
+from engine.events import V31, ContextEvents, ContextType
 from engine.osu import Beatmap, read_beatmap
-from engine.prompts import window_slice, window_token_ids
-from engine.tasks import generate_map, tokenizer_of
+from engine.prompts import Conditioning, window_prompt, window_slice, window_token_ids
+from engine.tasks import generate_map, reference_contexts, tokenizer_of
+from engine.tokenizer import Tokenizer
 from tests.conftest import CORPUS, GOLDEN
+from tests.tokenizer.test_token_v31 import v31  # noqa: F401 — the v31 vocabulary fixture (no v31 checkpoint)
 
 QUICK = {"seed": 1, "max_new_tokens": 32}
 REFERENCE = "Wieku-danser-go__Omoi_-_Snow_Drive_01.23_Kroytz_BHR_s_Easy__90bb3722.osu"
@@ -135,3 +137,20 @@ def test_mania_scroll_speeds_are_copied_from_the_reference(tiny, clip: np.ndarra
     assert len(copied) > 100
     assert sum(theirs_near(*line) for line in copied) >= 0.95 * len(copied)
     assert green((TIMING,)) == []
+
+
+def test_v31_guest_difficulty_reference_is_a_prompt_block(v31: Tokenizer, reference: Beatmap) -> None:  # noqa: F811
+    """v31 (no tiny checkpoint): GD picks the GD template, its block opens every prompt with the reference's own
+    class tokens; TIMING and KIAI are finished outputs; without GD the prompt opens with the empty NONE block."""
+    outputs = [TIMING, ContextType.KIAI, ContextType.MAP]
+    refs = reference_contexts(v31, reference, (ContextType.GD, TIMING, ContextType.KIAI), outputs, 60000.0)
+    assert [c.type for c in refs.prompt] == [ContextType.GD]
+    assert refs.prompt[0].events == map_context(reference, V31, 60000.0).events
+    assert list(refs.finished) == [TIMING, ContextType.KIAI] and refs.conditioning is not None
+    contexts = [*refs.finished.values(), ContextEvents(ContextType.MAP, (), ())]
+    prompt = window_prompt(v31, Conditioning(), contexts, 0, 60000.0, in_contexts=refs.prompt,
+                           reference=refs.conditioning)  # fmt: skip
+    assert prompt[0] == v31.context_sos[ContextType.GD]
+    plain = reference_contexts(v31, reference, (TIMING,), outputs, 60000.0)
+    assert plain.prompt is None and plain.conditioning is None and list(plain.finished) == [TIMING]
+    assert window_prompt(v31, Conditioning(), contexts, 0, 60000.0)[0] == v31.context_sos[ContextType.NONE]
