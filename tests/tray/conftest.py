@@ -24,7 +24,7 @@ from daemon.app import Daemon, build_daemon
 from daemon.config import load_settings, user_paths
 from tests.daemon.conftest import maid_home, mapset  # noqa: F401  (fixtures shared with the daemon tests)
 
-XVFB, TRAYER = shutil.which("Xvfb"), shutil.which("trayer")
+XVFB, TRAYER, XWININFO = shutil.which("Xvfb"), shutil.which("trayer"), shutil.which("xwininfo")
 
 
 class RecordingDispatcher:
@@ -148,8 +148,9 @@ def _free_display() -> int:
 @pytest.fixture(scope="module")
 def xvfb_display() -> Iterator[str]:
     """Xvfb on a free display with trayer as the tray host; DISPLAY is set while the module runs."""
-    if XVFB is None or TRAYER is None:
-        pytest.skip(f"needs Xvfb and trayer (apt-get install xvfb trayer); found Xvfb={XVFB}, trayer={TRAYER}")
+    if XVFB is None or TRAYER is None or XWININFO is None:
+        pytest.skip(f"needs Xvfb, trayer and xwininfo (apt-get install xvfb trayer x11-utils); found Xvfb={XVFB}, trayer={TRAYER}, "
+                    f"xwininfo={XWININFO}")
     number = _free_display()
     display = f":{number}"
     xvfb = subprocess.Popen([XVFB, display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
