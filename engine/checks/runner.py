@@ -14,7 +14,7 @@ from engine.checks.context import DifficultyContext, MapsetContext
 from engine.checks.fixes import attach_fixes
 from engine.checks.registry import CHECKS, CheckInfo, Scope
 from engine.findings import Finding, Severity, sort_key
-from engine.osu.document import Beatmap, read_beatmap
+from engine.osu.document import Beatmap, collector_paused, read_beatmap
 from engine.osu.errors import OsuFormatError
 
 UNLOADABLE = "files.unloadable"
@@ -37,15 +37,16 @@ def run_checks(target: Beatmap | Sequence[Beatmap], *, folder: Path | None = Non
     mapset = MapsetContext(difficulties, folder, files or [], whole_set)
     selected = [info for info in CHECKS.values() if only is None or info.id in set(only)]
     findings: list[Finding] = []
-    for info in selected:
-        if info.scope is Scope.DIFFICULTY:
-            for difficulty in difficulties:
-                if difficulty.mode in info.modes:
-                    findings += _run_one(info, difficulty)
-        elif info.scope is Scope.MAPSET and difficulties:
-            findings += _run_one(info, mapset)
-        elif info.scope is Scope.FILES and folder is not None and whole_set:
-            findings += _run_one(info, mapset)
+    with collector_paused():  # the contexts build thousands of objects that live until the run ends
+        for info in selected:
+            if info.scope is Scope.DIFFICULTY:
+                for difficulty in difficulties:
+                    if difficulty.mode in info.modes:
+                        findings += _run_one(info, difficulty)
+            elif info.scope is Scope.MAPSET and difficulties:
+                findings += _run_one(info, mapset)
+            elif info.scope is Scope.FILES and folder is not None and whole_set:
+                findings += _run_one(info, mapset)
     return sorted(findings, key=sort_key)
 
 
