@@ -84,8 +84,5 @@ class ApiClient:
 
 def call(paths: Paths, method: str, params: dict[str, Any] | None = None, timeout: float = 30.0) -> Any:
     """Connect, call one method, disconnect."""
-    client = ApiClient(open_connection(paths), timeout)
-    try:
-        return client.call(method, params)
-    finally:
-        client.close()
+    with open_connection(paths) as connection:  # websockets 17.1+: a connection is closed by its context
+        return ApiClient(connection, timeout).call(method, params)
