@@ -34,6 +34,7 @@ from engine.events import ContextEvents, ContextType, Event, EventType, VersionP
 from engine.osu import Beatmap, Circle, HitObject, HitSample, HoldNote, Slider, Spinner, TimingPoint
 from engine.prompts import Conditioning
 from engine.sliders import BEZIER, CATMULL, LINEAR, PERFECT, SliderPath
+from engine.timing import longest_beat_length
 from engine.tokenizer import Tokenizer
 
 PLAYFIELD_CENTRE = (256.0, 192.0)
@@ -440,22 +441,8 @@ def median_beat_length(beatmap: Beatmap, timing: _Timing) -> float:
     if not beatmap.hit_objects:
         return 0.0
     last = max(_end(o) if isinstance(o, HoldNote) else _start(o) for o in beatmap.hit_objects)
-    last_time = _whole_seconds_ms(last)
-    beat_length, durations = 0.0, {}
-    for i in range(len(timing.lines) - 1, -1, -1):
-        line = timing.lines[i]
-        offset = _whole_seconds_ms(line.offset)
-        if line.red is None:
-            beat_length = line.beat_length
-        if beat_length == 0 or offset > last_time or (line.red is not None and i > 0):
-            continue
-        durations[beat_length] = durations.get(beat_length, 0) + int(last_time - (0 if i == 0 else offset))
-        last_time = offset
-    longest, median = 0, 0.0
-    for length, duration in durations.items():
-        if duration > longest:
-            longest, median = duration, length
-    return median
+    return longest_beat_length([(_whole_seconds_ms(line.offset), line.beat_length, line.red is None)
+                                for line in timing.lines], _whole_seconds_ms(last))
 
 
 def _scroll_speeds(beatmap: Beatmap, timing: _Timing, normalise: bool) -> list[tuple[_Line, float]]:

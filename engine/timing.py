@@ -440,14 +440,23 @@ def timing_from_events(events: Sequence[Event], types_first: bool = False,
 
 
 def median_beat_length(lines: Sequence[TimingLine], last_time: float) -> float:
-    """osu! stable's "median" beat length: the one lasting longest up to `last_time` (whole seconds)."""
+    """osu! stable's "median" beat length of timing lines: see `longest_beat_length`."""
+    return longest_beat_length([(int(_whole_seconds(line.offset) * 1000), line.beat_length, line.uninherited)
+                                for line in lines], last_time)
+
+
+def longest_beat_length(lines: Sequence[tuple[int, float, bool]], last_time: float) -> float:
+    """osu! stable's "median" beat length: the one lasting longest up to `last_time`.
+
+    `lines` are (offset in whole seconds as ms, beat length, uninherited) in file order; the tokenizer's
+    contexts and the post-processor both need this exact reading, quirks included.
+    """
     beat_length, durations = 0.0, {}
     for i in range(len(lines) - 1, -1, -1):
-        line = lines[i]
-        offset = int(_whole_seconds(line.offset) * 1000)
-        if line.uninherited:
-            beat_length = line.beat_length
-        if beat_length == 0 or offset > last_time or (not line.uninherited and i > 0):
+        offset, length, uninherited = lines[i]
+        if uninherited:
+            beat_length = length
+        if beat_length == 0 or offset > last_time or (not uninherited and i > 0):
             continue
         durations[beat_length] = durations.get(beat_length, 0) + int(last_time - (0 if i == 0 else offset))
         last_time = offset
