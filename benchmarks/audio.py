@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,15 +20,7 @@ import soundfile
 import torch
 
 from engine.audio import MelConfig, downmix, load_audio, log_mel_spectrogram, plan_windows, ratecv, split_windows
-
-
-def best_of(repeat: int, run: Callable[[], object]) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
+from stopwatch import best_of
 
 
 def song(seconds: float, rate: int = 44100) -> np.ndarray:
@@ -53,7 +43,7 @@ def main() -> None:
     samples = pcm.astype(np.int64)
     print(f"song: {args.seconds:.0f} s, 44.1 kHz stereo int16; best of {args.repeat}; torch threads 1")
 
-    ours = best_of(args.repeat, lambda: downmix(ratecv(samples, 2, 44100, 16000)))
+    ours, _ = best_of(args.repeat, lambda: downmix(ratecv(samples, 2, 44100, 16000)))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -66,7 +56,7 @@ def main() -> None:
         def reference() -> bytes:
             return audioop.tomono(audioop.ratecv(data, 2, 2, 44100, 16000, None)[0], 2, 0.5, 0.5)
 
-        baseline = best_of(args.repeat, reference)
+        baseline, _ = best_of(args.repeat, reference)
         same = np.frombuffer(reference(), dtype=np.int16).tobytes() == downmix(
             ratecv(samples, 2, 44100, 16000)).astype(np.int16).tobytes()
         print(f"resample+downmix  numpy {ours:.3f} s  audioop {baseline:.3f} s  ratio {ours / baseline:.2f}  "
@@ -77,7 +67,7 @@ def main() -> None:
         with soundfile.SoundFile(path, "w", 44100, 2, format="OGG", subtype="VORBIS") as file:
             for start in range(0, len(pcm), 44100):  # libvorbis crashes on > ~95 s in one write
                 file.write(pcm[start : start + 44100])
-        loading = best_of(args.repeat, lambda: load_audio(path))
+        loading, _ = best_of(args.repeat, lambda: load_audio(path))
         print(f"load_audio (ogg)  {loading:.3f} s  = {loading / args.seconds * 1000:.1f} ms per song second")
         audio = load_audio(path)
 
@@ -89,7 +79,7 @@ def main() -> None:
         for window in windows:
             log_mel_spectrogram(torch.tensor(window)[None], config)
 
-    mel = best_of(1, all_windows)
+    mel, _ = best_of(1, all_windows)
     print(f"log-mel, {plan.count} v32 windows  {mel:.3f} s  = {mel / plan.count * 1000:.1f} ms per window")
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from pathlib import Path
 
 import torch
@@ -23,6 +22,7 @@ from engine.checkpoint import load_model
 from engine.decoding import GenerateOptions, build_processors, generate_tokens, window_limits
 from engine.model import AudioConditioning, Mapperatorinator
 from engine.tokenizer import Tokenizer
+from stopwatch import best_of
 
 PROMPTS = {
     "v30": [1],  # SOS; the v30 map pass of the first window
@@ -45,15 +45,6 @@ def no_cache_greedy(model: Mapperatorinator, tok: Tokenizer, features: torch.Ten
             if int(next_id) == 2:
                 break
     return tokens[0, len(prompt) :].tolist()
-
-
-def best_of(repeat: int, run) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main() -> None:

@@ -17,8 +17,6 @@ torch runs on 1 thread (the steady setting on the 2-core development machine); f
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -30,21 +28,13 @@ from engine.audio import load_audio, plan_windows
 from engine.checkpoint import load_model
 from engine.model import Mapperatorinator
 from engine.osu import read_beatmap
+from stopwatch import best_of
 
 
 def full_head_logits(model: Mapperatorinator, tokens: torch.Tensor, features: torch.Tensor, rows: torch.Tensor,
                      cols: torch.Tensor) -> torch.Tensor:
     """Logits at every position, then the scored rows picked out."""
     return model.logits(tokens, features, key_mask=tokens != 0)[rows, cols]
-
-
-def best_of(repeat: int, run: Callable[[], list]) -> tuple[float, list]:
-    best, result = float("inf"), []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main() -> None:
