@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from daemon.jobs import Cancelled, Job, JobContext, JobQueue, JobSpec, JobState, Priority
+from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
 from daemon.watcher import SavedFile
 from engine.findings import Finding, Severity, Source
 
@@ -119,12 +119,9 @@ def maimod_runner(model: Callable[[], Any | None], options: Any = None) -> MaiMo
             cache.clear()
             cache[key] = load_audio(song)
         ctx.cancel.raise_if_cancelled()
-        try:
-            return mai_mod(network, beatmap, cache[key], options or MaiModOptions(),
-                           progress=lambda done, total: ctx.progress(done / total, f"MaiMod window {done}/{total}"),
-                           cancel=ctx.cancel.is_cancelled)
-        except InterruptedError:  # engine.maimod's answer to `cancel`
-            raise Cancelled from None
+        return mai_mod(network, beatmap, cache[key], options or MaiModOptions(),
+                       progress=lambda done, total: ctx.progress(done / total, f"MaiMod window {done}/{total}"),
+                       cancel=ctx.cancel)
 
     return run
 

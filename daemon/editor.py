@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daemon.jobs import Cancelled, JobContext, JobSpec, Priority
+from daemon.jobs import JobContext, JobSpec, Priority
 from daemon.remap_flow import FlowError, LoadedModel, SelectionFlows, most_recent_osu
 from daemon.watcher import SavedFile
 from daemon.writeback import WriteBackError
@@ -108,8 +108,7 @@ class EditorLink:
 
         def hold(ctx: JobContext) -> None:
             while not resume.wait(PAUSE_POLL_S):
-                if ctx.cancel.is_cancelled():
-                    raise Cancelled
+                ctx.cancel.raise_if_cancelled()
 
         self.services.jobs.submit(JobSpec("pause", hold, Priority.INTERACTIVE, device=current.device, title="model work paused: osu! is in play mode"))
 

@@ -27,6 +27,8 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
+from engine.cancel import Cancelled
+
 log = logging.getLogger(__name__)
 
 CPU_LANE = "cpu-pool"
@@ -50,12 +52,9 @@ class JobState(StrEnum):
 FINISHED = {JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.SUPERSEDED}
 
 
-class Cancelled(Exception):
-    """Raised inside a job function (by `CancelToken.raise_if_cancelled`) to stop early."""
-
-
 class CancelToken:
-    """Set by the queue, checked by the engine between windows. Thread-safe."""
+    """Set by the queue, checked by the engine between windows (an engine.cancel.CancelToken). Thread-safe.
+    A job function stops early by raising engine.cancel.Cancelled, which is also what the engine raises."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
@@ -63,7 +62,7 @@ class CancelToken:
     def cancel(self) -> None:
         self._event.set()
 
-    def is_cancelled(self) -> bool:
+    def is_set(self) -> bool:
         return self._event.is_set()
 
     def raise_if_cancelled(self) -> None:

@@ -25,10 +25,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from daemon.jobs import Cancelled, Job, JobContext, JobQueue, JobSpec, JobState, Priority
+from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
 from daemon.writeback import Edit, Provenance, Region, WriteBack, WriteBackError, WriteResult
 from engine.findings import format_time
 from integrations.clipboard import Clipboard, ClipboardUnavailable, SelectionError, SelectionRange, TimestampError, selection_range
@@ -146,15 +145,10 @@ class SelectionFlows:
 
         def run(ctx: JobContext) -> Any:
             ctx.progress(0.0, f"{kind} {path.name} {span}")
-            from engine.generate import GenerationCancelled
-
             from engine.decoding import GenerateOptions
 
             options = self.options() if self.options else GenerateOptions()
-            try:
-                return call(task, loaded.model, document, audio, selected, options, ctx)
-            except GenerationCancelled:
-                raise Cancelled from None
+            return call(task, loaded.model, document, audio, selected, options, ctx)
 
         job = self.jobs.submit(JobSpec(kind, run, Priority.INTERACTIVE, file=path, device=loaded.lane, title=f"{kind} {path.name} {span}"))
         job = await self.jobs.wait(job)
@@ -238,12 +232,12 @@ def _progress(ctx: JobContext) -> Callable[[Any], None]:
 
 def _remap_call(task: Task, model: Any, document: Any, audio: Path, selected: SelectionRange, options: Any, ctx: JobContext) -> Any:
     return task(model, document, audio, selected.start_ms, selected.end_ms, options,
-                progress=_progress(ctx), cancel=SimpleNamespace(is_set=ctx.cancel.is_cancelled))  # fmt: skip
+                progress=_progress(ctx), cancel=ctx.cancel)  # fmt: skip
 
 
 def _hitsound_call(task: Task, model: Any, document: Any, audio: Path, selected: SelectionRange, options: Any, ctx: JobContext) -> Any:
     return task(model, document, audio, options, time_range=(selected.start_ms, selected.end_ms),
-                progress=_progress(ctx), cancel=SimpleNamespace(is_set=ctx.cancel.is_cancelled))  # fmt: skip
+                progress=_progress(ctx), cancel=ctx.cancel)  # fmt: skip
 
 
 def _remap_rebase(data: bytes, result: Any, selected: SelectionRange) -> bytes:

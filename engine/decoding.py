@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from engine.cancel import CancelToken, raise_if_cancelled
 from engine.events import ContextType, EventType
 from engine.model import Mapperatorinator
 from engine.prompts import Conditioning
@@ -197,14 +198,6 @@ def _check_range(name: str, value: float | None, low: float, high: float | None,
         raise OptionsError(f"{name} must be a number ({valid}), got {value!r}")
     if value < low or (high is not None and value > high):
         raise OptionsError(f"{name} {value} is out of range: {valid}")
-
-
-class GenerationCancelled(Exception):
-    """The caller's cancel token was set while decoding."""
-
-
-class CancelToken(Protocol):
-    def is_set(self) -> bool: ...
 
 
 class LogitProcessor(Protocol):
@@ -483,8 +476,7 @@ def generate_tokens(
     with torch.inference_mode():
         logits = model.logits(batch, cache=cache, key_mask=batch != PAD)[:, -1]
         for step in range(max_new):
-            if cancel is not None and cancel.is_set():
-                raise GenerationCancelled()
+            raise_if_cancelled(cancel)
             length = prompt_len + step
             scores = logits.float()
             for processor in processors:

@@ -29,14 +29,8 @@ import numpy as np
 import torch
 
 from engine.audio import SAMPLE_RATE, plan_windows, split_windows
-from engine.decoding import (
-    MS_PER_TIME_STEP,
-    CancelToken,
-    GenerateOptions,
-    GenerationCancelled,
-    TopP,
-    generate_tokens,
-)
+from engine.cancel import CancelToken, raise_if_cancelled
+from engine.decoding import MS_PER_TIME_STEP, GenerateOptions, TopP, generate_tokens
 from engine.events import ContextEvents, ContextType, Event, EventType
 from engine.model import AudioConditioning, Mapperatorinator
 from engine.postprocess import event_times, group_events
@@ -234,8 +228,7 @@ def generate_contexts(
         return features[position]
 
     while passes and done[-1] < n:
-        if cancel is not None and cancel.is_set():
-            raise GenerationCancelled()
+        raise_if_cancelled(cancel)
         # the latest pass that may run keeps the fewest windows encoded
         p = next(i for i in range(len(passes) - 1, -1, -1)
                  if done[i] < n and (i == 0 or done[i - 1] == n or done[i - 1] >= done[i] + lag))

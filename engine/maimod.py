@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.audio import plan_windows, song_length_ms, split_windows
+from engine.cancel import CancelToken, raise_if_cancelled
 from engine.contexts import beatmap_contexts, conditioning_from_beatmap
 from engine.decoding import left_pad
 from engine.events import ANCHOR_TYPES, TIMING_TYPES, ContextEvents, ContextType, Event, EventType
@@ -194,7 +195,7 @@ def default_batch_size(model: Mapperatorinator) -> int:
 @torch.inference_mode()
 def score_beatmap(model: Mapperatorinator, beatmap: Beatmap, audio: np.ndarray, difficulty: float | None = None,
                   batch_size: int | None = None, progress: Progress | None = None,
-                  cancel: Callable[[], bool] | None = None) -> list[ScoredContext]:
+                  cancel: CancelToken | None = None) -> list[ScoredContext]:
     """Relative surprisal of every event of every output context (pipeline.md §6.2).
 
     `audio`: mono float32 at 16 kHz (engine.audio.load_audio). `difficulty`: the star rating the v30 encoder
@@ -221,8 +222,7 @@ def score_beatmap(model: Mapperatorinator, beatmap: Beatmap, audio: np.ndarray, 
         todo.append(_window(tok, contexts, prompt, k, frame_time, owned))
 
     for start in range(0, len(todo), batch_size):
-        if cancel is not None and cancel():
-            raise InterruptedError("MaiMod was cancelled")
+        raise_if_cancelled(cancel)
         batch = todo[start:start + batch_size]
         audio_batch = torch.from_numpy(np.stack([windows[w.index] for w in batch])).to(model.device)
         conditioning = None
@@ -587,7 +587,7 @@ def star_rating(data: bytes, mode: int) -> float | None:
 
 
 def mai_mod(model: Mapperatorinator, beatmap: Beatmap, audio: np.ndarray, options: MaiModOptions = MaiModOptions(),
-            progress: Progress | None = None, cancel: Callable[[], bool] | None = None) -> list[Finding]:
+            progress: Progress | None = None, cancel: CancelToken | None = None) -> list[Finding]:
     """Score a map against its song and return the suggestions as findings, most important first."""
     difficulty = options.difficulty
     if difficulty is None:

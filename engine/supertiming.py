@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 from engine.audio import SAMPLE_RATE, plan_windows, split_windows
-from engine.decoding import CancelToken, GenerateOptions, GenerationCancelled, generate_tokens
+from engine.cancel import CancelToken, raise_if_cancelled
+from engine.decoding import GenerateOptions, generate_tokens
 from engine.events import ContextEvents, ContextType, Event, EventType
 from engine.generate import ProgressCallback, WindowProgress, encode_window, output_order
 from engine.model import Mapperatorinator
@@ -88,8 +89,7 @@ def beat_passes(model: Mapperatorinator, tokenizer: Tokenizer, samples: np.ndarr
     marks: dict[int, list[tuple[int, EventType]]] = {offset: [] for offset in offsets}
     done = 0
     while batch := list(islice(jobs, BATCH_ROWS)):
-        if cancel is not None and cancel.is_set():
-            raise GenerationCancelled()
+        raise_if_cancelled(cancel)
         prompts = [window_prompt(tokenizer, conditioning, empty, frame, song_ms) for _, frame, _ in batch]
         features = torch.cat([encode_window(model, tokenizer, window, conditioning, frame, song_ms)
                               for _, frame, window in batch])  # fmt: skip

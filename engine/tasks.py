@@ -25,7 +25,8 @@ import numpy as np
 
 from engine.audio import SAMPLE_RATE, load_audio
 from engine.contexts import beatmap_contexts, conditioning_from_beatmap, map_context
-from engine.decoding import CancelToken, GenerateOptions, OptionsError
+from engine.cancel import CancelToken, raise_if_cancelled
+from engine.decoding import GenerateOptions, OptionsError
 from engine.events import ContextEvents, ContextType, Event, EventType
 from engine.generate import Generation, GenerationStats, ProgressCallback, generate_contexts, output_order, within
 from engine.model import Mapperatorinator
@@ -560,7 +561,6 @@ def fill_hitsound_slots(model: Mapperatorinator, tok: Tokenizer, samples: np.nda
     import torch
 
     from engine.audio import plan_windows, split_windows
-    from engine.decoding import GenerationCancelled
     from engine.generate import WindowProgress, encode_window, fill_slots
     from engine.prompts import window_prompt, window_token_ids
 
@@ -584,8 +584,7 @@ def fill_hitsound_slots(model: Mapperatorinator, tok: Tokenizer, samples: np.nda
     seed = options.seed if options.seed is not None else int(torch.randint(0, 2**31, ()).item())
     limit = model.dims.n_text_ctx
     for position, (k, indices) in enumerate(sorted(by_window.items())):
-        if cancel is not None and cancel.is_set():
-            raise GenerationCancelled()
+        raise_if_cancelled(cancel)
         tic = time.perf_counter()
         frame_time = plan.frame_times_ms[k]
         features = encode_window(model, tok, windows[k], conditioning, frame_time, song_length)

@@ -17,7 +17,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from daemon.api.dispatch import RpcError
@@ -44,7 +43,7 @@ from daemon.api.models import (
     TimingResult,
 )
 from daemon.automod import FindingsReport, maimod_runner
-from daemon.jobs import Cancelled, Job, JobContext, JobSpec, JobState, Priority
+from daemon.jobs import Job, JobContext, JobSpec, JobState, Priority
 from daemon.models import LoadedModel, ModelError
 from daemon.watcher import SavedFile
 from daemon.writeback import Edit, Provenance, Region, Snapshot, WriteBackError
@@ -65,13 +64,8 @@ async def run_on_model(ctx: RequestContext, kind: str, priority: str, file: Path
     loaded = await model_for(ctx)
 
     def run(job_ctx: JobContext) -> Any:
-        from engine.decoding import GenerationCancelled
-
         job_ctx.progress(0.0, title)
-        try:
-            return task(loaded.model, job_ctx)
-        except GenerationCancelled:
-            raise Cancelled from None
+        return task(loaded.model, job_ctx)
 
     job = await run_job(ctx, JobSpec(kind, run, Priority[priority.upper()], file=file, device=loaded.device, title=title))
     ctx.services.models.touch()
@@ -89,11 +83,6 @@ def window_progress(job_ctx: JobContext) -> Callable[[Any], None]:
     """engine.generate's WindowProgress as the job's progress: passes share the bar in order."""
     return lambda w: job_ctx.progress((w.pass_index + w.window / max(w.windows, 1)) / max(w.passes, 1),
                                       f"{w.context.value} pass {w.pass_index + 1}/{w.passes}, window {w.window}/{w.windows}")
-
-
-def engine_cancel(job_ctx: JobContext) -> Any:
-    """The job's cancel token as engine.decoding.CancelToken (checked between tokens)."""
-    return SimpleNamespace(is_set=job_ctx.cancel.is_cancelled)
 
 
 def finished_early(job: Job) -> TaskResultInfo | None:
@@ -189,7 +178,7 @@ async def remap(ctx: RequestContext, params: RemapParams) -> TaskResultInfo:
     def task(model: Any, job_ctx: JobContext) -> Any:
         from engine.tasks import remap_region
 
-        return remap_region(model, document, song, start, end, options, progress=window_progress(job_ctx), cancel=engine_cancel(job_ctx))
+        return remap_region(model, document, song, start, end, options, progress=window_progress(job_ctx), cancel=job_ctx.cancel)
 
     job, loaded = await run_on_model(ctx, "remap", params.priority, path, f"remap {path.name} {span}", task)
     if (early := finished_early(job)) is not None:
@@ -230,7 +219,7 @@ async def hitsound(ctx: RequestContext, params: HitsoundParams) -> TaskResultInf
         from engine.tasks import hitsound as hitsound_task
 
         return hitsound_task(model, document, song, options, time_range=time_range, progress=window_progress(job_ctx),
-                             cancel=engine_cancel(job_ctx))  # fmt: skip
+                             cancel=job_ctx.cancel)  # fmt: skip
 
     job, loaded = await run_on_model(ctx, "hitsound", params.priority, path, f"hitsound {path.name}", task)
     if (early := finished_early(job)) is not None:
@@ -271,7 +260,7 @@ async def guest_difficulty(ctx: RequestContext, params: GuestDifficultyParams) -
     def task(model: Any, job_ctx: JobContext) -> Any:
         from engine.tasks import guest_difficulty as gd_task
 
-        return gd_task(model, folder, options, progress=window_progress(job_ctx), cancel=engine_cancel(job_ctx))
+        return gd_task(model, folder, options, progress=window_progress(job_ctx), cancel=job_ctx.cancel)
 
     job, loaded = await run_on_model(ctx, "guestDifficulty", params.priority, None, f"guest difficulty for {folder.name}", task)
     if (early := finished_early(job)) is not None:
@@ -297,7 +286,7 @@ async def timing(ctx: RequestContext, params: TimingParams) -> TimingResult:
     def task(model: Any, job_ctx: JobContext) -> Any:
         from engine.tasks import generate_timing
 
-        return generate_timing(model, audio, options, progress=window_progress(job_ctx), cancel=engine_cancel(job_ctx))
+        return generate_timing(model, audio, options, progress=window_progress(job_ctx), cancel=job_ctx.cancel)
 
     job, loaded = await run_on_model(ctx, "timing", params.priority, None, f"timing {audio.name}", task)
     if job.state is not JobState.DONE:

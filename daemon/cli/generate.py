@@ -114,7 +114,8 @@ def run_task(task: Any, *args: Any, as_json: bool, **kwargs: Any) -> Any:
     """Run a task with a progress bar per pass; errors become clear messages, Ctrl+C a clean stop."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from engine.decoding import GenerationCancelled, OptionsError
+    from engine.cancel import Cancelled
+    from engine.decoding import OptionsError
     from engine.osu import OsuFormatError
 
     bars: dict[str, Any] = {}
@@ -132,7 +133,7 @@ def run_task(task: Any, *args: Any, as_json: bool, **kwargs: Any) -> Any:
             return task(*args, progress=report, **kwargs)
         except (OptionsError, OsuFormatError, FileNotFoundError) as exc:
             raise fail(str(exc)) from None
-        except (GenerationCancelled, KeyboardInterrupt):
+        except (Cancelled, KeyboardInterrupt):
             raise fail("cancelled; nothing was written", code=130) from None
 
 

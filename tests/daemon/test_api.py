@@ -174,7 +174,7 @@ def blocking_job(started: asyncio.Event, loop: asyncio.AbstractEventLoop):  # ty
 
     def run(ctx: JobContext) -> None:
         loop.call_soon_threadsafe(started.set)
-        while not ctx.cancel.is_cancelled():
+        while not ctx.cancel.is_set():
             time.sleep(0.005)
         ctx.cancel.raise_if_cancelled()
 

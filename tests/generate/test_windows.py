@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from engine.audio import plan_windows
-from engine.decoding import GenerateOptions, GenerationCancelled
+from engine.cancel import Cancelled
+from engine.decoding import GenerateOptions
 from engine.events import ContextEvents, ContextType, Event, EventType
 from engine.generate import WindowProgress, generate_contexts, monotonic_times, output_order, region_windows
 from engine.model import Mapperatorinator
@@ -110,7 +111,7 @@ def test_cancel_stops_within_one_window(tiny, demo_audio) -> None:
         if len(seen) == 2:
             cancel.set()
 
-    with pytest.raises(GenerationCancelled):
+    with pytest.raises(Cancelled):
         run(model, demo_audio, GenerateOptions(seed=1, max_new_tokens=8), [T, MAP], progress=progress,
             cancel=cancel)  # fmt: skip
     assert len(seen) == 2

@@ -6,6 +6,7 @@ and the v32 SV context are exercised; the findings honour their threshold and pe
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 import torch
 
 from engine.audio import load_audio, plan_windows
+from engine.cancel import Cancelled
 from engine.checkpoint import load_model
 from engine.events import ContextType, EventType
 from engine.findings import Severity
@@ -90,5 +92,7 @@ def test_one_call_entry_reports_findings(v30: Mapperatorinator, song: np.ndarray
                      progress=lambda done, total: progress.append((done, total)))
     assert result and progress and progress[-1][0] == progress[-1][1]
     assert all(f.file == str(beatmap.path) and f.difficulty == "Normal" for f in result)
-    with pytest.raises(InterruptedError):
-        mai_mod(v30, beatmap, song, cancel=lambda: True)
+    cancelled = threading.Event()
+    cancelled.set()
+    with pytest.raises(Cancelled):
+        mai_mod(v30, beatmap, song, cancel=cancelled)

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from engine.cancel import Cancelled
 from engine.checkpoint import load_model
 from engine.decoding import (
     ClassifierFreeGuidance,
     ConditionalTemperature,
     GenerateOptions,
-    GenerationCancelled,
     LookbackReroute,
     MonotonicTimeShift,
     TopK,
@@ -120,7 +120,7 @@ def test_progress_is_reported_and_cancel_stops(v32) -> None:
     assert seen == [1, 2, 3, 4, 5]
     cancel = threading.Event()
     cancel.set()
-    with pytest.raises(GenerationCancelled):
+    with pytest.raises(Cancelled):
         generate_tokens(model, tok, features, [PROMPT], GREEDY, cancel=cancel)
 
 
