@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from time import perf_counter
 
 from engine.checks.context import DifficultyContext, MapsetContext
 from engine.checks.fixes import attach_fixes
@@ -22,12 +23,14 @@ IGNORED_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 
 
 def run_checks(target: Beatmap | Sequence[Beatmap], *, folder: Path | None = None,
-               only: Iterable[str] | None = None, whole_set: bool | None = None) -> list[Finding]:
+               only: Iterable[str] | None = None, whole_set: bool | None = None,
+               timings: dict[str, float] | None = None) -> list[Finding]:
     """All checks that apply to `target` (one difficulty, or the difficulties of one mapset).
 
     With `folder` (the mapset folder) checks can see which files exist. `whole_set` says that `target` holds
     every difficulty of the set (default: when a folder is given); only then do the folder's file checks and
-    the set-spread checks run. `only` restricts the run to those check ids.
+    the set-spread checks run. `only` restricts the run to those check ids. `timings`, when given, gets the
+    seconds each check took added to its id (benchmarks/check_corpus.py).
     """
     whole_set = folder is not None if whole_set is None else whole_set
     beatmaps = [target] if isinstance(target, Beatmap) else list(target)
@@ -39,6 +42,7 @@ def run_checks(target: Beatmap | Sequence[Beatmap], *, folder: Path | None = Non
     findings: list[Finding] = []
     with collector_paused():  # the contexts build thousands of objects that live until the run ends
         for info in selected:
+            started = perf_counter()
             if info.scope is Scope.DIFFICULTY:
                 for difficulty in difficulties:
                     if difficulty.mode in info.modes:
@@ -47,6 +51,8 @@ def run_checks(target: Beatmap | Sequence[Beatmap], *, folder: Path | None = Non
                 findings += _run_one(info, mapset)
             elif info.scope is Scope.FILES and folder is not None and whole_set:
                 findings += _run_one(info, mapset)
+            if timings is not None:
+                timings[info.id] = timings.get(info.id, 0.0) + perf_counter() - started
     return sorted(findings, key=sort_key)
 
 
