@@ -25,6 +25,7 @@ from engine.checks import (  # noqa: F401  (importing a module registers its che
     spacing,
     taiko,
     timing,
+    video,
 )
 from engine.checks.fixes import FixConflict, apply_fixes
 from engine.checks.registry import CHECKS, CheckInfo, Scope

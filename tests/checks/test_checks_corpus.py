@@ -51,11 +51,11 @@ def test_unloadable_corpus_files_become_findings_not_crashes(corpus_dir: Path) -
 def test_every_registered_check_is_exercised_by_a_test_case() -> None:
     from tests.checks import (test_checks_compose, test_checks_hitsounds_events, test_checks_mapset_files,
                               test_checks_modes, test_checks_settings_metadata, test_checks_spacing_sliders,
-                              test_checks_timing)
+                              test_checks_storyboard_video, test_checks_timing)
 
     covered = (set(test_checks_timing.CASES) | set(test_checks_compose.CASES) | set(test_checks_hitsounds_events.CASES)
                | set(test_checks_settings_metadata.CASES) | set(test_checks_modes.CASES)
-               | set(test_checks_spacing_sliders.CASES)
+               | set(test_checks_spacing_sliders.CASES) | test_checks_storyboard_video.CHECKED
                | set(test_checks_mapset_files.VARIANTS)
                | {"hitsounds.missing-samples", "metadata.inconsistent", "mapset.inconsistent-barlines"})
     assert len(CHECKS) >= 60
