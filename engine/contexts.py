@@ -145,10 +145,13 @@ class _MapEncoder:
         self.timing = _Timing(beatmap.timing_points, beatmap.path)
         self.events: list[Event] = []
         self.times: list[int] = []
+        self.owners: list[int] = []  # per event: the index of the hit object it encodes (-1: none)
+        self._owner = -1
 
     def _emit(self, event: Event, time_ms: int) -> None:
         self.events.append(event)
         self.times.append(time_ms)
+        self.owners.append(self._owner)
 
     # --- one group ------------------------------------------------------------------------------
 
@@ -238,7 +241,7 @@ class _MapEncoder:
 
     def encode_objects(self) -> None:
         last_pos = np.array(PLAYFIELD_CENTRE)
-        for obj in self.beatmap.hit_objects:
+        for self._owner, obj in enumerate(self.beatmap.hit_objects):
             if isinstance(obj, Circle):
                 time = _start(obj)
                 last_pos = self.group(
@@ -339,9 +342,12 @@ class _MapEncoder:
         self.group(EventType.HOLD_NOTE_END, end, timed=True, pos=pos)
         return pos
 
+    def time_order(self) -> list[int]:
+        """Indices of the events so far, stably sorted by time: the order of every context."""
+        return sorted(range(len(self.events)), key=self.times.__getitem__)
+
     def sorted_context(self, context_type: ContextType) -> ContextEvents:
-        """The events so far, stably sorted by time."""
-        order = sorted(range(len(self.events)), key=self.times.__getitem__)
+        order = self.time_order()
         return ContextEvents(context_type, tuple(self.events[i] for i in order), tuple(self.times[i] for i in order))
 
 
@@ -430,6 +436,21 @@ def map_context(beatmap: Beatmap, profile: VersionProfile, song_length_ms: float
     if profile.add_timing:
         result = _merge(timing_context(beatmap, profile, song_length_ms), result)
     return result
+
+
+def hitsound_owners(beatmap: Beatmap, profile: VersionProfile) -> list[tuple[int, int]]:
+    """For each HITSOUND event of `map_context`, in its order: (hit object index, which of that object's
+    hitsound events it is: 0 for a circle, head/repeats/tail for a slider). Hitsounding fills exactly these
+    slots, so the owners come from the encoder itself rather than being recomputed."""
+    encoder = _MapEncoder(beatmap, profile)
+    encoder.encode_objects()
+    nth: list[int] = []  # per event: how many hitsound events its object emitted before it
+    seen: dict[int, int] = {}
+    for event, owner in zip(encoder.events, encoder.owners, strict=True):
+        nth.append(seen.get(owner, 0))
+        if event.type == EventType.HITSOUND:
+            seen[owner] = nth[-1] + 1
+    return [(encoder.owners[i], nth[i]) for i in encoder.time_order() if encoder.events[i].type == EventType.HITSOUND]
 
 
 def _whole_seconds_ms(time: timedelta) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.audio import SAMPLE_RATE, load_audio
-from engine.contexts import beatmap_contexts, conditioning_from_beatmap, map_context
+from engine.contexts import beatmap_contexts, conditioning_from_beatmap, hitsound_owners, map_context
 from engine.cancel import CancelToken, raise_if_cancelled
 from engine.decoding import GenerateOptions, OptionsError
 from engine.events import ContextEvents, ContextType, Event, EventType
@@ -521,35 +521,12 @@ def hitsound(model: Mapperatorinator, document: Beatmap, audio: AudioInput, opti
 
 
 def _hitsound_nodes(document: Beatmap, profile, context: ContextEvents) -> list[_Node]:  # noqa: ANN001
-    """Which object node each HITSOUND event of the map context belongs to. The encoder emits objects in file
-    order and then sorts all events stably by time; counting each object's hitsound events (by encoding it
-    alone) and sorting the same way recovers the owner of every slot."""
-    from engine.contexts import _MapEncoder  # the encoder itself: the slot order must be exactly its order
-
-    whole = _MapEncoder(document, profile)
-    whole.encode_objects()
-    times = [t for e, t in zip(whole.events, whole.times, strict=True) if e.type == EventType.HITSOUND]
-    owners: list[tuple[int, int]] = []
-    for index, obj in enumerate(document.hit_objects):
-        single = _MapEncoder(_OneObject(document, obj), profile)
-        single.encode_objects()
-        owners += [(index, j) for j in range(sum(e.type == EventType.HITSOUND for e in single.events))]
+    """Which object node each HITSOUND event of the map context belongs to."""
+    owners = hitsound_owners(document, profile)
     slots = [i for i, e in enumerate(context.events) if e.type == EventType.HITSOUND]
-    if not len(owners) == len(times) == len(slots):
+    if len(owners) != len(slots):
         raise OptionsError(f"{document.path or 'beatmap'}: its hitsound events could not be matched to its objects")
-    order = sorted(range(len(times)), key=times.__getitem__)
-    return [_Node(slots[k], *owners[i]) for k, i in enumerate(order)]
-
-
-class _OneObject:
-    """A document seen with a single hit object (to encode one object alone)."""
-
-    def __init__(self, document: Beatmap, obj) -> None:  # noqa: ANN001
-        self._document = document
-        self.hit_objects = (obj,)
-
-    def __getattr__(self, name: str):  # noqa: ANN204
-        return getattr(self._document, name)
+    return [_Node(slot, obj, nth) for slot, (obj, nth) in zip(slots, owners, strict=True)]
 
 
 def fill_hitsound_slots(model: Mapperatorinator, tok: Tokenizer, samples: np.ndarray, options: GenerateOptions,
