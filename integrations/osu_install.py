@@ -3,7 +3,8 @@ its "Edit externally" mounts (osu-format.md §15.1, §15.5).
 
 stable: `songs_folder` from the config wins; else the install is looked for where the spec names it
 (registry `osustable.File.osz` / `osu!` open commands and `%LOCALAPPDATA%\\osu!` on Windows; Wine prefixes
-(`$WINEPREFIX`, `~/.wine`) and osu-winello's `~/.local/share/osu-wine/osu!` on Linux; the official macOS
+(`$WINEPREFIX`, `~/.wine`, Lutris' `~/Games/*`, Bottles' bottles, `~/.local/share/wineprefixes/*`) and
+osu-winello's `~/.local/share/osu-wine/osu!` on Linux; the official macOS
 wrapper), and `BeatmapDirectory` in `osu!.<user>.cfg` moves the Songs folder (relative to the install, or
 absolute; Windows paths inside a Wine prefix are mapped to host paths). Only that one key of the cfg is
 read: it also holds login data, which is never logged or copied.
@@ -25,6 +26,15 @@ from typing import Protocol
 
 REGISTRY_OPEN_COMMANDS = (r"osustable.File.osz\shell\open\command", r"osu!\shell\open\command")
 WINELLO_FOLDERS = (".local/share/osu-wine/osu!", ".local/share/osu-wine/OSU")
+# Folders whose sub-folders are Wine prefixes made by a launcher (relative to home): Lutris installs games
+# in ~/Games/<game> by default, Bottles keeps one prefix per bottle (native and Flatpak), and osu-winello and
+# many guides use ~/.local/share/wineprefixes/<name>.
+PREFIX_PARENTS = (
+    ("Games", "Lutris"),
+    (".local/share/bottles/bottles", "Bottles"),
+    (".var/app/com.usebottles.bottles/data/bottles/bottles", "Bottles (Flatpak)"),
+    (".local/share/wineprefixes", "Wine prefix"),
+)
 MAC_WRAPPER = "Applications/osu!.app/Contents/Resources/drive_c/osu!"
 OTHER_WINDOWS_FOLDERS = ("Program Files (x86)/osu!", "Program Files/osu!", "osu!")  # relative to a drive
 BEATMAP_DIRECTORY = re.compile(r"^\s*BeatmapDirectory\s*=\s*(.*?)\s*$", re.IGNORECASE)
@@ -121,13 +131,15 @@ def _candidates(where: OsuEnvironment) -> list[tuple[Path, str, Path | None]]:
         for base in (where.root, where.home):
             found.append((base / MAC_WRAPPER, f"the macOS wrapper in {base / 'Applications'}", None))
     found += [(where.home / rel, "osu-winello", None) for rel in WINELLO_FOLDERS]
-    prefixes = [Path(where.env["WINEPREFIX"])] if where.env.get("WINEPREFIX") else []
-    prefixes.append(where.home / ".wine")
-    for prefix in prefixes:
+    prefixes = [(Path(where.env["WINEPREFIX"]), "Wine prefix")] if where.env.get("WINEPREFIX") else []
+    prefixes.append((where.home / ".wine", "Wine prefix"))
+    for parent, launcher in PREFIX_PARENTS:
+        prefixes += [(drive_c.parent, launcher) for drive_c in sorted((where.home / parent).glob("*/drive_c"))]
+    for prefix, launcher in prefixes:
         users = sorted((prefix / "drive_c" / "users").glob("*/AppData/Local/osu!")) or \
             [prefix / "drive_c" / "users" / where.env.get("USER", "<user>") / "AppData" / "Local" / "osu!"]
-        found += [(folder, f"Wine prefix {prefix}", prefix) for folder in users]
-        found += [(prefix / "drive_c" / rel, f"Wine prefix {prefix}", prefix) for rel in OTHER_WINDOWS_FOLDERS]
+        found += [(folder, f"{launcher} {prefix}", prefix) for folder in users]
+        found += [(prefix / "drive_c" / rel, f"{launcher} {prefix}", prefix) for rel in OTHER_WINDOWS_FOLDERS]
     return found
 
 

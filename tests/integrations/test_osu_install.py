@@ -5,6 +5,7 @@ external-edit mounts."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from integrations.osu_install import (
@@ -137,3 +138,24 @@ def test_external_edit_mounts_newest_first(tmp_path: Path) -> None:
     assert external_edit_folders(where) == [new, old]
     assert find_external_edit("Insane", where) == new / "Ayase Rie - Yorunikakeru (Lasse) [Insane].osu"
     assert find_external_edit("Hard", where) is None
+
+
+def test_lutris_and_bottles_prefixes(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "Games" / "some-other-game" / "drive_c").mkdir(parents=True)
+    lutris = home / "Games" / "osu" / "drive_c" / "users" / "me" / "AppData" / "Local" / "osu!"
+    make_install(lutris, "C:\\Songs")
+    (home / "Games" / "osu" / "drive_c" / "Songs").mkdir(parents=True)
+    bottle = home / ".var" / "app" / "com.usebottles.bottles" / "data" / "bottles" / "bottles" / "osu"
+    in_bottle = make_install(bottle / "drive_c" / "osu!")
+    where = env(tmp_path, "linux", USER="me")
+
+    found = find_stable(where)
+    assert found is not None and found.folder == lutris and found.found_by.startswith("Lutris")
+    assert found.prefix == home / "Games" / "osu" and found.songs == home / "Games" / "osu" / "drive_c" / "Songs"
+
+    shutil.rmtree(home / "Games" / "osu")
+    found = find_stable(where)
+    assert found is not None and found.folder == in_bottle and found.found_by.startswith("Bottles (Flatpak)")
+    assert found.prefix == bottle and found.songs == in_bottle / "Songs"
+    assert any(place.endswith(f"(Bottles (Flatpak) {bottle})") for place in searched_places(where))
