@@ -24,9 +24,10 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from daemon.api.client import discover
-from daemon.api.methods import RequestContext, Services, apply_live_settings, publish_findings, rpc, warn_if_dropped
+from daemon.api.methods import RELOAD_HINT, RequestContext, Services, apply_live_settings, publish_findings, rpc, warn_if_dropped
 from daemon.api.server import ApiServer, ServerOptions
 from daemon.automod import AutoMod
+from daemon.bookmarks import MIRROR_JOB, SIDECAR_NAME, BookmarkMirror, BookmarkStore, BookmarkWrite
 from daemon.config import Paths, Settings
 from daemon.editor import start_editor_link
 from daemon.jobs import JobQueue
@@ -127,21 +128,25 @@ def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None
     token = ensure_api_token(paths.config_dir)
     backup_root = settings.backups.folder or paths.data_dir / "backups"
     server: ApiServer | None = None
+    writeback = WriteBack(backup_root, Retention(settings.backups.keep_count, settings.backups.keep_days))
     jobs = JobQueue(lambda method, params: server.broadcast(method, params) if server else None)
     services = Services(
         version=maid_version(),
         paths=paths,
         settings=settings,
-        writeback=WriteBack(backup_root, Retention(settings.backups.keep_count, settings.backups.keep_days)),
+        writeback=writeback,
         jobs=jobs,
         models=ModelManager(jobs, lambda: services.settings.model_idle_unload_minutes),
-        automod=AutoMod(lambda report: publish_findings(server, services, report) if server else None, jobs=jobs),
+        automod=AutoMod(lambda report: publish_findings(server, services, report) if server else None, jobs=jobs,
+                        bookmarks=BookmarkMirror(writeback, BookmarkStore(paths.data_dir / SIDECAR_NAME)),
+                        on_bookmarks=lambda written: announce_bookmarks(server, written) if server else None),
         watcher=None,
         shutdown=asyncio.Event(),
         started=time.time(),
         overrides={k: v for k, v in (overrides or {}).items() if v is not None},
     )
     services.models.on_change = lambda loaded: apply_live_settings(services)  # MaiMod on save while a model is loaded
+    services.automod.mirror_bookmarks(settings.bookmark_findings)
     server = ApiServer(
         rpc,
         token.value,
@@ -149,6 +154,17 @@ def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None
         options or ServerOptions(port=settings.port),
     )
     return Daemon(services, server, token)
+
+
+def announce_bookmarks(server: ApiServer, written: BookmarkWrite) -> None:
+    """Tell clients about one bookmark write: `file/written` when it changed the file (reload to see the
+    bookmarks), `editor/action` with ok false when it failed."""
+    if written.error is not None:
+        server.broadcast("editor/action", {"action": "bookmark_findings", "ok": False, "step": "write", "message": written.error})
+    elif written.result is not None and written.result.changed:
+        server.broadcast("file/written", {"path": str(written.path), "backup": str(written.result.backup),
+                                          "sha256After": written.result.sha256_after, "job": MIRROR_JOB, "ai": False,
+                                          "reloadHint": RELOAD_HINT})
 
 
 async def serve_until_shutdown(daemon: Daemon) -> None:

@@ -9,8 +9,13 @@ save of that file, so only the newest content is analysed and a stale MaiMod rep
 The rule checks stay off the job queue on purpose: they run on every save, must not wait behind
 requested CPU jobs, and would flood clients with job notifications.
 
-This module never writes files, never raises into the watcher or the event loop (a failing check run is
-logged and publishes nothing), and never publishes MaiMod findings for content that a newer save replaced.
+With bookmark mirroring on (the `bookmark_findings` setting), the published rule findings are then written
+into the saved file's editor bookmarks by daemon.bookmarks, in a writer thread of their own, so that the
+findings never wait for a write.
+
+This module writes files only through daemon.bookmarks, never raises into the watcher or the event loop (a
+failing check run or bookmark write is logged and reported), and never publishes MaiMod findings for content
+that a newer save replaced.
 """
 
 from __future__ import annotations
@@ -24,11 +29,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
 from daemon.watcher import SavedFile
+from daemon.writeback import Snapshot
 from engine.findings import Finding, Severity, Source
+
+if TYPE_CHECKING:
+    from daemon.bookmarks import BookmarkMirror, BookmarkWrite
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +172,9 @@ class AutoMod:
 
     `publish` receives each `FindingsReport` (on the event loop when `on_saved` is used). `maimod` is the
     MaiMod runner while a model is loaded, None otherwise (the daemon sets the attribute as models come and
-    go); its jobs go to `jobs` on the lane of `device`.
+    go); its jobs go to `jobs` on the lane of `device`. `bookmarks` mirrors each save's rule findings into
+    its bookmarks once `mirror_bookmarks(True)` turned that on (after the findings are published, in a
+    writer thread of its own); `on_bookmarks` receives each of its writes, on the event loop.
     """
 
     def __init__(
@@ -174,15 +185,21 @@ class AutoMod:
         jobs: JobQueue | None = None,
         maimod: MaiMod | None = None,
         device: str | None = None,
+        bookmarks: BookmarkMirror | None = None,
+        on_bookmarks: Callable[[BookmarkWrite], object] = lambda written: None,
     ) -> None:
         self.publish = publish
         self.checks = checks
         self.jobs = jobs
         self.maimod = maimod
         self.device = device
+        self.bookmarks = bookmarks
+        self.on_bookmarks = on_bookmarks
         self.history = FindingsHistory()
-        # One thread: reports of one file come out in save order.
+        self._mirroring = False
+        # One thread each: reports of one file come out in save order, and so do its bookmark writes.
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="maid-checks")
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="maid-bookmarks")
         self._tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
     def check(self, saved: SavedFile) -> FindingsReport:
@@ -202,14 +219,31 @@ class AutoMod:
             log.exception("the rule checks failed on %s; no findings published for this save", saved.path)
             return
         self.publish(report)
+        if self._mirroring and self.bookmarks is not None:
+            snapshot = Snapshot(saved.path, saved.data, saved.sha256)
+            self.on_bookmarks(await loop.run_in_executor(self._writer, self.bookmarks.mirror, snapshot, report.findings))
 
     def submit(self, saved: SavedFile) -> None:
         """`on_saved` as a plain callback for `daemon.watcher.in_loop`: schedules it on the running loop."""
         self._spawn(self.on_saved(saved))
 
+    def mirror_bookmarks(self, on: bool) -> None:
+        """On the event loop: mirror findings into bookmarks from the next save on, or stop and take maid's
+        bookmarks out of every file that has them (after the writes already queued)."""
+        was, self._mirroring = self._mirroring, on and self.bookmarks is not None
+        if was and not self._mirroring:
+            self._spawn(self._clear_bookmarks())
+
     def close(self) -> None:
-        """Stop the check worker (a check in progress finishes; queued ones are dropped)."""
+        """Stop the check worker (a check in progress finishes; queued ones are dropped); queued bookmark
+        writes still finish, so that switching them off is never left half done."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._writer.shutdown(wait=False)
+
+    async def _clear_bookmarks(self) -> None:
+        assert self.bookmarks is not None
+        for written in await asyncio.get_running_loop().run_in_executor(self._writer, self.bookmarks.clear_all):
+            self.on_bookmarks(written)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -1,5 +1,13 @@
 """maid's bookmarks in a mapper's file: the findings' times written into `[Editor] Bookmarks` through the
-write-back (backup, journal, and the watcher ignores the write), and taken out again.
+write-back (backup, journal, and the watcher ignores the write), and taken out again: by `maid bookmarks
+FILE` and, while the `bookmark_findings` setting is on, by the daemon after every save (`BookmarkMirror`).
+
+The editor keeps the map in memory and sees maid's write only when the mapper reloads; the mapper's next save
+writes the editor's bookmarks, with maid's (reloaded) or without them. Either way that save is checked and its
+findings mirrored again, and the sidecar tells maid's times from the mapper's, so maid's bookmarks that come
+back through a reload are neither doubled nor taken for the mapper's. The writes are derived edits
+(`Edit.derived`): a save that drops them is no dropped edit, and a write whose save was saved over meanwhile
+is dropped, never written over the newer save.
 
 What engine.bookmarks needs to restore the mapper's own bookmarks exactly (`BookmarkState`) is kept in a
 JSON sidecar in maid's data folder, keyed by the file's resolved path: never in the .osu. This module never
@@ -9,16 +17,21 @@ writes a .osu other than through `WriteBack.write`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.writeback import Edit, Provenance, Region, WriteBack, WriteResult
+from daemon.writeback import Edit, Provenance, Region, Snapshot, WriteBack, WriteBackError, WriteConflict, WriteResult
 from engine.bookmarks import BookmarkState, add_bookmarks
 from engine.findings import Finding
 from engine.osu import parse_beatmap
 
+log = logging.getLogger(__name__)
+
 SIDECAR_NAME = "bookmarks.json"
+MIRROR_JOB = "bookmark_findings"  # the journal's job for the daemon's writes (the setting's name)
 
 
 class BookmarkStore:
@@ -35,6 +48,10 @@ class BookmarkStore:
         except (OSError, ValueError) as error:
             raise OSError(f"{self.sidecar}: cannot read maid's bookmark record ({error}); "
                           "move it away to start afresh (maid's bookmarks then count as the mapper's)") from error
+
+    def paths(self) -> list[Path]:
+        """The files that hold maid's bookmarks."""
+        return [Path(key) for key in sorted(self._all())]
 
     def get(self, path: Path) -> BookmarkState | None:
         entry = self._all().get(str(Path(path).resolve()))
@@ -54,11 +71,13 @@ class BookmarkStore:
         os.replace(temp, self.sidecar)
 
 
-def write_bookmarks(writeback: WriteBack, store: BookmarkStore, path: Path, findings: Sequence[Finding],
+def write_bookmarks(writeback: WriteBack, store: BookmarkStore, snapshot: Snapshot, findings: Sequence[Finding],
                     job: str = "bookmarks") -> WriteResult:
-    """Make `path`'s bookmarks the mapper's own plus the findings' start times (no findings: the mapper's
-    own only, as they were). Raises daemon.writeback.WriteBackError when the write does not happen."""
-    snapshot = writeback.read(path)
+    """Make the bookmarks of the file `snapshot` was read from the mapper's own plus the findings' start times
+    (no findings: the mapper's own only, as they were). The findings are those of `snapshot`'s content: a file
+    saved since is a conflict, never overwritten. Raises daemon.writeback.WriteBackError (WriteConflict when
+    the file changed) or OSError (the sidecar) when the write does not happen."""
+    path = snapshot.path
     previous = store.get(path)
     states: list[BookmarkState] = []
 
@@ -67,9 +86,60 @@ def write_bookmarks(writeback: WriteBack, store: BookmarkStore, path: Path, find
         states.append(state)
         return edited.to_bytes()
 
-    editor = parse_beatmap(snapshot.data, str(path)).sections_named("Editor")
-    region = Region(lines=frozenset(range(editor[0].header, editor[0].end))) if editor and editor[0].header is not None else Region()
     summary = f"{len(findings)} findings as bookmarks" if findings else "maid's bookmarks removed"
-    result = writeback.write(snapshot, Edit(apply, region, Provenance(ai=False, task="bookmarks", summary=summary), job))
+    edit = Edit(apply, Region(), Provenance(ai=False, task="bookmarks", summary=summary), job, derived=True)
+    result = writeback.write(snapshot, edit)
     store.put(path, states[-1])
     return result
+
+
+@dataclass(frozen=True)
+class BookmarkWrite:
+    """One file's bookmark write: `result` when it happened (or the file already was right), `error` (what
+    failed and what to do) when it did not; neither when a newer save of the file superseded it."""
+
+    path: Path
+    result: WriteResult | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class BookmarkMirror:
+    """The daemon's side of `bookmark_findings`: each save's rule findings mirrored into its bookmarks, and
+    maid's bookmarks taken out of every file again. Blocking (it fsyncs): call from a worker thread. Never
+    raises: failures are logged and returned."""
+
+    writeback: WriteBack
+    store: BookmarkStore
+
+    def mirror(self, saved: Snapshot, findings: Sequence[Finding]) -> BookmarkWrite:
+        """Write `findings` (of the content `saved`) as the bookmarks of `saved`'s file."""
+        try:
+            return BookmarkWrite(saved.path, write_bookmarks(self.writeback, self.store, saved, findings, MIRROR_JOB))
+        except WriteConflict:
+            log.debug("%s: saved again before its findings became bookmarks; the newer save's findings will", saved.path)
+            return BookmarkWrite(saved.path)
+        except (WriteBackError, OSError) as error:
+            return _failed(saved.path, error)
+
+    def clear_all(self) -> list[BookmarkWrite]:
+        """Take maid's bookmarks out of every file that has them (the sidecar knows which), leaving the mapper's own."""
+        try:
+            paths = self.store.paths()
+        except OSError as error:
+            return [_failed(self.store.sidecar, error)]
+        written = []
+        for path in paths:
+            try:
+                if not path.is_file():  # deleted or renamed since: nothing left to restore
+                    self.store.put(path, None)
+                    continue
+                written.append(BookmarkWrite(path, write_bookmarks(self.writeback, self.store, self.writeback.read(path), [], MIRROR_JOB)))
+            except (WriteBackError, OSError) as error:
+                written.append(_failed(path, error))
+        return written
+
+
+def _failed(path: Path, error: Exception) -> BookmarkWrite:
+    log.warning("maid's bookmarks were not written into %s: %s", path, error)
+    return BookmarkWrite(path, error=f"maid's bookmarks were not written into {path}: {error}")

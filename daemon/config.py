@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     load_model_at_start: bool = Field(False, description="Load (and warm up) the model when maid starts instead of on its first use.")
     automod_on_save: bool = Field(True, description="Run the rule checks every time the map is saved.")
     maimod: bool = Field(True, description="Also run MaiMod (the model's surprisal analysis) after a save, in the background.")
+    bookmark_findings: bool = Field(False, description="After each save, mark the rule checks' findings as editor bookmarks (reload the map to "
+                                    "see them); your own bookmarks stay. Turning it off takes maid's out again.")
     auto_reload: bool = Field(False, description="After a write, press Ctrl+L in osu! for you when the editor is focused.")
     tray: bool = Field(True, description="Show the tray icon.")
     backups: BackupSettings = Field(default_factory=BackupSettings)

@@ -160,12 +160,17 @@ class Provenance:
 
 @dataclass(frozen=True)
 class Edit:
-    """A change to one file: `apply` maps old bytes to new bytes (deterministic; raise to refuse)."""
+    """A change to one file: `apply` maps old bytes to new bytes (deterministic; raise to refuse).
+
+    `derived`: the edit is derived from the content it applies to and redone on the next save (the findings
+    as bookmarks), so it is not kept as the edit to re-apply (`dropped_edit`, `reapply` keep pointing at
+    maid's last real edit) and a conflict keeps no pending copy (a newer save brings a newer edit)."""
 
     apply: Callable[[bytes], bytes]
     region: Region
     provenance: Provenance
     job: str = "user"
+    derived: bool = False
 
 
 @dataclass(frozen=True)
@@ -264,7 +269,7 @@ class WriteBack:
                     result = self._replace(path, current, seen, new, "write", edit.job, edit.region, edit.provenance, rebased)
                 except _ChangedMeanwhile:
                     continue  # saved again between our read and the rename: start over from the new save
-                if result.changed:
+                if result.changed and not edit.derived:
                     with self._locks_guard:
                         self._last_writes[_key(path)] = LastWrite(edit, Snapshot(path, current, result.sha256_before), result, edit.region.content(new))
                 return result
@@ -413,8 +418,9 @@ class WriteBack:
     def _conflict(self, snapshot: Snapshot, edit: Edit, why: str) -> NoReturn:
         pending: Path | None = None
         try:
-            result = edit.apply(snapshot.data)
-            pending = self._store_copy(self.pending_root / self._mapset_folder(snapshot.path).name, snapshot.path, result, "pending")
+            if not edit.derived:  # a derived edit is redone on the next save: no pending copy
+                result = edit.apply(snapshot.data)
+                pending = self._store_copy(self.pending_root / self._mapset_folder(snapshot.path).name, snapshot.path, result, "pending")
         except Exception:  # keeping the pending copy is best effort; the conflict is the news
             pending = None
         kept = f" The edit's result was kept at {pending}." if pending else ""

@@ -221,9 +221,11 @@ async def config_set(ctx: RequestContext, params: ConfigSetParams) -> ConfigSetR
 
 
 def apply_live_settings(s: Services) -> None:
-    """Make the settings that apply at once take effect: backup retention and MaiMod on save (which runs only
-    while a model is loaded and `maimod` is on). The idle unload and auto-mod on save read the settings each time."""
+    """Make the settings that apply at once take effect: backup retention, findings as bookmarks and MaiMod on save
+    (which runs only while a model is loaded and `maimod` is on). The idle unload and auto-mod on save read the
+    settings each time."""
     s.writeback.retention = Retention(s.settings.backups.keep_count, s.settings.backups.keep_days)
+    s.automod.mirror_bookmarks(s.settings.bookmark_findings)
     loaded = s.models.current
     if loaded is not None and s.settings.maimod:
         s.automod.maimod = maimod_runner(lambda: s.models.current.model if s.models.current else None)

@@ -23,10 +23,12 @@ def bookmarks(path: Path = typer.Argument(..., help="The .osu file."),
     path = path.resolve()
     if not path.is_file():
         raise fail(f"{path}: no such file; give the path of a .osu difficulty")
-    findings = [] if clear else rule_checks(path, path.read_bytes())
     store = BookmarkStore(_paths().data_dir / SIDECAR_NAME)
+    writeback = _writeback()
     try:
-        result = write_bookmarks(_writeback(), store, path, findings, job="maid bookmarks")
+        snapshot = writeback.read(path)
+        findings = [] if clear else rule_checks(path, snapshot.data)
+        result = write_bookmarks(writeback, store, snapshot, findings, job="maid bookmarks")
     except (WriteBackError, OSError) as error:
         raise fail(str(error)) from error
     state = store.get(path)
