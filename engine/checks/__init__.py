@@ -23,6 +23,7 @@ from engine.checks import (  # noqa: F401  (importing a module registers its che
     metadata,
     settings,
     spacing,
+    storyboard,
     taiko,
     timing,
     video,

@@ -20,6 +20,7 @@ from engine.checks.geometry import SliderPath, build_path, circle_radius, path_r
 from engine.checks.levels import Level, interpret_level
 from engine.checks.registry import MANIA, CheckInfo
 from engine.checks.snapping import unsnap
+from engine.checks.storyboard_lines import Element, elements, osb_elements, variables
 from engine.findings import Finding, Severity
 from engine.osu import derived
 from engine.osu.document import Beatmap
@@ -192,6 +193,11 @@ class DifficultyContext:
         return path.position_at(path.length if o.raw.span_count % 2 else 0.0)
 
     @cached_property
+    def storyboard(self) -> list[Element]:
+        """The storyboard elements of this .osu's own [Events] (a difficulty-specific storyboard)."""
+        return elements(self.beatmap.entries("Events"), variables(self.beatmap.entries("Variables")))
+
+    @cached_property
     def drain_time(self) -> float:
         """ms from the first object's start to the last object's end, minus breaks."""
         if not self.objects:
@@ -239,6 +245,14 @@ class MapsetContext:
     files: list[str] = field(default_factory=list)
     whole_set: bool = False
     check: CheckInfo | None = None
+
+    @cached_property
+    def osb_storyboards(self) -> dict[str, list[Element]]:
+        """The storyboard elements of each .osb file in the folder, by its name (read once per run)."""
+        if self.folder is None:
+            return {}
+        return {name: osb_elements((self.folder / name).read_text("utf-8", "replace"))
+                for name in self.files if name.lower().endswith(".osb")}
 
     def flag(self, message: str, *, difficulty: DifficultyContext | None = None, objects: Sequence[Obj] = (),
              time: float | None = None, severity: Severity | None = None, suggestion: str = "",

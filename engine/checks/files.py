@@ -20,6 +20,7 @@ from PIL import Image
 from engine.checks.context import DifficultyContext, MapsetContext
 from engine.checks.registry import Scope, check
 from engine.findings import Finding, Severity
+from engine.osu.events import clean_filename, event_type
 
 FILES = "Files"
 AUDIO = "Audio"
@@ -32,7 +33,6 @@ SKIN_ELEMENT = re.compile(
     r"|default-\d|comboburst\w*|count[123]|go|ready|section-(fail|pass)|play-(skip|warningarrow|unranked)|fruit-\w+"
     r"|particle\d+|taiko-\w+|mania-\w+|scorebar-\w+|star2?|pippidon\w*|combobreak|applause|spinnerspin|spinnerbonus)"
     r"(-\d+)?(@2x)?\.(png|jpg|wav|ogg|mp3)", re.IGNORECASE)
-QUOTED = re.compile(r'"([^"]+)"')
 
 
 @check("files.skipped-lines", "Lines osu! skips", category=FILES, severity=Severity.PROBLEM)
@@ -55,32 +55,24 @@ def zero_byte(ctx: MapsetContext) -> Iterator[Finding]:
 
 
 def referenced_files(ctx: MapsetContext) -> set[str]:
-    """Lower-cased paths the difficulties and storyboard refer to (audio, images, video, samples)."""
+    """Lower-cased paths the difficulties and storyboards refer to (audio, backgrounds, videos, storyboard images
+    and samples with every animation frame, object samples)."""
     used: set[str] = set()
-    texts: list[str] = []
     for difficulty in ctx.difficulties:
         beatmap = difficulty.beatmap
         used.add(beatmap.general.audio_filename.lower())
-        texts += [text for _, text in beatmap.entries("Events")]
+        for _, text in beatmap.entries("Events"):
+            parts = text.split(",")
+            if event_type(text) in (0, 1) and len(parts) > 2:
+                used.add(clean_filename(parts[2]).replace("\\", "/").lower())
+        used.update(name for element in difficulty.storyboard for name in element.files())
         used.update(o.raw.hit_sample.filename.lower() for o in difficulty.objects
                     if o.raw.hit_sample is not None and o.raw.hit_sample.filename)
-    for name in ctx.files:
-        if name.lower().endswith(".osb"):
-            texts += (ctx.folder / name).read_text("utf-8", "replace").splitlines()  # type: ignore[operator]
-    for text in texts:
-        parts = [part.strip() for part in text.split(",")]
-        names = QUOTED.findall(text) or ([parts[3]] if len(parts) > 3 and parts[0] in ("Sprite", "Animation", "4", "6")
-                                         else [parts[2]] if len(parts) > 2 and parts[0] in ("0", "1", "Video") else [])
-        for name in names:
-            name = name.replace("\\", "/").lower()
-            used.add(name)
-            if parts[0] in ("Animation", "6") and len(parts) > 6 and parts[6].isdigit():
-                stem, dot, ext = name.rpartition(".")
-                used.update(f"{stem}{frame}.{ext}" for frame in range(int(parts[6])))
+    used.update(name for found in ctx.osb_storyboards.values() for element in found for name in element.files())
     return used
 
 
-def _is_skin_or_sample(name: str) -> bool:
+def is_skin_or_sample(name: str) -> bool:
     base = name.rsplit("/", 1)[-1].lower()
     return bool(SAMPLE_NAME.fullmatch(base) or SKIN_ELEMENT.fullmatch(base))
 
@@ -92,7 +84,7 @@ def unused(ctx: MapsetContext) -> Iterator[Finding]:
     used = referenced_files(ctx)
     for name in ctx.files:
         lower = name.lower()
-        if lower.endswith((".osu", ".osb")) or lower in used or _is_skin_or_sample(lower):
+        if lower.endswith((".osu", ".osb")) or lower in used or is_skin_or_sample(lower):
             continue
         yield ctx.flag(f"'{name}' is not used by any difficulty or storyboard.", file=name,
                        suggestion="Delete it to keep the download small.")
