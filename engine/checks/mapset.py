@@ -1,5 +1,5 @@
-"""Cross-difficulty consistency: timing, kiai, preview point, hit sounds, settings, video, barlines, and the
-time a set needs for its lowest difficulty.
+"""Cross-difficulty consistency: timing, kiai, preview point, hit sounds, snapping, settings, video, barlines,
+and the time a set needs for its lowest difficulty.
 
 The first difficulty given (file-name order for a folder) is the reference others are compared with, as
 Mapset Verifier compares against a reference difficulty. Checks stay quiet for a single difficulty.
@@ -7,12 +7,15 @@ Mapset Verifier compares against a reference difficulty. Checks stay quiet for a
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 
-from engine.checks.context import DifficultyContext, MapsetContext
+from engine.checks.context import DifficultyContext, MapsetContext, Obj
 from engine.checks.hitsounds import ADDITIONS, edge_sounds
 from engine.checks.levels import Level
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, Scope, check
+from engine.checks.snapping import snap_divisor
+from engine.checks.timing import edges
 from engine.findings import Finding, Severity
 from engine.osu.timing import TimingPoint
 
@@ -155,6 +158,88 @@ def inconsistent_hitsounds(ctx: MapsetContext) -> Iterator[Finding]:
                 yield ctx.flag(f"{having} of {len(present)} other difficulties play a {name} here; this one does not.",
                                difficulty=difficulty, objects=[o] if o is not None else [], time=time,
                                severity=severity, suggestion="Copy the hit sounds between difficulties.")
+
+
+MATCH_MS = 3
+
+
+def _snapped_edges(difficulty: DifficultyContext) -> list[tuple[float, int | None, Obj]]:
+    """(time, editor divisor or None when unsnapped, object) of every edge a player hits, by time."""
+    found = []
+    for o in difficulty.objects:
+        for _, time in edges(difficulty, o):
+            red = difficulty.red_line_at(time)
+            found.append((time, None if red is None else snap_divisor(time, red.time, red.beat_length), o))
+    return sorted(found, key=lambda edge: edge[0])
+
+
+def _unmatched(mine: list[tuple[float, int | None, Obj]], other_times: list[float]
+               ) -> list[tuple[float, int | None, Obj]]:
+    """The edges of `mine` with no edge of the other difficulty within 3 ms."""
+    found = []
+    for edge in mine:
+        k = bisect_left(other_times, edge[0] - MATCH_MS)
+        if k >= len(other_times) or other_times[k] > edge[0] + MATCH_MS:
+            found.append(edge)
+    return found
+
+
+def _family(divisor: int) -> str:
+    return "whole" if divisor == 1 else "triple" if divisor % 3 == 0 else "even" if divisor in (2, 4, 8, 16) else "odd"
+
+
+def _by_hardness(diffs: list[DifficultyContext]) -> list[DifficultyContext]:
+    """Easiest first: by the level the names say when every name says one, then by objects per second of drain."""
+    named = all(d.level is not None for d in diffs)
+    return sorted(diffs, key=lambda d: (int(d.level) if named else 0,  # type: ignore[arg-type]
+                                        len(d.objects) / max(d.drain_time, 1.0)))
+
+
+@check("mapset.snap-consistency", "Inconsistent snapping between difficulties", category=CONSISTENCY,
+       severity=Severity.MINOR, scope=Scope.MAPSET)
+def snap_consistency(ctx: MapsetContext) -> Iterator[Finding]:
+    """An edge of a lower difficulty with no edge of a harder difficulty of the same mode and timing within 3 ms,
+    while the harder one has an unmatched edge on another divisor closer than half a tick of the coarser of the
+    two divisors (less 2 ms): both meant the same sound but snapped it differently (Minor; Mapset Verifier's
+    snap consistency). A lower difficulty on a coarser divisor of the same family (1/4 where the harder has
+    1/16) simplifies the rhythm and is not flagged; 1/3 against 1/4 is. Harder: a higher level by name (when every name says one), else more objects
+    per second."""
+    by_mode: dict[int, list[DifficultyContext]] = {}
+    for difficulty in ctx.difficulties:
+        by_mode.setdefault(difficulty.mode, []).append(difficulty)
+    for diffs in by_mode.values():
+        ordered = _by_hardness(diffs)
+        snapped = {id(d): _snapped_edges(d) for d in ordered}
+        for i, lower in enumerate(ordered):
+            reported: set[float] = set()
+            for higher in ordered[i + 1:]:
+                mine, theirs = snapped[id(lower)], snapped[id(higher)]
+                missing = _unmatched(mine, [edge[0] for edge in theirs])
+                others = _unmatched(theirs, [edge[0] for edge in mine])
+                other_times = [edge[0] for edge in others]
+                for time, divisor, o in missing:
+                    if divisor is None or time in reported:
+                        continue
+                    k = bisect_left(other_times, time)
+                    near = [others[j] for j in (k - 1, k) if 0 <= j < len(others)]
+                    if not near:
+                        continue
+                    other_time, other_divisor, _ = min(near, key=lambda edge: abs(edge[0] - time))
+                    if other_divisor is None or other_divisor == divisor:
+                        continue
+                    same_family = _family(divisor) == _family(other_divisor) or 1 in (divisor, other_divisor)
+                    if same_family and divisor < other_divisor:
+                        continue  # the lower difficulty simplifies the rhythm
+                    red, other_red = lower.red_line_at(time), higher.red_line_at(time)
+                    if red is None or other_red is None or abs(red.time - other_red.time) >= 1 \
+                            or abs(red.beat_length - other_red.beat_length) > 1e-3:
+                        continue  # other timing: `mapset.inconsistent-timing` says so
+                    if not MATCH_MS < abs(other_time - time) < red.beat_length / (2 * max(2, min(divisor, other_divisor))) - 2:
+                        continue
+                    reported.add(time)
+                    yield ctx.flag(f"1/{divisor} here, where [{higher.version}] has 1/{other_divisor} at "
+                                   f"{other_time:.0f} ms and nothing at this time.", difficulty=lower, objects=[o],
+                                   time=time, suggestion="Check which sound both difficulties follow here.")
 
 
 SETTINGS = (  # (attribute of General, label, applies to the difficulty, severity)

@@ -116,8 +116,21 @@ def silent_hard(diffs: dict[str, str], files: dict[str, bytes]) -> None:
     diffs[osu_name("Hard")] = base_map(version="Hard", hit_objects=lines)
 
 
+def snapped_apart(normal_time: int = 3167, hard_time: int = 3125) -> Variant:
+    """[Normal] gets a circle at `normal_time` and [Hard] one at `hard_time` (by default 1/3 and 1/4, 42 ms apart,
+    neither matched in the other)."""
+    def apply(diffs: dict[str, str], files: dict[str, bytes]) -> None:
+        normal = "HPDrainRate:4\nCircleSize:4\nOverallDifficulty:4\nApproachRate:5"
+        diffs[osu_name("Normal")] = base_map(version="Normal", difficulty=normal, hit_objects=sorted(
+            evenly_spaced() + [f"256,300,{normal_time},1,0,0:0:0:0:"], key=lambda line: int(line.split(",")[2])))
+        diffs[osu_name("Hard")] = base_map(version="Hard", hit_objects=sorted(
+            objects() + [f"256,300,{hard_time},1,0,0:0:0:0:"], key=lambda line: int(line.split(",")[2])))
+    return apply
+
+
 VARIANTS: dict[str, Variant] = {
     "mapset.inconsistent-timing": change_hard(timing=[RED, "9000,400,4,2,0,60,1,0", "17000,-100,4,2,0,60,0,1"]),
+    "mapset.snap-consistency": snapped_apart(),
     "mapset.inconsistent-kiai": change_hard(timing=[RED, "19000,-100,4,2,0,60,0,1", "25000,-100,4,2,0,60,0,0"]),
     "mapset.inconsistent-preview": replace_in_hard("PreviewTime: 17000", "PreviewTime: 9000"),
     "mapset.inconsistent-hitsounds": silent_hard,
@@ -162,6 +175,19 @@ def test_timing_difference_names_both_difficulties(tmp_path: Path) -> None:
     # [Hard] comes first in file-name order, so it is the reference the other difficulty is compared with.
     assert [(f.file, f.start_ms, f.message) for f in findings] == [
         (osu_name("Normal"), 9000, "Missing the red line at 9000 ms that [Hard] has.")]
+
+
+def test_snap_consistency_names_the_lower_difficulty_and_both_snaps(tmp_path: Path) -> None:
+    diffs, files = clean_set(), clean_files()
+    snapped_apart()(diffs, files)
+    [finding] = run(tmp_path / "a", diffs, files, "mapset.snap-consistency")
+    assert (finding.file, finding.start_ms) == (osu_name("Normal"), 3167)
+    assert finding.message == "1/3 here, where [Hard] has 1/4 at 3125 ms and nothing at this time."
+    # 1/2 in the Normal near a 1/16 in the Hard simplifies the rhythm; the other way round does not.
+    snapped_apart(normal_time=3250, hard_time=3218)(diffs, files)
+    assert not run(tmp_path / "b", diffs, files, "mapset.snap-consistency")
+    snapped_apart(normal_time=3218, hard_time=3250)(diffs, files)
+    assert run(tmp_path / "c", diffs, files, "mapset.snap-consistency")
 
 
 def test_silent_hitsound_must_be_the_44_byte_blank(tmp_path: Path) -> None:
