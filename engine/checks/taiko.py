@@ -215,3 +215,33 @@ def close_barlines(ctx: DifficultyContext) -> Iterator[Finding]:
                            line=None if red.line is None else red.line + 1,
                            severity=Severity.PROBLEM if gap < previous.beat_length / 2 else Severity.WARNING,
                            suggestion="Omit the first barline on this red line, or move it.")
+
+
+def offset_from_next_barline(ctx: DifficultyContext, time: float) -> float | None:
+    """ms from the first barline at or after `time` back to `time` (≤ 0): the red line in effect's next measure,
+    or the next red line when it draws a barline and comes sooner. None before the first red line."""
+    red = ctx.red_line_at(time)
+    if red is None:
+        return None
+    measure = red.beat_length * red.meter
+    candidates = [time - (red.time + -(-(time - red.time) // measure) * measure)] if measure > 0 else []
+    following = next((r for r in ctx.red_lines if r.time > time), None)
+    if following is not None and not following.omit_first_barline:
+        candidates.append(time - following.time)
+    return max(candidates) if candidates else None
+
+
+@check("taiko.last-note-hiding-barline", "Unsnapped last note hiding its barline", category=MODE,
+       severity=Severity.PROBLEM, modes=ONLY)
+def last_note_hiding_barline(ctx: DifficultyContext) -> Iterator[Finding]:
+    """The map's last object ending 1–2 ms before a barline: osu! draws no barline after the last object, so that
+    barline disappears (Problem for a note; Minor for a drumroll or spinner end)."""
+    if not ctx.objects:
+        return
+    last = max(ctx.objects, key=lambda o: o.end_time)
+    offset = offset_from_next_barline(ctx, last.end_time)
+    if offset is not None and -2 < offset <= -1:
+        yield ctx.flag(f"The last {'note' if last.kind == 'circle' else last.kind + ' end'} is {-offset:g} ms before "
+                       "a barline, which therefore is not shown.", objects=[last], time=last.end_time,
+                       severity=Severity.PROBLEM if last.kind == "circle" else Severity.MINOR,
+                       suggestion="Snap it onto the barline (Ctrl+Shift+S in the editor).")

@@ -81,6 +81,7 @@ CASES: dict[str, tuple[str, str]] = {
                            taiko(drums(REGULAR), timing=[RED, "9000,-100,4,2,0,60,0,1", "13000,-100,4,2,0,60,0,0"])),
     "taiko.close-barlines": (taiko(drums(REGULAR), timing=[RED, "9100,500,4,2,0,60,1,0"]),
                              taiko(drums(REGULAR), timing=[RED, "9100,500,4,2,0,60,1,8"])),
+    "taiko.last-note-hiding-barline": (taiko(drums(REGULAR[:-1] + [40999])), taiko(drums(REGULAR[:-1] + [41000]))),
     "catch.hyperdashes-on-lower-difficulties": (catch(zigzag(450, gap=250), version="Salad"),
                                                 catch(zigzag(100), version="Salad")),
     "catch.hyperdash-snap": (catch(zigzag(300, gap=100, count=6) + zigzag(100)[6:]),
