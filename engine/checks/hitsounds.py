@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from engine.checks.context import DifficultyContext, Obj
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
@@ -184,3 +185,68 @@ def stacked_samples(ctx: DifficultyContext) -> Iterator[Finding]:
                                    suggestion="Keep the sample on one note of the chord.")
                 else:
                     seen[key] = o
+
+
+BANK_NAMES = {1: "normal", 2: "soft", 3: "drum"}
+FINISH_BURST_SCORE = 9  # a use adds 1 (mania ½); the score decays to 0.8× per second
+FINISH_COMMON_MS = 3000  # drain time per use at or under which finishes are "common"
+
+
+def custom_finish(ctx: DifficultyContext, o: Obj, edge: int, time: float) -> str | None:
+    """The folder's sample file a finish on this edge of `o` plays (`soft-hitfinish2.wav`), None when it plays the
+    skin's own (custom index 0, no such file) or a drum finish."""
+    point = ctx.beatmap.timing.point_at(time + 5)
+    sample = o.raw.hit_sample
+    index = sample.index if sample is not None and sample.index else point.sample_index if point is not None else 0
+    edge_sets = o.raw.edge_sets if isinstance(o.raw, Slider) else None
+    addition = edge_sets[edge][1] if edge_sets is not None and edge < len(edge_sets) else 0
+    bank = addition or (sample.addition_set if sample is not None else 0) or normal_bank(ctx, o)
+    if index == 0 or bank not in (1, 2) or ctx.folder_files is None:
+        return None
+    stem = f"{BANK_NAMES[bank]}-hitfinish{index if index > 1 else ''}"
+    return next((f"{stem}.{extension}" for extension in ("wav", "ogg", "mp3") if f"{stem}.{extension}"
+                 in ctx.folder_files), None)
+
+
+@check("hitsounds.frequent-finishes", "Frequent finish hit sounds", category=HIT_SOUNDS, severity=Severity.WARNING,
+       modes=frozenset({STANDARD, CATCH, MANIA}))
+def frequent_finishes(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A custom normal/soft finish sample used in a burst (a score adding 1 per use, ½ in mania, and decaying to
+    0.8× per second, reaching 9), or commonly (drain time per use, mania's uses halved, ≤ 3 s): finishes this
+    often can be obnoxious (Warning; Mapset Verifier's check). Runs only with the folder."""
+    if ctx.folder_files is None:
+        return
+    step = 0.5 if ctx.mode == MANIA else 1.0
+    usage: dict[str, _Usage] = {}
+    for o in ctx.objects:
+        for edge, (_, time, bits) in enumerate(edge_sounds(o)):
+            if not bits & HITSOUND_FINISH or o.is_spinner:
+                continue
+            name = custom_finish(ctx, o, edge, time)
+            if name is None:
+                continue
+            use = usage.setdefault(name, _Usage(previous=time, busiest=o))
+            use.score = (use.score + step) * 0.8 ** ((time - use.previous) / 1000)
+            use.previous, use.count = time, use.count + 1
+            if use.score > use.best:
+                use.best, use.busiest = use.score, o
+    for name, use in sorted(usage.items()):
+        if use.best >= FINISH_BURST_SCORE:
+            yield ctx.flag(f"'{name}' plays in a dense burst up to here; finishes this often can be obnoxious.",
+                           objects=[use.busiest], suggestion="Use the finish on fewer, stronger sounds.")
+        elif ctx.drain_time / (use.count * step) <= FINISH_COMMON_MS:
+            yield ctx.flag(f"'{name}' plays {use.count} times, once every {ctx.drain_time / use.count / 1000:.1f} s "
+                           "of drain on average; finishes this often can be obnoxious.",
+                           suggestion="Use the finish on fewer, stronger sounds.")
+
+
+@dataclass
+class _Usage:
+    """How one finish sample file is used: its burst score, the time of its last use, its uses, and the highest
+    score with the object where it was reached."""
+
+    previous: float
+    busiest: Obj
+    score: float = 0.0
+    count: int = 0
+    best: float = 0.0

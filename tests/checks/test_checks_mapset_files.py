@@ -128,9 +128,22 @@ def snapped_apart(normal_time: int = 3167, hard_time: int = 3125) -> Variant:
     return apply
 
 
+def finishes(every: int, gap: int = 500) -> Variant:
+    """[Hard] plays a finish on every `every`-th of its circles `gap` ms apart, from custom sample index 1, and the
+    folder holds soft-hitfinish.wav."""
+    def apply(diffs: dict[str, str], files: dict[str, bytes]) -> None:
+        lines = [f"{256 + (i % 2) * 60},192,{1000 + i * gap},{5 if i % 8 == 0 else 1},{4 if i % every == 0 else 2},0:0:0:0:"
+                 for i in range(40_000 // gap) if not BREAK[0] - 200 < 1000 + i * gap < BREAK[1] + 1000]
+        diffs[osu_name("Hard")] = base_map(version="Hard", hit_objects=lines, timing=[
+            "1000,500,4,2,1,60,1,0", "17000,-100,4,2,1,60,0,1", "25000,-100,4,2,1,60,0,0"])
+        files["soft-hitfinish.wav"] = stereo_wav(0.2)
+    return apply
+
+
 VARIANTS: dict[str, Variant] = {
     "mapset.inconsistent-timing": change_hard(timing=[RED, "9000,400,4,2,0,60,1,0", "17000,-100,4,2,0,60,0,1"]),
     "mapset.snap-consistency": snapped_apart(),
+    "hitsounds.frequent-finishes": finishes(every=1),
     "mapset.inconsistent-kiai": change_hard(timing=[RED, "19000,-100,4,2,0,60,0,1", "25000,-100,4,2,0,60,0,0"]),
     "mapset.inconsistent-preview": replace_in_hard("PreviewTime: 17000", "PreviewTime: 9000"),
     "mapset.inconsistent-hitsounds": silent_hard,
@@ -188,6 +201,19 @@ def test_snap_consistency_names_the_lower_difficulty_and_both_snaps(tmp_path: Pa
     assert not run(tmp_path / "b", diffs, files, "mapset.snap-consistency")
     snapped_apart(normal_time=3218, hard_time=3250)(diffs, files)
     assert run(tmp_path / "c", diffs, files, "mapset.snap-consistency")
+
+
+@pytest.mark.parametrize("every, gap, expected", [
+    (1, 500, "'soft-hitfinish.wav' plays 71 times, once every 0.5 s of drain on average"),  # common, no burst
+    (1, 125, "'soft-hitfinish.wav' plays in a dense burst up to here"),
+    (16, 500, None),  # once every 8 s
+])
+def test_frequent_finishes_in_bursts_or_commonly(tmp_path: Path, every: int, gap: int, expected: str | None) -> None:
+    diffs, files = clean_set(), clean_files()
+    finishes(every, gap)(diffs, files)
+    found = run(tmp_path, diffs, files, "hitsounds.frequent-finishes")
+    assert [f.message.split(";")[0] for f in found] == ([expected] if expected else [])
+    assert all(f.file == osu_name("Hard") for f in found)
 
 
 def test_silent_hitsound_must_be_the_44_byte_blank(tmp_path: Path) -> None:
