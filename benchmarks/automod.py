@@ -5,6 +5,8 @@
    the findings callback, through the real watcher and rule checks, in the plain-callback mode (`maid
    watch`) and in the daemon's asyncio mode (hand-off to the loop, checks in a worker thread). Baseline:
    parse + rule checks called directly on the same bytes (no file system, no watcher). Target p95 ≤ 100 ms.
+   Then once more with `bookmark_findings` on (findings published first, then written into the bookmarks
+   through the write-back): save → findings again, and save → bookmarks written.
    A burst of 20 saves in 1 s shows the debounce: how many check runs, and whether the last saw the final bytes.
 2. Start-up: a generated Songs folder of `--mapsets` mapset folders (a .osu, audio and hit sounds each) in a
    temp dir. Ours: look at folder and .osu mtimes, watch the most recent mapsets. Baseline: watchdog's
@@ -32,7 +34,9 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
 from daemon.automod import AutoMod, FindingsReport, rule_checks
+from daemon.bookmarks import SIDECAR_NAME, BookmarkMirror, BookmarkStore, BookmarkWrite
 from daemon.watcher import SavedFile, WatchOptions, Watcher, in_loop
+from daemon.writeback import WriteBack
 from engine.findings import Finding
 
 Delivered = SavedFile | FindingsReport
@@ -85,8 +89,10 @@ def save_in_place(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-def timed_saves(path: Path, saves: int, start: Callable[[Callable[[Delivered], None]], Watcher]) -> list[float]:
-    """Latency of each save: write → callback. `start(callback)` starts the pipeline under test."""
+def timed_saves(path: Path, saves: int, start: Callable[[Callable[[Delivered], None]], Watcher],
+                starts: list[float] | None = None) -> list[float]:
+    """Latency of each save: write → callback. `start(callback)` starts the pipeline under test; `starts`
+    receives the perf_counter time of each save."""
     done = threading.Event()
     reports: list[Delivered] = []
 
@@ -102,6 +108,8 @@ def timed_saves(path: Path, saves: int, start: Callable[[Callable[[Delivered], N
             done.clear()
             t0 = time.perf_counter()
             save_in_place(path, data)
+            if starts is not None:
+                starts.append(t0)
             if not done.wait(5):
                 raise SystemExit(f"no findings for save {revision} within 5 s")
             latencies.append(time.perf_counter() - t0)
@@ -173,10 +181,33 @@ def latency(saves: int, root: Path) -> None:
         return watcher
 
     samples = timed_saves(path, saves, in_daemon)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join()
     print(f"  save → findings, asyncio hand-off (daemon)     {percentiles(samples)}")
     print(f"    of which not the checks (same saves)         {percentiles([a - b for a, b in zip(samples, check_times)])}")
+    check_times.clear()
+
+    # bookmark_findings on: the same, and each save's findings then written into the file's bookmarks.
+    writeback = WriteBack(root / "backups")
+    writes: list[tuple[float, BookmarkWrite]] = []
+
+    def mirroring(callback: Callable[[FindingsReport], None]) -> Watcher:
+        automod = AutoMod(publish=callback, checks=timed_checks, bookmarks=BookmarkMirror(writeback, BookmarkStore(root / SIDECAR_NAME)),
+                          on_bookmarks=lambda written: writes.append((time.perf_counter(), written)))
+        automod.mirror_bookmarks(True)
+        watcher = Watcher(in_loop(loop, automod.submit), options=options, is_own_write=writeback.is_own_write)
+        watcher.start()
+        watcher.focus(folder)
+        return watcher
+
+    starts: list[float] = []
+    samples = timed_saves(path, saves, mirroring, starts)
+    time.sleep(0.5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join()
+    print(f"  save → findings, bookmark_findings on          {percentiles(samples)}")
+    written = [at - max(t0 for t0 in starts if t0 < at) for at, w in writes if w.result is not None and w.result.changed]
+    failed = sum(w.error is not None for _, w in writes)
+    print(f"  save → bookmarks written (after the findings)  {percentiles(written)}   not written: {saves - len(written)}"
+          f" ({failed} failed); checks run {len(check_times)} for {saves} saves")
 
     runs: list[SavedFile] = []
     with Watcher(runs.append, options=options) as watcher:

@@ -15,8 +15,9 @@ temp file, and every read (ours included) fires open/close. This module turns th
   file that is half-written or briefly missing, and logs one clear line when it gives up;
 - it skips content equal to the content last seen at that path (maid's own reads, touch, a save
   without changes), maid's own writes (`is_own_write(path, sha256)`, from daemon.writeback; their
-  content is remembered, so an editor saving its older content over maid's edit is reported), temp
-  files, ignored folders (the backup folder) and anything that is not a .osu file.
+  content is remembered, so an editor saving its older content over maid's edit is reported, and they
+  open no debounce window: the save after one is read at once), temp files, ignored folders (the backup
+  folder) and anything that is not a .osu file.
 
 Big Songs folders (tens of thousands of mapsets) are never watched recursively: the watcher watches
 the active mapset (`focus`), folders where saves or new folders appeared, and the most recently changed
@@ -433,6 +434,7 @@ class Watcher(FileSystemEventHandler):
             return
         self._last_sha[path] = sha
         if self.is_own_write(path, sha):
+            self._quiet_until.pop(path, None)  # maid's write is no editor save: the mapper's next save is read at once
             log.debug("%s: written by maid; skipped", path)
             return
         with self._lock:

@@ -109,6 +109,24 @@ def test_maids_own_write_is_not_delivered_but_an_editor_save_over_it_is(mapset: 
     assert [s.data for s in saves] == [osu_bytes(1), osu_bytes(1)]
 
 
+def test_a_save_just_after_maids_write_is_read_at_once(mapset: Path, recorder: Recorder, tmp_path: Path) -> None:
+    """maid's write (the findings as bookmarks, right after a save) opens no debounce window for the next save."""
+    path = only_osu(mapset)
+    writeback = WriteBack(tmp_path / "backups")
+    debounce = 1.5
+    with Watcher(recorder, options=WatchOptions(debounce_s=debounce), is_own_write=writeback.is_own_write) as watcher:
+        watcher.focus(mapset)
+        save_in_place(path, osu_bytes(1))
+        recorder.wait(1)
+        time.sleep(debounce + 0.2)
+        edit = Edit(apply=lambda old: old + b"1500,500,4,2,0,60,1,0\r\n", region=Region(), provenance=Provenance(ai=False, task="test"))
+        assert writeback.write(writeback.read(path), edit).changed
+        time.sleep(0.3)
+        save_in_place(path, osu_bytes(2))
+        saves = recorder.wait(2, timeout=debounce / 2)  # a debounce window would hold it back for `debounce`
+    assert [s.data for s in saves] == [osu_bytes(1), osu_bytes(2)]
+
+
 def test_temp_files_non_beatmaps_and_the_backup_folder_are_ignored(mapset: Path, recorder: Recorder, tmp_path: Path) -> None:
     backups = mapset / "maid-backups"
     backups.mkdir()
