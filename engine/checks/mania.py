@@ -1,11 +1,13 @@
 """osu!mania checks: key count, notes overlapping in a column, too short long notes, column usage, chord
-sizes, HP/OD on lower difficulties, non-canonical column positions, unnormalised scroll speed.
+sizes, HP/OD on lower difficulties, non-canonical column positions, unnormalised scroll speed, the custom
+hitnormal.
 
 Columns come from x as osu! reads them (`floor(x · keys / 512)`); thresholds are Mapset Verifier's.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from engine.checks.levels import Level
 from engine.checks.registry import MANIA, check
 from engine.findings import Finding, Severity
 from engine.osu import derived
+from engine.osu.keyvalues import SAMPLE_SETS
 
 MODE = "osu!mania"
 ONLY = frozenset({MANIA})
@@ -157,3 +160,39 @@ def unnormalised_sv(ctx: DifficultyContext) -> Iterator[Finding]:
                            f"normalising its scroll speed (SV {wanted:.2f}).", time=red.time,
                            line=None if red.line is None else red.line + 1,
                            suggestion="Add a green line with that SV on the red line, or make the speed change intended.")
+
+
+BANKS = {1: "normal", 2: "soft", 3: "drum"}
+HITNORMAL = re.compile(r"(normal|soft|drum)-hitnormal(\d*)\.(wav|ogg|mp3)")
+
+
+@check("mania.custom-hitnormal", "Missing custom hitnormal", category=MODE, severity=Severity.PROBLEM, modes=ONLY)
+def custom_hitnormal(ctx: DifficultyContext) -> Iterator[Finding]:
+    """The ranking criteria want a custom hitnormal under every note: no hitnormal sample in the folder (Warning),
+    or timing lines whose sample set and custom index name no hitnormal in the folder, so osu!'s default plays
+    there (Problem; index 0 always plays the skin's). Runs only with the folder; one finding per difficulty
+    naming the first such line."""
+    if ctx.folder_files is None or not ctx.objects:
+        return
+    present = {(match.group(1), int(match.group(2) or 1)) for name in ctx.folder_files
+               if "/" not in name and (match := HITNORMAL.fullmatch(name))}
+    if not present:
+        yield ctx.flag("The folder has no hitnormal sample, so every note plays osu!'s default.", severity=Severity.WARNING,
+                       suggestion="Add a custom hitnormal (e.g. soft-hitnormal.wav) and use it on the timing lines.")
+        return
+    default_set = SAMPLE_SETS.get(ctx.beatmap.general.sample_set) or 1
+    uncovered = [point for point in ctx.timing_points
+                 if (BANKS.get(point.sample_set or default_set), point.sample_index) not in present]
+    if uncovered:
+        first = uncovered[0]
+        asked = (_hitnormal(BANKS.get(first.sample_set or default_set, "normal"), first.sample_index)
+                 if first.sample_index else "the skin's samples (custom index 0)")
+        names = ", ".join(sorted(_hitnormal(bank, index) for bank, index in present))
+        yield ctx.flag(f"{len(uncovered)} timing line(s) play no custom hitnormal; the first, at {first.time:g} ms, asks "
+                       f"for {asked}.", time=first.time, line=None if first.line is None else first.line + 1,
+                       suggestion=f"Give those lines a sample set and custom index whose hitnormal is in the folder "
+                                  f"({names}).")
+
+
+def _hitnormal(bank: str, index: int) -> str:
+    return f"{bank}-hitnormal{index if index > 1 else ''}"

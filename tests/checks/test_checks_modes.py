@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from engine.checks import apply_fixes
@@ -128,3 +130,17 @@ def test_unsnapped_hold_note_end_is_resnapped_keeping_its_sample() -> None:
     assert finding.message == "Hold note end is unsnapped by +4.00 ms."
     fixed = apply_fixes(beatmap, [finding])
     assert "64,192,1000,128,0,1250:0:0:0:0:" in fixed.to_bytes().decode()
+
+
+@pytest.mark.parametrize("timing, samples, expected", [
+    (["1000,500,4,2,1,60,1,0"], ["soft-hitnormal.wav"], []),
+    (["1000,500,4,2,1,60,1,0", "9000,-100,4,2,2,60,0,0"], ["soft-hitnormal.wav", "soft-hitnormal2.ogg"], []),
+    (["1000,500,4,2,0,60,1,0"], ["soft-hitnormal.wav"], ["PROBLEM"]),  # index 0 plays the skin's
+    (["1000,500,4,2,1,60,1,0", "9000,-100,4,1,1,60,0,0"], ["soft-hitnormal.wav"], ["PROBLEM"]),  # normal bank
+    (["1000,500,4,2,1,60,1,0"], [], ["WARNING"]),
+])
+def test_mania_custom_hitnormal(tmp_path: Path, timing: list[str], samples: list[str], expected: list[str]) -> None:
+    for name in ["bg.jpg", *samples]:
+        (tmp_path / name).write_bytes(b"x")
+    found = flagged(mania(stairs(), timing=timing), "mania.custom-hitnormal", folder=tmp_path)
+    assert [f.severity.name for f in found] == expected
