@@ -1,5 +1,5 @@
-"""osu!catch checks: hyperdashes (on lower difficulties, their snap, chains), edge dashes, spinners, combo
-length.
+"""osu!catch checks: hyperdashes (on lower difficulties, their snap, chains, from slider repeats, antiflow after
+them), edge dashes, spinners, combo length.
 
 Catcher movement follows lazer's CatchBeatmapProcessor (stable-compatible): catcher half-width
 `53.375 · (1 − 0.7 · (CS − 5) / 5)`, dash speed 1 px/ms, ¼ frame of grace, integer-truncated times, and
@@ -23,6 +23,7 @@ MODE = "osu!catch"
 ONLY = frozenset({CATCH})
 BASE_SIZE = 106.75
 DASH_SPEED = 1.0
+WALK_SPEED = 0.5
 GRACE_MS = 1000 / 60 / 4
 
 
@@ -34,6 +35,10 @@ class Fruit:
     edge: str  # "head", "repeat", "tail" or "fruit"
     hyper: bool = False
     distance_to_hyper: float = 0.0
+
+
+def catcher_half_width(ctx: DifficultyContext) -> float:
+    return BASE_SIZE * abs(1 - 0.7 * (ctx.beatmap.difficulty.circle_size - 5) / 5) / 2
 
 
 def fruits(ctx: DifficultyContext) -> list[Fruit]:
@@ -52,8 +57,7 @@ def fruits(ctx: DifficultyContext) -> list[Fruit]:
         else:
             found.append(Fruit(o.time, o.x, o, "fruit"))
     found.sort(key=lambda f: f.time)
-    scale = 1 - 0.7 * (ctx.beatmap.difficulty.circle_size - 5) / 5
-    half_width = BASE_SIZE * abs(scale) / 2
+    half_width = catcher_half_width(ctx)
     last_direction, last_excess = 0, half_width
     for current, following in zip(found, found[1:]):
         x1, x2 = min(max(current.x, 0), 512), min(max(following.x, 0), 512)
@@ -193,3 +197,47 @@ def spinner_gap(ctx: DifficultyContext) -> Iterator[Finding]:
         if after is not None and after.time - o.end_time < gaps[1]:
             yield ctx.flag(f"Only {after.time - o.end_time:.0f} ms after the spinner; at least {gaps[1]} ms.",
                            objects=[o, after], suggestion="Leave more time after the spinner.")
+
+
+REPEAT_HYPER = {Level.HARD: Severity.PROBLEM, Level.INSANE: Severity.WARNING}
+
+
+@check("catch.hyperdash-on-repeat", "Hyperdash from a slider repeat", category=MODE, severity=Severity.PROBLEM,
+       modes=ONLY)
+def hyperdash_on_repeat(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A hyperdash starting from a juice stream's repeat: Problem on Platter, Warning on Rain (the repeat is hard
+    to tell apart from the droplets around it). Hyperdashes from droplets are not found: droplets are not
+    modelled."""
+    severity = REPEAT_HYPER.get(ctx.level) if ctx.level is not None else None
+    if severity is None:
+        return
+    for a, b in hyperdashes(ctx):
+        if a.edge == "repeat":
+            yield ctx.flag("Hyperdash from a slider repeat.", objects=[a.source, b.source], time=a.time,
+                           severity=severity, suggestion="Move the hyperdash onto the slider's head or tail.")
+
+
+HIGHER_SNAP_MS = 250  # Platter: a hyperdash under 250 ms is higher-snapped (`CHAIN_LIMITS`)
+
+
+@check("catch.antiflow-after-hyperdash", "Higher-snapped hyperdash followed by antiflow", category=MODE,
+       severity=Severity.WARNING, modes=ONLY)
+def antiflow_after_hyperdash(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Platter: a hyperdash under 250 ms followed by a walk back the other way of more than ⌊10 · BPM / 180⌋ px
+    (Warning; Mapset Verifier's rule: the catcher lands fast and must turn at once)."""
+    if ctx.level != Level.HARD:
+        return
+    found = fruits(ctx)
+    half_width = catcher_half_width(ctx)
+    for current, following, after in zip(found, found[1:], found[2:]):
+        if not current.hyper or following.hyper or following.time - current.time >= HIGHER_SNAP_MS:
+            continue
+        first, second = following.x - current.x, after.x - following.x
+        walk = abs(second) - half_width <= WALK_SPEED * (after.time - following.time)
+        if not walk or first * second >= 0:
+            continue
+        allowed = int(10 * 60000 / ctx.beat_length_at(after.time) / 180)
+        if abs(second) > allowed:
+            yield ctx.flag(f"Higher-snapped hyperdash followed by a {abs(second):.0f} px walk back the other way.",
+                           objects=[current.source, following.source, after.source], time=current.time,
+                           suggestion="Continue the movement after the hyperdash, or use a basic-snapped hyperdash.")

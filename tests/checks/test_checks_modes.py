@@ -38,9 +38,17 @@ def drums(times: list[int], finishers: tuple[int, ...] = ()) -> list[str]:
 REGULAR = [1000 + i * BEAT for i in range(80)]
 
 
-def catch(fruits: list[str], version: str = "Platter", cs: float = 4) -> str:
+def catch(fruits: list[str], version: str = "Platter", cs: float = 4, timing: list[str] | None = None) -> str:
     settings = f"HPDrainRate:5\nCircleSize:{cs:g}\nOverallDifficulty:8\nApproachRate:8"
-    return base_map(mode=2, version=version, hit_objects=fruits, difficulty=settings)
+    return base_map(mode=2, version=version, hit_objects=fruits, difficulty=settings, timing=timing)
+
+
+FAST = [RED, "1000,-16.6666666666667,4,2,0,60,0,0", "2000,-100,4,2,0,60,0,0"]  # SV ×6 for a second: 1.68 px/ms
+
+
+def juice(length: int) -> list[str]:
+    """A fast juice stream there and back from x = 50 (`length` px each way) at 1000 ms, then `zigzag(80)`."""
+    return [f"50,192,1000,6,0,L|{50 + length}:192,2,{length}"] + zigzag(80)[4:]
 
 
 def zigzag(width: int, gap: int = BEAT, count: int = 80, spinner: bool = True) -> list[str]:
@@ -92,6 +100,11 @@ CASES: dict[str, tuple[str, str]] = {
                                       catch(zigzag(450, gap=250, count=3) + zigzag(80)[6:])),
     "catch.edge-dashes": (catch(["30,192,1000,5,0,0:0:0:0:", "480,192,1400,1,0,0:0:0:0:"] + zigzag(80)[4:]),
                           catch(["100,192,1000,5,0,0:0:0:0:", "480,192,1400,1,0,0:0:0:0:"] + zigzag(80)[4:])),
+    "catch.hyperdash-on-repeat": (catch(juice(300), timing=FAST), catch(juice(100), timing=FAST)),
+    "catch.antiflow-after-hyperdash": (catch(["50,192,1000,5,0,0:0:0:0:", "400,192,1200,1,0,0:0:0:0:",
+                                              "300,192,1600,1,0,0:0:0:0:"] + zigzag(80)[4:]),
+                                       catch(["50,192,1000,5,0,0:0:0:0:", "400,192,1200,1,0,0:0:0:0:",
+                                              "480,192,1600,1,0,0:0:0:0:"] + zigzag(80)[4:])),
     "catch.missing-spinner": (catch(zigzag(80, spinner=False)), catch(zigzag(80))),
     "catch.combo-length": (catch([line.replace(",5,0,", ",1,0,") for line in zigzag(80)]), catch(zigzag(80))),
     "catch.spinner-gap": (catch(zigzag(80)[:-1] + ["256,192,40550,12,0,43000,0:0:0:0:"]), catch(zigzag(80))),
