@@ -89,7 +89,11 @@ def write_bookmarks(writeback: WriteBack, store: BookmarkStore, snapshot: Snapsh
     summary = f"{len(findings)} findings as bookmarks" if findings else "maid's bookmarks removed"
     edit = Edit(apply, Region(), Provenance(ai=False, task="bookmarks", summary=summary), job, derived=True)
     result = writeback.write(snapshot, edit)
-    store.put(path, states[-1])
+    try:
+        store.put(path, states[-1])
+    except OSError as error:
+        raise OSError(f"{path} WAS written, but maid's record of its bookmarks in {store.sidecar} could not be saved ({error}); "
+                      "until it can, maid may take your bookmarks in it for its own or the other way round") from error
     return result
 
 
@@ -141,5 +145,5 @@ class BookmarkMirror:
 
 
 def _failed(path: Path, error: Exception) -> BookmarkWrite:
-    log.warning("maid's bookmarks were not written into %s: %s", path, error)
-    return BookmarkWrite(path, error=f"maid's bookmarks were not written into {path}: {error}")
+    log.warning("findings as bookmarks, %s: %s", path.name, error)
+    return BookmarkWrite(path, error=f"findings as bookmarks: {error}")

@@ -219,3 +219,14 @@ def test_a_bookmark_write_does_not_hide_maids_last_edit_from_dropped_edit_and_re
     with_bookmarks_now = path.read_bytes()
     result = wb.reapply(path)
     assert result.rebased and path.read_bytes() == edit.apply(with_bookmarks_now)
+
+
+def test_an_unreadable_bookmark_record_is_reported_and_the_map_left_alone(tmp_path: Path, mapset: list[Path]) -> None:
+    path = mapset[0]
+    data = path.read_bytes()
+    sidecar = tmp_path / SIDECAR_NAME
+    sidecar.write_text("{not json", encoding="utf-8")
+    wb = WriteBack(tmp_path / "backups")
+    written = BookmarkMirror(wb, BookmarkStore(sidecar)).mirror(Snapshot(path, data, sha256(data)), rule_checks(path, data))
+    assert written.result is None and str(sidecar) in (written.error or "") and "move it away" in (written.error or "")
+    assert path.read_bytes() == data and wb.journal() == []
