@@ -19,26 +19,32 @@ Lines before the first header belong to a section named "" (the format line live
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from engine.osu import keyvalues
 from engine.osu.colours import Colours, parse_colour
 from engine.osu.errors import OsuFormatError, Problem
 from engine.osu.events import Background, Break, Events, Video, event_type, parse_event
-from engine.osu.hitobjects import HitObject, parse_hit_object, parse_plain_row, plain_rows
+from engine.osu.hitobjects import HitObject, parse_hit_object, plain_object_rows, read_object_rows
 from engine.osu.keyvalues import Difficulty, Editor, General, Metadata
 from engine.osu.lines import join_lines, split_lines, text as line_text
 from engine.osu.numbers import parse_int
-from engine.osu.timing import TimingIndex, TimingPoint, parse_timing_point
+from engine.osu.timing import TimingIndex, TimingPoint, parse_timing_point, plain_point_rows, read_point_rows
 
 FORMAT_PREFIX = "osu file format v"
 DEFAULT_VERSION = 14
 SECTION_NAMES = ("General", "Editor", "Metadata", "Difficulty", "Events", "TimingPoints", "Colours", "HitObjects")
 MODES = {0: "osu", 1: "taiko", 2: "catch", 3: "mania"}
+
+T = TypeVar("T")
+Row = tuple[str, ...]
+# (rows, first line, read_other, skipped) → items: `hitobjects.read_object_rows`, `timing.read_point_rows`
+RowReader = Callable[[list[Row], int, Callable[[int], T | None], list[tuple[int, Exception]]], list[T]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,17 +248,10 @@ class Beatmap:
     @cached_property
     def timing_points(self) -> tuple[TimingPoint, ...]:
         """Every readable timing line in file order (not sorted: the file's order is kept)."""
-        problems = self._problems_of("timing_points")
         sample_set = keyvalues.SAMPLE_SETS[self.general.sample_set]
         volume = self.general.sample_volume
-        points: list[TimingPoint] = []
-        with collector_paused():
-            for index, text in self.entries("TimingPoints"):
-                try:
-                    points.append(parse_timing_point(text, sample_set, volume, index))
-                except (ValueError, IndexError) as error:
-                    problems.append(self._skipped(index, "TimingPoints", error))
-        return tuple(points)
+        return self._read_rows("TimingPoints", "timing_points", plain_point_rows, read_point_rows,
+                               lambda text, index: parse_timing_point(text, sample_set, volume, index))
 
     @cached_property
     def timing(self) -> TimingIndex:
@@ -261,24 +260,33 @@ class Beatmap:
 
     @cached_property
     def hit_objects(self) -> tuple[HitObject, ...]:
-        """Every readable object line in file order (osu! sorts by time; `derived.sorted_objects` does too).
-        Plain lines are read in one regex pass per section (`hitobjects.plain_rows`), the others one by one."""
-        problems = self._problems_of("hit_objects")
-        objects: list[HitObject] = []
+        """Every readable object line in file order (osu! sorts by time; `derived.sorted_objects` does too)."""
+        return self._read_rows("HitObjects", "hit_objects", plain_object_rows, read_object_rows, parse_hit_object)
+
+    def _read_rows(self, name: str, view: str, plain_rows: Callable[[str], list[Row]], read_rows: RowReader[T],
+                   parse_line: Callable[[str, int], T]) -> tuple[T, ...]:
+        """The items of every `name` section: its plain lines read in one regex pass per section (`plain_rows`
+        and `read_rows`, e.g. `hitobjects.plain_object_rows`), the others one by one (`parse_line`); the lines
+        osu! skips become problems of `view`."""
         lines = self.lines
-        with collector_paused():
-            for section in self.sections_named("HitObjects"):
-                body = b"\n".join(map(bytes.rstrip, lines[section.start:section.end]))
-                rows = plain_rows(body.decode("utf-8", "surrogateescape"))
-                for index, row in zip(range(section.start, section.end), rows):
-                    try:
-                        if row[0]:
-                            objects.append(parse_plain_row(row, index))
-                        elif (text := entry_text(lines[index], True)) is not None:
-                            objects.append(parse_hit_object(text, index))
-                    except (ValueError, IndexError) as error:
-                        problems.append(self._skipped(index, "HitObjects", error))
-        return tuple(objects)
+
+        def read_other(index: int) -> T | None:
+            text = entry_text(lines[index], True)
+            return None if text is None else parse_line(text, index)
+
+        items: list[T] = []
+        skipped: list[tuple[int, Exception]] = []
+        with collector_paused():  # the rows are gone before it runs again: it would walk every one
+            for section in self.sections_named(name):
+                if section.end > section.start:  # an empty text would still give one row
+                    items += read_rows(plain_rows(self._section_text(section)), section.start, read_other, skipped)
+        self._problems_of(view).extend(self._skipped(index, name, error) for index, error in skipped)
+        return tuple(items)
+
+    def _section_text(self, section: Section) -> str:
+        """The section's body as one text, a line per line, terminators and trailing whitespace removed."""
+        body = b"\n".join(map(bytes.rstrip, self.lines[section.start:section.end]))
+        return body.decode("utf-8", "surrogateescape")
 
     @cached_property
     def colours(self) -> Colours:

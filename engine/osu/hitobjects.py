@@ -7,16 +7,22 @@ are not clamped. Optional trailing parts are None when the line had no such fiel
 object is written back with the same shape. This module never touches document lines.
 
 Speed: a map has thousands of object lines, and almost all are plain (integer x, y, time, type, hitSound;
-ASCII; no comment). `plain_rows` reads a whole section's plain lines in one regex pass and
-`parse_plain_row` builds their objects without the .NET-number checks they cannot need; every other line
-goes through `parse_hit_object`, the reference both must agree with (tests/osu/test_plain_rows.py).
+ASCII; no comment; a slider curve of one letter and integer points). `plain_object_rows` reads a whole
+section's plain lines in one regex pass and `read_object_rows` builds their objects without the
+.NET-number checks they cannot need; every other line goes through `parse_hit_object`, the reference both
+must agree with (tests/osu/test_plain_rows.py). A plain slider keeps its curve's text, which the regex has
+already checked, and builds `segments` from it the first time they are read (see `_lazy_segments`): most
+readers of a map never look at control points, and building the corpus's ~930k point tuples cost more
+than the rest of its sliders.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from engine.osu.construct import positional_constructor
 from engine.osu.numbers import MAX_COORDINATE_VALUE, format_number, parse_float, parse_int
@@ -37,7 +43,8 @@ HITSOUND_CLAP = 8
 
 # A curve of one type letter and integer points of up to 5 digits (so within ±131072; almost every slider
 # before v128) is checked by one regex and converted by one split; anything else takes the general path.
-_SIMPLE_CURVE = re.compile(r"[BCLP](?:\|-?[0-9]{1,5}:-?[0-9]{1,5})+")
+_SIMPLE_CURVE_PATTERN = r"[BCLP](?:\|-?+[0-9]{1,5}+:-?+[0-9]{1,5}+)++"
+_SIMPLE_CURVE = re.compile(_SIMPLE_CURVE_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +116,10 @@ class Slider(HitObject):
 
     @property
     def control_points(self) -> tuple[tuple[float, float], ...]:
-        return tuple(point for segment in self.segments for point in segment.points)
+        segments = self.segments
+        if len(segments) == 1:
+            return segments[0].points
+        return tuple(point for segment in segments for point in segment.points)
 
     @property
     def span_count(self) -> int:
@@ -170,12 +180,37 @@ def _parse_point(token: str) -> tuple[float, float]:
 _new_segment = positional_constructor(CurveSegment)
 
 
+def _simple_segments(text: str) -> tuple[CurveSegment, ...]:
+    """The one segment of a curve that `_SIMPLE_CURVE` matches (not checked again here)."""
+    numbers = map(float, text[2:].replace(":", "|").split("|"))
+    return (_new_segment(text[0], tuple(zip(numbers, numbers))),)
+
+
+def _lazy_segments(slot: Any) -> property:
+    """`Slider.segments` over its slot: the slot holds the segments, or, for a slider read by
+    `read_object_rows`, its curve's text (already matched by `_SIMPLE_CURVE`), which the first read replaces
+    by the segments. Every reader (equality, hashing, repr, `replace`, pickling) goes through this property,
+    so no one sees the text."""
+    read, write = slot.__get__, slot.__set__
+
+    def segments(self: Slider) -> tuple[CurveSegment, ...]:
+        value = read(self)
+        if value.__class__ is str:
+            value = _simple_segments(value)
+            write(self, value)
+        return value  # type: ignore[no-any-return]
+
+    return property(segments, write, doc="Control points by curve type, the head excluded.")
+
+
+Slider.segments = _lazy_segments(Slider.__dict__["segments"])  # type: ignore[assignment, method-assign]
+
+
 def parse_curve(text: str) -> tuple[str, tuple[CurveSegment, ...]]:
     """`B|1:2|3:4` → (stable's curve type: the last known letter, Catmull when none; segments split at every
     type letter as lazer splits them)."""
     if _SIMPLE_CURVE.fullmatch(text):
-        numbers = map(float, text[2:].replace(":", "|").split("|"))
-        return text[0], (_new_segment(text[0], tuple(zip(numbers, numbers))),)
+        return text[0], _simple_segments(text)
     curve_type = "C"
     segments: list[CurveSegment] = []
     current_type: str | None = None
@@ -221,25 +256,62 @@ def parse_hit_object(text: str, line: int | None = None) -> HitObject:
 
 # A line whose five leading numbers are plain digits (x and y below 131072 by their length, the rest
 # within int32) and whose other fields are printable ASCII without a `/` (so no comment): what almost
-# every object line is. `(?m)^(?:PLAIN|.*)$` matches each line of a text exactly once, so `findall` over
-# a section's lines joined by "\n" yields one row per line, in order; rows of other lines have an empty x.
-_PLAIN_LINES = re.compile(r"^(?:(\d{1,5}),(\d{1,5}),(\d{1,9}),(\d{1,9}),(\d{1,9})((?:,[ -.0-~]*)?)|.*)$",
-                          re.MULTILINE | re.ASCII)
+# every object line is. A sixth field that is a simple curve is captured on its own. `(?m)^(?:PLAIN|.*)$`
+# matches each line of a text exactly once, so `findall` over a section's lines joined by "\n" yields one
+# row per line, in order; rows of other lines have an empty x.
+_PLAIN_LINES = re.compile(r"^(?:(\d{1,5}),(\d{1,5}),(\d{1,9}),(\d{1,9}),(\d{1,9})"
+                          rf"(?:,({_SIMPLE_CURVE_PATTERN}))?((?:,[ -.0-~]*)?)|.*)$", re.MULTILINE | re.ASCII)
+
+PlainRow = tuple[str, str, str, str, str, str, str]
 
 
-def plain_rows(text: str) -> list[tuple[str, str, str, str, str, str]]:
+def plain_object_rows(text: str) -> list[PlainRow]:
     """One row per line of `text` (lines joined by "\\n", trailing whitespace removed): (x, y, time, type,
-    hitSound, "," + the other fields or "") for a plain line, x == "" for any other line (blank, comment,
-    spaces, decimals, non-ASCII: read those with `parse_hit_object`). One regex pass over a whole section
-    reads the common case several times faster than splitting and checking each line."""
+    hitSound, curve, rest) for a plain line, where curve is the sixth field when it is a simple curve (else
+    "") and rest is "," + the fields after it (or ""); x == "" for any other line (blank, comment, spaces,
+    decimals, non-ASCII: read those with `parse_hit_object`). One regex pass over a whole section reads
+    the common case several times faster than splitting and checking each line."""
     return _PLAIN_LINES.findall(text)
 
 
-def parse_plain_row(row: tuple[str, str, str, str, str, str], line: int) -> HitObject:
-    """The object of a `plain_rows` row with a non-empty x; the same result as `parse_hit_object` of its line."""
-    x, y, time, kind, hit_sound, rest = row
-    return _build(float(x), float(y), float(time), int(kind), int(hit_sound), rest[1:].split(",") if rest else [],
-                  line)
+_NOT_SEEN = HitSample()
+
+
+def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable[[int], HitObject | None],
+                     skipped: list[tuple[int, Exception]]) -> list[HitObject]:
+    """The objects of a section's `plain_object_rows`, its first row being line `first_line`: the same as
+    `parse_hit_object` of each line. Rows of other lines are read by `read_other(line)` (None for a line
+    that holds no object); each line osu! skips goes to `skipped` with the reason instead."""
+    objects: list[HitObject] = []
+    append = objects.append
+    circle_samples: dict[str, HitSample | None] = {"": None}  # by `rest`: a map repeats a few of them
+    known_sample = circle_samples.get
+    line = first_line - 1
+    for x, y, time, kind_text, hit_sound, curve, rest in rows:
+        line += 1
+        try:
+            if not x:
+                obj = read_other(line)
+                if obj is not None:
+                    append(obj)
+                continue
+            kind = int(kind_text)
+            if kind & CIRCLE and not curve:
+                sample = known_sample(rest, _NOT_SEEN)
+                if sample is _NOT_SEEN:
+                    sample = circle_samples[rest] = parse_hit_sample(rest[1:].split(",", 1)[0])
+                append(_new_circle(float(x), float(y), float(time), kind, int(hit_sound), sample, line))
+            elif curve and rest and kind & (CIRCLE | SLIDER) == SLIDER:
+                # The segments stay as the curve's text until read (`_lazy_segments`).
+                append(_slider(float(x), float(y), float(time), kind, int(hit_sound), curve[0], curve,
+                               rest[1:].split(","), line))
+            else:
+                tail = f",{curve}{rest}" if curve else rest
+                append(_build(float(x), float(y), float(time), kind, int(hit_sound),
+                              tail[1:].split(",") if tail else [], line))
+        except (ValueError, IndexError) as error:
+            skipped.append((line, error))
+    return objects
 
 
 def _build(x: float, y: float, time: float, kind: int, hit_sound: int, extra: list[str],
@@ -253,17 +325,7 @@ def _build(x: float, y: float, time: float, kind: int, hit_sound: int, extra: li
         if count < 2:
             raise ValueError("a slider needs curve and slides fields")
         curve_type, segments = parse_curve(extra[0])
-        field_slides = extra[1]
-        slides = (int(field_slides) if field_slides.isdigit() and field_slides.isascii() and len(field_slides) < 5
-                  else parse_int(field_slides))
-        if slides > MAX_SLIDES:
-            raise ValueError(f"{slides} slides is more than osu! accepts ({MAX_SLIDES})")
-        length = parse_float(extra[2], MAX_COORDINATE_VALUE) if count > 2 else None
-        edge_sounds = _parse_edge_sounds(extra[3]) if count > 3 else None
-        edge_sets = _parse_edge_sets(extra[4]) if count > 4 else None
-        sample = parse_hit_sample(extra[5]) if count > 5 else None
-        return _new_slider(x, y, time, kind, hit_sound, sample, line, curve_type, segments, slides, length,
-                           edge_sounds, edge_sets)
+        return _slider(x, y, time, kind, hit_sound, curve_type, segments, extra[1:], line)
     if kind & SPINNER:
         end = parse_float(extra[0])
         sample = parse_hit_sample(extra[1]) if count > 1 else None
@@ -276,6 +338,24 @@ def _build(x: float, y: float, time: float, kind: int, hit_sound: int, extra: li
             sample = parse_hit_sample(rest) if colon else None
         return _new_hold(x, y, time, kind, hit_sound, sample, line, end)
     raise ValueError(f"type {kind} names no object kind (1 circle, 2 slider, 8 spinner, 128 hold)")
+
+
+def _slider(x: float, y: float, time: float, kind: int, hit_sound: int, curve_type: str,
+            segments: tuple[CurveSegment, ...] | str, after_curve: list[str], line: int | None) -> Slider:
+    """A slider from its curve (segments, or a simple curve's text for `_lazy_segments`) and the fields after
+    it (slides, then the optional ones)."""
+    count = len(after_curve)
+    field_slides = after_curve[0]
+    slides = (int(field_slides) if field_slides.isdigit() and field_slides.isascii() and len(field_slides) < 5
+              else parse_int(field_slides))
+    if slides > MAX_SLIDES:
+        raise ValueError(f"{slides} slides is more than osu! accepts ({MAX_SLIDES})")
+    length = parse_float(after_curve[1], MAX_COORDINATE_VALUE) if count > 1 else None
+    edge_sounds = _parse_edge_sounds(after_curve[2]) if count > 2 else None
+    edge_sets = _parse_edge_sets(after_curve[3]) if count > 3 else None
+    sample = parse_hit_sample(after_curve[4]) if count > 4 else None
+    return _new_slider(x, y, time, kind, hit_sound, sample, line, curve_type, segments, slides, length,
+                       edge_sounds, edge_sets)
 
 
 @lru_cache(maxsize=1024)

@@ -4,13 +4,19 @@ Reading follows lazer's legacy decoder: `time,beatLength[,meter,sampleSet,sample
 effects]`, missing trailing fields take their defaults, a 2-field line is an uninherited (red) point, NaN is
 allowed only as an inherited beat length. `field_count` remembers how many fields the line had so that a
 rewritten line keeps its shape. This module never touches document lines.
+
+Speed: as for hit objects, `plain_point_rows` reads a whole section's plain lines (all eight fields, plain
+decimal numbers, no comment: 97% of the corpus's points) in one regex pass and `read_point_rows` builds
+their points without the .NET-number checks they cannot need; `parse_timing_point` reads every other line
+and is the reference both must agree with (tests/osu/test_plain_rows.py).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.osu.construct import positional_constructor
@@ -91,6 +97,37 @@ def parse_timing_point(text: str, default_sample_set: int = 0, default_volume: i
 
 
 _new_point = positional_constructor(TimingPoint)
+
+# Eight fields: two decimals of at most 9 integer digits (so within int32), a meter that does not start with
+# 0 (one that does is read as 4), three unsigned ints, 0 or 1, an unsigned int. `(?m)^(?:PLAIN|.*)$`
+# matches each line exactly once (see `hitobjects.plain_object_rows`).
+_PLAIN_LINES = re.compile(r"^(?:(-?\d{1,9}(?:\.\d+)?),(-?\d{1,9}(?:\.\d+)?),([1-9]\d{0,8}),(\d{1,9}),(\d{1,9}),"
+                          r"(\d{1,9}),([01]),(\d{1,9})|.*)$", re.MULTILINE | re.ASCII)
+
+PlainRow = tuple[str, str, str, str, str, str, str, str]
+
+
+def plain_point_rows(text: str) -> list[PlainRow]:
+    """One row per line of `text` (lines joined by "\\n", trailing whitespace removed): the eight fields of a
+    plain line, time == "" for any other line (read those with `parse_timing_point`)."""
+    return _PLAIN_LINES.findall(text)
+
+
+def read_point_rows(rows: list[PlainRow], first_line: int, read_other: Callable[[int], TimingPoint | None],
+                    skipped: list[tuple[int, Exception]]) -> list[TimingPoint]:
+    """`hitobjects.read_object_rows` for timing points: `parse_timing_point` of each line, plain ones built here."""
+    points: list[TimingPoint | None] = []
+    for line, (time, beat_length, meter, sample_set, sample_index, volume, uninherited, effects) in \
+            enumerate(rows, first_line):
+        if time:
+            points.append(_new_point(float(time), float(beat_length), int(meter), int(sample_set),
+                                     int(sample_index), int(volume), uninherited == "1", int(effects), 8, line))
+            continue
+        try:
+            points.append(read_other(line))
+        except (ValueError, IndexError) as error:
+            skipped.append((line, error))
+    return [point for point in points if point is not None]
 
 
 def format_timing_point(point: TimingPoint) -> str:
