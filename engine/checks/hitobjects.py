@@ -1,5 +1,6 @@
 """Hit-object ("Compose") checks: concurrent objects, offscreen and out-of-playfield objects, broken,
-invisible, zero-length and too-short sliders, spinners, stacks, drain time, reverse arrows, combos.
+invisible, zero-length and too-short sliders, spinners, stacks (also with Hard Rock), drain time, reverse
+arrows, combos.
 
 Positions are as written (osu! stacking is not computed); slider bodies are sampled every few osu!px along
 their played path (`engine.checks.geometry`). Thresholds are Mapset Verifier's unless a docstring says.
@@ -20,6 +21,8 @@ from engine.checks.geometry import (
     SCREEN_LEFT,
     SCREEN_RIGHT,
     SCREEN_TOP,
+    circle_radius,
+    preempt_ms,
 )
 from engine.checks.levels import Level
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, Scope, check
@@ -92,7 +95,7 @@ def offscreen(ctx: DifficultyContext) -> Iterator[Finding]:
     for o, height in zip(ctx.objects, stack_heights(ctx)):
         if o.is_spinner:
             continue
-        offset = stack_offset(ctx, height)
+        offset = stack_offset(ctx.radius, height)
         # Adding the same offset to every point moves the bounds by it exactly (rounding is monotonic). A box
         # that holds the body and fits on the screen needs no closer look; else the path's own bounds decide.
         dx, dy = _shift_into(_moved(body_bounds(ctx, o, exact=False), offset), ctx.radius, screen)
@@ -288,6 +291,53 @@ def stacks(ctx: DifficultyContext) -> Iterator[Finding]:
                                suggestion="Stack them exactly" + ("" if distance >= STACK_DISTANCE else
                                                                   f" and raise the stack leniency to {needed:g}")
                                           + ", or move them apart.")
+
+
+HARD_ROCK_WINDOW_MS = 375  # 1/1 at 160 BPM, the widest of `STACK_GAPS`
+
+
+def _stacked_at(o: Obj, height: int, radius: float) -> tuple[float, float]:
+    """Where osu! draws an object lifted by `height` stack levels at this circle radius."""
+    offset = stack_offset(radius, height)
+    return o.x + offset, o.y + offset
+
+
+@check("compose.hard-rock-stacks", "Perfect stacks with Hard Rock", category=COMPOSE, severity=Severity.MINOR,
+       modes=STD)
+def hard_rock_stacks(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Objects under 375 ms apart that osu! stacks apart without mods but not with Hard Rock (AR × 1.4 shortens
+    the time within which objects stack; CS × 1.3, both capped at 10): they land exactly on each other, or
+    within radius/14 of each other ("failed stack"), only with HR (Minor). Suggests the stack leniency that
+    keeps them stacked. Overlaps already there without mods are `compose.stacks`'s business."""
+    settings = ctx.beatmap.difficulty
+    radius = circle_radius(min(10.0, settings.circle_size * 1.3))
+    preempt = preempt_ms(min(10.0, settings.approach_rate * 1.4))
+    objects = ctx.objects
+    with_hr = [_stacked_at(o, height, radius) for o, height in zip(objects, stack_heights(ctx, preempt))]
+    without = [_stacked_at(o, height, ctx.radius) for o, height in zip(objects, stack_heights(ctx))]
+    near = radius / 14
+    for i, o in enumerate(objects):
+        if o.is_spinner:
+            continue
+        (x, y) = with_hr[i]
+        for j in range(i + 1, len(objects)):
+            other = objects[j]
+            gap = other.time - o.time
+            if other.is_spinner or gap >= HARD_ROCK_WINDOW_MS:
+                break
+            if abs(with_hr[j][0] - x) > near or abs(with_hr[j][1] - y) > near:
+                continue  # most pairs: far apart with Hard Rock
+            distance = math.dist((x, y), with_hr[j])
+            apart = math.dist(without[i], without[j])
+            if distance == 0 and apart > 0:
+                needed = math.ceil(gap / (0.1 * preempt)) / 10
+                yield ctx.flag(f"With Hard Rock these objects {gap:.0f} ms apart lie exactly on each other.",
+                               objects=[o, other], suggestion=f"Raise the stack leniency to {needed:g} or more.")
+                break
+            if 0 < distance <= near and apart > ctx.radius / 14:
+                yield ctx.flag(f"With Hard Rock these objects are only {distance:.1f} px apart (a failed stack).",
+                               objects=[o, other], suggestion="Stack them exactly, or move them apart.")
+                break
 
 
 SPACING_WINDOW_MS = 4000

@@ -16,14 +16,15 @@ from engine.checks.context import DifficultyContext, Obj
 STACK_DISTANCE = 3.0
 
 
-def stack_heights(ctx: DifficultyContext) -> list[int]:
-    """Stack height of every object of `ctx.objects` (0 = not stacked)."""
+def stack_heights(ctx: DifficultyContext, preempt: float | None = None) -> list[int]:
+    """Stack height of every object of `ctx.objects` (0 = not stacked), with the map's approach time or with
+    `preempt` (ms; e.g. Hard Rock's)."""
     objects: Sequence[Obj] = ctx.objects
     count = len(objects)
     heights = [0] * count
     if count == 0:
         return heights
-    threshold = ctx.preempt * ctx.beatmap.general.stack_leniency
+    threshold = (ctx.preempt if preempt is None else preempt) * ctx.beatmap.general.stack_leniency
     starts = [(o.x, o.y) for o in objects]
     ends: dict[int, tuple[float, float]] = {}
 
@@ -73,6 +74,6 @@ def stack_heights(ctx: DifficultyContext) -> list[int]:
     return heights
 
 
-def stack_offset(ctx: DifficultyContext, height: int) -> float:
-    """How far (osu!px, on both axes) `height` stack levels move an object up and left."""
-    return -height * ctx.radius / 10
+def stack_offset(radius: float, height: int) -> float:
+    """How far (osu!px, on both axes) `height` stack levels move an object of this circle radius up and left."""
+    return -height * radius / 10

@@ -36,6 +36,9 @@ CASES: dict[str, tuple[str, str]] = {
                                         with_objects({5: "256,192,3500,12,0,4400,0:0:0:0:"}, drop=(6, 7),
                                                      version="Normal")),
     "compose.stacks": (with_objects(add=["128,288,3625,1,0,0:0:0:0:"]), BASE),
+    # AR 7 stacks objects up to 630 ms apart at stack leniency 0.7, AR 9.8 (Hard Rock) up to 336 ms.
+    "compose.hard-rock-stacks": (with_objects(add=["128,96,1350,1,0,0:0:0:0:"]),
+                                 with_objects(add=["128,96,1250,1,0,0:0:0:0:"])),
     "compose.drain-time": (base_map(hit_objects=objects(40), events=['0,0,"bg.jpg",0,0']), BASE),
     "compose.short-reverse-sliders": (with_objects({6: "384,288,4000,2,0,L|394:288,3,10"}, version="Normal"),
                                       base_map(version="Normal")),
