@@ -121,14 +121,20 @@ class Daemon:
             self.services.automod.submit(saved)
 
 
+def user_writeback(paths: Paths, settings: Settings) -> WriteBack:
+    """The write-back with the user's backups folder and retention: the daemon and the CLI's in-place writes
+    share it, so `maid backups` and `backups/list` see the same backups and journal."""
+    return WriteBack(settings.backups.folder or paths.data_dir / "backups",
+                     Retention(settings.backups.keep_count, settings.backups.keep_days))
+
+
 def build_daemon(paths: Paths, settings: Settings, options: ServerOptions | None = None,
                  overrides: dict[str, Any] | None = None) -> Daemon:
     """Everything the daemon owns, not started yet (call inside a running event loop). `overrides`: the
     command-line flags `settings` was loaded with; they stay in force when config/set reloads the file."""
     token = ensure_api_token(paths.config_dir)
-    backup_root = settings.backups.folder or paths.data_dir / "backups"
     server: ApiServer | None = None
-    writeback = WriteBack(backup_root, Retention(settings.backups.keep_count, settings.backups.keep_days))
+    writeback = user_writeback(paths, settings)
     jobs = JobQueue(lambda method, params: server.broadcast(method, params) if server else None)
     services = Services(
         version=maid_version(),

@@ -38,3 +38,25 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error to stderr and return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
+
+
+def user_settings(paths: Any, overrides: dict[str, Any] | None = None) -> Any:
+    """daemon.config.Settings from the user's config file; a broken file is a clear error (printed
+    literally: settings sources and paths may hold brackets)."""
+    from rich.markup import escape
+
+    from daemon.config import ConfigError, load_settings
+
+    try:
+        return load_settings(paths, overrides)
+    except ConfigError as exc:
+        raise fail(escape(str(exc))) from exc
+
+
+def user_writeback() -> Any:
+    """The daemon's write-back (daemon.app.user_writeback) for commands that write a map in place."""
+    from daemon.app import user_writeback as writeback
+    from daemon.config import user_paths
+
+    paths = user_paths()
+    return writeback(paths, user_settings(paths))

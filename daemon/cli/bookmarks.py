@@ -17,14 +17,15 @@ def bookmarks(path: Path = typer.Argument(..., help="The .osu file."),
     """Mirror the rule checks' findings into the map's editor bookmarks (reload the map in the editor to see them)."""
     from daemon.automod import rule_checks
     from daemon.bookmarks import SIDECAR_NAME, BookmarkStore, write_bookmarks
-    from daemon.cli.daemon import _paths, _writeback
+    from daemon.cli.app import user_writeback
+    from daemon.config import user_paths
     from daemon.writeback import WriteBackError
 
     path = path.resolve()
     if not path.is_file():
         raise fail(f"{path}: no such file; give the path of a .osu difficulty")
-    store = BookmarkStore(_paths().data_dir / SIDECAR_NAME)
-    writeback = _writeback()
+    store = BookmarkStore(user_paths().data_dir / SIDECAR_NAME)
+    writeback = user_writeback()
     try:
         snapshot = writeback.read(path)
         findings = [] if clear else rule_checks(path, snapshot.data)

@@ -172,12 +172,12 @@ def _write_copy(target: Path, data: bytes) -> Path:
 def _write_in_place(path: Path, chosen: list[Finding]) -> Path:
     """Replace the map through the write-back (backup, atomic replace, journal); the fixes are re-applied to
     the bytes it reads, so a save made meanwhile elsewhere in the file is kept."""
-    from daemon.cli.daemon import _writeback
+    from daemon.cli.app import user_writeback
     from daemon.writeback import Edit, Provenance, Region, WriteBackError
     from engine.checks import apply_fixes
     from engine.osu import parse_beatmap
 
-    writeback = _writeback()
+    writeback = user_writeback()
     snapshot = writeback.read(path.resolve())
     lines = frozenset(edit.line - 1 for f in chosen if f.fix for edit in f.fix.edits)
     edit = Edit(apply=lambda current: apply_fixes(parse_beatmap(current, str(path)), chosen).to_bytes(),

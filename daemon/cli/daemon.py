@@ -19,7 +19,7 @@ import typer
 
 from rich.markup import escape
 
-from daemon.cli.app import app, console, fail, print_json
+from daemon.cli.app import app, console, fail, print_json, user_settings, user_writeback
 
 api_app = typer.Typer(help="The websocket API: its JSON Schema.", no_args_is_help=True)
 backups_app = typer.Typer(help="maid's backups of your .osu files: list, restore, undo, and the journal of its writes.", no_args_is_help=True)
@@ -38,15 +38,6 @@ def _paths():  # type: ignore[no-untyped-def]
     return user_paths()
 
 
-def _settings(paths: Any, overrides: dict[str, Any] | None = None) -> Any:
-    from daemon.config import ConfigError, load_settings
-
-    try:
-        return load_settings(paths, overrides)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from exc
-
-
 @app.command()
 def start(
     port: Optional[int] = typer.Option(None, help="Port of the API on 127.0.0.1 (overrides the config file)."),
@@ -61,7 +52,7 @@ def start(
 
     paths = _paths()
     flags = {"port": port, "device": device, "songs_folder": songs_folder, "model_source": model_source}
-    settings = _settings(paths, flags)
+    settings = user_settings(paths, flags)
     log_file = setup_logging(paths, verbose)
     console.print(f"maid: config {paths.config_file}, log {log_file}", highlight=False)
     if settings.tray and not no_tray:
@@ -186,18 +177,10 @@ def api_schema_command(output: Optional[Path] = typer.Option(None, "--output", "
         console.print(f"wrote {output}")
 
 
-def _writeback() -> Any:
-    from daemon.writeback import Retention, WriteBack
-
-    paths = _paths()
-    settings = _settings(paths)
-    return WriteBack(settings.backups.folder or paths.data_dir / "backups", Retention(settings.backups.keep_count, settings.backups.keep_days))
-
-
 @backups_app.command("list")
 def backups_list(path: Path, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """The backups of one .osu file, newest first."""
-    backups = _writeback().list_backups(path.resolve())
+    backups = user_writeback().list_backups(path.resolve())
     if as_json:
         print_json([{"path": str(b.path), "created": b.created.isoformat(), "code": b.code, "size": b.size} for b in backups])
         return
@@ -223,7 +206,7 @@ def backups_undo(path: Path) -> None:
 def backups_journal(path: Optional[Path] = typer.Argument(None, help="Only this .osu file."),
                     as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every write maid made, oldest first, with what produced it (AI content must be disclosed)."""
-    entries = [e for e in _writeback().journal() if path is None or e.get("file") == str(path.resolve())]
+    entries = [e for e in user_writeback().journal() if path is None or e.get("file") == str(path.resolve())]
     if as_json:
         print_json(entries)
         return
@@ -245,7 +228,7 @@ def _restore(path: Path, backup: Path | None) -> None:
         result = call(_paths(), "backups/restore", params)
         written = result["sha256After"]
     except NotRunning:
-        wb = _writeback()
+        wb = user_writeback()
         try:
             outcome = wb.undo(path) if backup is None else wb.restore(path, backup)
         except WriteBackError as exc:

@@ -161,10 +161,10 @@ def write_new(result: Any, out: Path | None, beside: Path, fallback_name: str) -
 
 def write_in_place(result: Any, path: Path, task: str, source: str, time_range: tuple[float, float] | None,
                    before: bytes) -> Path:
-    from daemon.cli.daemon import _writeback
+    from daemon.cli.app import user_writeback
     from daemon.writeback import Edit, Provenance, Region, WriteBackError, sha256
 
-    writeback = _writeback()
+    writeback = user_writeback()
     snapshot = writeback.read(path)
     if sha256(snapshot.data) != sha256(before):
         raise fail(f"{path} changed while maid worked on it; nothing was written (run again)")
