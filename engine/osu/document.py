@@ -29,7 +29,7 @@ from typing import TypeVar
 from engine.osu import keyvalues
 from engine.osu.colours import Colours, parse_colour
 from engine.osu.errors import OsuFormatError, Problem
-from engine.osu.events import Background, Break, Events, Video, event_type, parse_event
+from engine.osu.events import STORYBOARD_COMMAND_STARTS, Background, Break, Events, Video, event_type, parse_event
 from engine.osu.hitobjects import HitObject, parse_hit_object, plain_object_rows, read_object_rows
 from engine.osu.keyvalues import Difficulty, Editor, General, Metadata
 from engine.osu.lines import join_lines, split_lines, text as line_text
@@ -69,14 +69,30 @@ def _header_name(line: str) -> str | None:
 def find_sections(lines: list[bytes]) -> tuple[Section, ...]:
     sections: list[Section] = []
     name, header, start = "", None, 0
-    for index, line in enumerate(lines):
-        if line[:1] == b"[":
-            found = _header_name(line_text(line))
-            if found is not None:
-                sections.append(Section(name, header, start, index))
-                name, header, start = found, index, index + 1
+    for index in _bracket_lines(lines):
+        found = _header_name(line_text(lines[index]))
+        if found is not None:
+            sections.append(Section(name, header, start, index))
+            name, header, start = found, index, index + 1
     sections.append(Section(name, header, start, len(lines)))
     return tuple(sections)
+
+
+def _bracket_lines(lines: list[bytes]) -> list[int]:
+    """Indexes of the lines that start with `[`, found by searching the joined bytes for `[` and counting the
+    terminators before each (a line ends at `\r\n`, `\n` or `\r`), with no Python step per line."""
+    data = b"".join(lines)
+    found: list[int] = []
+    index = counted = 0  # `counted` is the start of line `index`
+    position = data.find(b"[")
+    while position >= 0:
+        if position == 0 or data[position - 1] in b"\r\n":
+            index += (data.count(b"\n", counted, position) + data.count(b"\r", counted, position)
+                      - data.count(b"\r\n", counted, position))
+            counted = position
+            found.append(index)
+        position = data.find(b"[", position + 1)
+    return found
 
 
 def entry_text(line: bytes, strip_comments: bool) -> str | None:
@@ -135,15 +151,19 @@ class Beatmap:
     def sections_named(self, name: str) -> list[Section]:
         return [section for section in self.sections if section.name == name]
 
-    def entries(self, name: str) -> Iterator[tuple[int, str]]:
-        """(line index, text) of every line osu! reads in the sections called `name` (see `entry_text`)."""
+    def entries(self, name: str, skip: tuple[bytes, ...] = ()) -> Iterator[tuple[int, str]]:
+        """(line index, text) of every line osu! reads in the sections called `name` (see `entry_text`), but
+        for the lines whose bytes start with one of `skip`."""
         strip_comments = name != "Metadata"
         lines = self.lines
         for section in self.sections:
             if section.name != name:
                 continue
             for index in range(section.start, section.end):
-                text = entry_text(lines[index], strip_comments)
+                line = lines[index]
+                if skip and line.startswith(skip):
+                    continue
+                text = entry_text(line, strip_comments)
                 if text is not None:
                     yield index, text
 
@@ -228,7 +248,8 @@ class Beatmap:
         background: Background | None = None
         video: Video | None = None
         breaks: list[Break] = []
-        for index, text in self.entries("Events"):
+        # Storyboard commands (most of a storyboarded [Events]) start with a space or `_`: no event type.
+        for index, text in self.entries("Events", skip=STORYBOARD_COMMAND_STARTS):
             kind = event_type(text)
             if kind is None or kind > 2:
                 continue

@@ -49,9 +49,12 @@ class Events:
     breaks: tuple[Break, ...] = ()
 
 
+STORYBOARD_COMMAND_STARTS = (b" ", b"_")
+
+
 def event_type(text: str) -> int | None:
     """The type number of an event line, None for storyboard commands (leading space/underscore) and junk."""
-    if text[:1] in (" ", "_"):
+    if text[:1] in (" ", "_"):  # STORYBOARD_COMMAND_STARTS
         return None
     name = text.split(",", 1)[0].strip()
     if name in EVENT_TYPES:

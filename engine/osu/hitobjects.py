@@ -281,13 +281,23 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
                      skipped: list[tuple[int, Exception]]) -> list[HitObject]:
     """The objects of a section's `plain_object_rows`, its first row being line `first_line`: the same as
     `parse_hit_object` of each line. Rows of other lines are read by `read_other(line)` (None for a line
-    that holds no object); each line osu! skips goes to `skipped` with the reason instead."""
+    that holds no object); each line osu! skips goes to `skipped` with the reason instead.
+
+    A map repeats a handful of type, hitSound and hitSample texts, and of slider tails (`,slides,length,
+    edgeSounds,edgeSets,hitSample`: two sliders in three share one), so each is read once per call.
+    Circles, sliders with a simple curve and holds with an end time are built here, other rows by `_build`."""
     objects: list[HitObject] = []
     append = objects.append
-    circle_samples: dict[str, HitSample | None] = {"": None}  # by `rest`: a map repeats a few of them
+    ints: dict[str, int] = {}
+    known_int = ints.get
+    circle_samples: dict[str, HitSample | None] = {"": None}  # by `rest`
     known_sample = circle_samples.get
+    slider_tails: dict[str, SliderTail] = {}  # by `rest`
+    known_tail = slider_tails.get
+    hold_samples: dict[str, HitSample] = {}  # by the text after the end time
+    known_hold_sample = hold_samples.get
     line = first_line - 1
-    for x, y, time, kind_text, hit_sound, curve, rest in rows:
+    for x, y, time, kind_text, sound_text, curve, rest in rows:
         line += 1
         try:
             if not x:
@@ -295,20 +305,36 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
                 if obj is not None:
                     append(obj)
                 continue
-            kind = int(kind_text)
+            kind = known_int(kind_text)
+            if kind is None:
+                kind = ints[kind_text] = int(kind_text)
+            hit_sound = known_int(sound_text)
+            if hit_sound is None:
+                hit_sound = ints[sound_text] = int(sound_text)
             if kind & CIRCLE and not curve:
                 sample = known_sample(rest, _NOT_SEEN)
                 if sample is _NOT_SEEN:
                     sample = circle_samples[rest] = parse_hit_sample(rest[1:].split(",", 1)[0])
-                append(_new_circle(float(x), float(y), float(time), kind, int(hit_sound), sample, line))
+                append(_new_circle(float(x), float(y), float(time), kind, hit_sound, sample, line))
+            elif kind & (CIRCLE | SLIDER | SPINNER | HOLD) == HOLD and rest[1:2] not in ("", ",") and not curve:
+                head, colon, sample_text = rest[1:].split(",", 1)[0].partition(":")
+                end = parse_float(head)
+                sample = known_hold_sample(sample_text, _NOT_SEEN) if colon else None
+                if sample is _NOT_SEEN:
+                    sample = hold_samples[sample_text] = parse_hit_sample(sample_text)
+                append(_new_hold(float(x), float(y), float(time), kind, hit_sound, sample, line, end))
             elif curve and rest and kind & (CIRCLE | SLIDER) == SLIDER:
+                tail = known_tail(rest)
+                if tail is None:
+                    tail = slider_tails[rest] = _slider_tail(rest[1:].split(","))
+                sample, slides, length, edge_sounds, edge_sets = tail
                 # The segments stay as the curve's text until read (`_lazy_segments`).
-                append(_slider(float(x), float(y), float(time), kind, int(hit_sound), curve[0], curve,
-                               rest[1:].split(","), line))
+                append(_new_slider(float(x), float(y), float(time), kind, hit_sound, sample, line, curve[0], curve,
+                                   slides, length, edge_sounds, edge_sets))
             else:
-                tail = f",{curve}{rest}" if curve else rest
-                append(_build(float(x), float(y), float(time), kind, int(hit_sound),
-                              tail[1:].split(",") if tail else [], line))
+                extra = f",{curve}{rest}" if curve else rest
+                append(_build(float(x), float(y), float(time), kind, hit_sound,
+                              extra[1:].split(",") if extra else [], line))
         except (ValueError, IndexError) as error:
             skipped.append((line, error))
     return objects
@@ -325,7 +351,9 @@ def _build(x: float, y: float, time: float, kind: int, hit_sound: int, extra: li
         if count < 2:
             raise ValueError("a slider needs curve and slides fields")
         curve_type, segments = parse_curve(extra[0])
-        return _slider(x, y, time, kind, hit_sound, curve_type, segments, extra[1:], line)
+        sample, slides, length, edge_sounds, edge_sets = _slider_tail(extra[1:])
+        return _new_slider(x, y, time, kind, hit_sound, sample, line, curve_type, segments, slides, length,
+                           edge_sounds, edge_sets)
     if kind & SPINNER:
         end = parse_float(extra[0])
         sample = parse_hit_sample(extra[1]) if count > 1 else None
@@ -340,10 +368,12 @@ def _build(x: float, y: float, time: float, kind: int, hit_sound: int, extra: li
     raise ValueError(f"type {kind} names no object kind (1 circle, 2 slider, 8 spinner, 128 hold)")
 
 
-def _slider(x: float, y: float, time: float, kind: int, hit_sound: int, curve_type: str,
-            segments: tuple[CurveSegment, ...] | str, after_curve: list[str], line: int | None) -> Slider:
-    """A slider from its curve (segments, or a simple curve's text for `_lazy_segments`) and the fields after
-    it (slides, then the optional ones)."""
+# hit_sample, slides, length, edge_sounds, edge_sets
+SliderTail = tuple[HitSample | None, int, float | None, tuple[int, ...] | None, tuple[tuple[int, int], ...] | None]
+
+
+def _slider_tail(after_curve: list[str]) -> SliderTail:
+    """A slider's fields after its curve: slides, then the optional ones."""
     count = len(after_curve)
     field_slides = after_curve[0]
     slides = (int(field_slides) if field_slides.isdigit() and field_slides.isascii() and len(field_slides) < 5
@@ -354,8 +384,7 @@ def _slider(x: float, y: float, time: float, kind: int, hit_sound: int, curve_ty
     edge_sounds = _parse_edge_sounds(after_curve[2]) if count > 2 else None
     edge_sets = _parse_edge_sets(after_curve[3]) if count > 3 else None
     sample = parse_hit_sample(after_curve[4]) if count > 4 else None
-    return _new_slider(x, y, time, kind, hit_sound, sample, line, curve_type, segments, slides, length,
-                       edge_sounds, edge_sets)
+    return sample, slides, length, edge_sounds, edge_sets
 
 
 @lru_cache(maxsize=1024)

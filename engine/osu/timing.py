@@ -98,30 +98,37 @@ def parse_timing_point(text: str, default_sample_set: int = 0, default_volume: i
 
 _new_point = positional_constructor(TimingPoint)
 
-# Eight fields: two decimals of at most 9 integer digits (so within int32), a meter that does not start with
-# 0 (one that does is read as 4), three unsigned ints, 0 or 1, an unsigned int. `(?m)^(?:PLAIN|.*)$`
-# matches each line exactly once (see `hitobjects.plain_object_rows`).
-_PLAIN_LINES = re.compile(r"^(?:(-?\d{1,9}(?:\.\d+)?),(-?\d{1,9}(?:\.\d+)?),([1-9]\d{0,8}),(\d{1,9}),(\d{1,9}),"
-                          r"(\d{1,9}),([01]),(\d{1,9})|.*)$", re.MULTILINE | re.ASCII)
+# Eight fields: two decimals of at most 9 integer digits (so within int32), then the tail: a meter that does
+# not start with 0 (one that does is read as 4), three unsigned ints, 0 or 1, an unsigned int.
+# `(?m)^(?:PLAIN|.*)$` matches each line exactly once (see `hitobjects.plain_object_rows`).
+_PLAIN_LINES = re.compile(r"^(?:(-?\d{1,9}(?:\.\d+)?),(-?\d{1,9}(?:\.\d+)?),"
+                          r"([1-9]\d{0,8},\d{1,9},\d{1,9},\d{1,9},[01],\d{1,9})|.*)$", re.MULTILINE | re.ASCII)
 
-PlainRow = tuple[str, str, str, str, str, str, str, str]
+PlainRow = tuple[str, str, str]
+# meter, sample_set, sample_index, volume, uninherited, effects
+PointTail = tuple[int, int, int, int, bool, int]
 
 
 def plain_point_rows(text: str) -> list[PlainRow]:
-    """One row per line of `text` (lines joined by "\\n", trailing whitespace removed): the eight fields of a
-    plain line, time == "" for any other line (read those with `parse_timing_point`)."""
+    """One row per line of `text` (lines joined by "\\n", trailing whitespace removed): (time, beat length,
+    the six other fields) of a plain line, time == "" for any other line (read those with
+    `parse_timing_point`)."""
     return _PLAIN_LINES.findall(text)
 
 
 def read_point_rows(rows: list[PlainRow], first_line: int, read_other: Callable[[int], TimingPoint | None],
                     skipped: list[tuple[int, Exception]]) -> list[TimingPoint]:
-    """`hitobjects.read_object_rows` for timing points: `parse_timing_point` of each line, plain ones built here."""
+    """`hitobjects.read_object_rows` for timing points: `parse_timing_point` of each line, plain ones built here
+    (a map repeats a few dozen tails: each is read once per call)."""
     points: list[TimingPoint | None] = []
-    for line, (time, beat_length, meter, sample_set, sample_index, volume, uninherited, effects) in \
-            enumerate(rows, first_line):
+    tails: dict[str, PointTail] = {}
+    for line, (time, beat_length, tail_text) in enumerate(rows, first_line):
         if time:
-            points.append(_new_point(float(time), float(beat_length), int(meter), int(sample_set),
-                                     int(sample_index), int(volume), uninherited == "1", int(effects), 8, line))
+            tail = tails.get(tail_text)
+            if tail is None:
+                meter, sample_set, sample_index, volume, uninherited, effects = map(int, tail_text.split(","))
+                tail = tails[tail_text] = (meter, sample_set, sample_index, volume, uninherited == 1, effects)
+            points.append(_new_point(float(time), float(beat_length), *tail, 8, line))
             continue
         try:
             points.append(read_other(line))

@@ -4,8 +4,8 @@ its own gives, and a plain slider's curve, kept as text until read, reads as the
 `Beatmap.hit_objects` reads plain lines through `hitobjects.plain_object_rows` and the others through
 `parse_hit_object`; `Beatmap.timing_points` likewise through `timing.plain_point_rows` and
 `parse_timing_point`. The line-by-line reading (`Beatmap.entries` + the parse function) is the reference:
-same objects, same line numbers, same skipped lines, on every real file and on the lines that sit at the
-edge of the plain patterns. Equality of objects reads every field, so it also compares the segments that a
+same objects, same line numbers, same skipped lines and reasons, on every real file and on the lines that
+sit at the edge of the plain patterns. Equality of objects reads every field, so it also compares the segments that a
 plain slider builds from its text with the ones `parse_curve` builds at once.
 """
 
@@ -24,36 +24,39 @@ from engine.osu.timing import parse_timing_point, plain_point_rows
 from tests.osu.corpus import beatmap_of, every_readable_osu
 
 
-def objects_line_by_line(beatmap: Beatmap) -> tuple[list[HitObject], list[int]]:
+def objects_line_by_line(beatmap: Beatmap) -> tuple[list[HitObject], list[tuple[int, str]]]:
     objects, skipped = [], []
     for index, text in beatmap.entries("HitObjects"):
         try:
             objects.append(parse_hit_object(text, index))
-        except (ValueError, IndexError):
-            skipped.append(index + 1)
+        except (ValueError, IndexError) as error:
+            skipped.append((index + 1, str(error)))
     return objects, skipped
 
 
-def points_line_by_line(beatmap: Beatmap) -> tuple[list[str], list[int]]:
+def points_line_by_line(beatmap: Beatmap) -> tuple[list[str], list[tuple[int, str]]]:
     sample_set, volume = SAMPLE_SETS[beatmap.general.sample_set], beatmap.general.sample_volume
     points, skipped = [], []
     for index, text in beatmap.entries("TimingPoints"):
         try:
             points.append(repr(parse_timing_point(text, sample_set, volume, index)))
-        except (ValueError, IndexError):
-            skipped.append(index + 1)
+        except (ValueError, IndexError) as error:
+            skipped.append((index + 1, str(error)))
     return points, skipped
 
 
-def skipped_in(beatmap: Beatmap, section: str) -> list[int]:
-    return [problem.line_number for problem in beatmap.problems if f"[{section}]" in problem.message]
+def skipped_in(beatmap: Beatmap, section: str) -> list[tuple[int, str]]:
+    """(line number, reason) of each line of `section` that osu! skips."""
+    prefix = f"[{section}] osu! skips this line: "
+    return [(problem.line_number, problem.message.removeprefix(prefix)) for problem in beatmap.problems
+            if problem.message.startswith(prefix)]
 
 
-def objects_read(beatmap: Beatmap) -> tuple[list[HitObject], list[int]]:
+def objects_read(beatmap: Beatmap) -> tuple[list[HitObject], list[tuple[int, str]]]:
     return list(beatmap.hit_objects), skipped_in(beatmap, "HitObjects")
 
 
-def points_read(beatmap: Beatmap) -> tuple[list[str], list[int]]:
+def points_read(beatmap: Beatmap) -> tuple[list[str], list[tuple[int, str]]]:
     """By repr: a NaN beat length is never equal to itself."""
     return list(map(repr, beatmap.timing_points)), skipped_in(beatmap, "TimingPoints")
 
@@ -123,7 +126,18 @@ def test_every_file_reads_the_same_objects_and_points_as_line_by_line() -> None:
     "256,192,1000,8,0,3000",
     "256,192,1000,12,0,3000,0:0:0:0:",
     "64,192,1000,128,0,1500:0:0:0:0:",
+    "64,192,1000,128,0,1500.5:1:2:0:70:hold.wav",
+    "64,192,1000,128,0,1500",                     # no hit sample
+    "64,192,1000,128,0,1500:0:0",
+    "64,192,1000,128,0,1500:0",                   # a hit sample of one part: skipped
+    "64,192,1000,128,0,:0:0:0:0:",                # no end time: skipped
+    "64,192,1000,128,0,1e3:0:0:0:0:",
+    "64,192,1000,128,0,x:0:0:0:0:",               # skipped
+    "64,192,1000,128,0,1500:0:0:0:0:,more",
+    "64,192,1000,136,0,1500:0:0:0:0:",            # spinner and hold bits: a spinner
+    "64,192,1000,128,0,,1500",
     "64,192,1000,128,0,",
+    "64,192,1000,128,0",
 ])
 def test_edge_object_lines_read_as_line_by_line(line: str) -> None:
     for end in ("\r\n", ""):
@@ -213,4 +227,4 @@ def test_rows_align_with_lines() -> None:
     assert rows[3][5:] == ("", ",0:0:0:0:")
     assert rows[4][5:] == ("L|1:-2", ",1,50")
     points = plain_point_rows("0,500,4,2,0,100,1,0\n// c\n0,500")
-    assert [row[0] for row in points] == ["0", "", ""]
+    assert points == [("0", "500", "4,2,0,100,1,0"), ("", "", ""), ("", "", "")]

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.osu import OsuFormatError, parse_beatmap, read_beatmap
+from engine.osu.document import _header_name, find_sections
+from engine.osu.lines import text as line_text
 from tests.conftest import corpus_files
 from tests.osu.corpus import EXPECTED_FAILURES, beatmap_of, golden_files, readable
 
@@ -115,6 +119,19 @@ def test_line_ends_are_exactly_crlf_lf_and_lone_cr() -> None:
     beatmap = parse_beatmap(b"osu file format v14\r\n[General]\nA: 1\rB: 2\x0bC: 3\xe2\x80\xa8")
     assert [line[-2:] for line in beatmap.lines[:3]] == [b"\r\n", b"]\n", b"1\r"]
     assert len(beatmap.lines) == 4  # \x0b and U+2028 are not line ends for osu!
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"[", b"]", b"\r", b"\n", b"\r\n", b"x", b" ", b"//", b"[General]", b"[A]"]),
+                max_size=24))
+def test_sections_start_at_each_header_line_whatever_the_line_ends(parts: list[bytes]) -> None:
+    lines = b"".join(parts).splitlines(keepends=True)
+    headers = [index for index, line in enumerate(lines)
+               if line.startswith(b"[") and _header_name(line_text(line)) is not None]
+    sections = find_sections(lines)
+    assert [section.header for section in sections[1:]] == headers
+    assert [(section.start, section.end) for section in sections] == \
+        list(zip([0] + [index + 1 for index in headers], headers + [len(lines)], strict=True))
 
 
 def test_unknown_sections_and_keys_are_kept_but_not_read() -> None:
