@@ -7,10 +7,11 @@ mode the model lanes are held by a pause job, so queued background model work (M
 player leaves gameplay. When tosu is unavailable the state says why and file watching carries on alone.
 
 Hotkeys (config [hotkeys]) run the selection flows (daemon.remap_flow), the checks on the open map, and
-undo of maid's last write; each outcome is sent as `editor/action` (what ran, ok, the failed step and why).
-Hotkey callbacks arrive on pynput's thread and are handed to the event loop. This module never writes a
-file itself (the flows and undo go through WriteBack) and never stops the daemon when tosu, the display or
-the keyboard is missing.
+undo of maid's last write; the API's `editor/run` runs the same actions (`start`). Each outcome is sent as
+`editor/action` (what ran, ok, the failed step and why). While the daemon is paused (`daemon/pause`) an
+action does nothing but say so. Hotkey callbacks arrive on pynput's thread and are handed to the event
+loop. This module never writes a file itself (the flows and undo go through WriteBack) and never stops the
+daemon when tosu, the display or the keyboard is missing.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daemon.jobs import JobContext, JobSpec, Priority
+from daemon.jobs import Job, JobContext, JobSpec, Priority
 from daemon.remap_flow import FlowError, LoadedModel, SelectionFlows, most_recent_osu
 from daemon.watcher import SavedFile
 from daemon.writeback import WriteBackError
@@ -40,9 +41,26 @@ log = logging.getLogger(__name__)
 
 PLAYHEAD_BROADCAST_S = 1.0
 PAUSE_POLL_S = 0.2
+ACTIONS = ("remap_selection", "hitsound_selection", "check_now", "undo_last_write")  # the [hotkeys] names
+PAUSED = "maid is paused: resume it first (the tray's Resume, or daemon/pause with paused false)"
 
 Broadcast = Callable[[str, dict[str, Any]], None]
 States = Callable[[TosuOptions], AsyncIterator[EditorState]]
+OnJob = Callable[[Job], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did, as `editor/action` says it; `error` is what stopped it (a FlowError's cause tells why)."""
+
+    action: str
+    ok: bool
+    step: str | None
+    message: str
+    error: BaseException | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "ok": self.ok, "step": self.step, "message": self.message}
 
 
 class EditorLink:
@@ -127,14 +145,30 @@ class EditorLink:
             log.info("%s: the hotkeys are off; everything else works", exc)
             return str(exc)
         self.flows.keyboard = self.keyboard
-        actions = {"remap_selection": self.remap_selection, "hitsound_selection": self.hitsound_selection,
-                   "check_now": self.check_now, "undo_last_write": self.undo_last_write}  # fmt: skip
 
-        def on_loop(action: Callable[[], Any], name: str) -> Callable[[], None]:
-            return lambda: loop.call_soon_threadsafe(lambda: loop.create_task(self._report(name, action()), name=f"maid-{name}"))
+        def on_loop(name: str) -> Callable[[], None]:
+            return lambda: loop.call_soon_threadsafe(self.start, name)
 
-        self.keyboard.register(action_bindings(self.services.settings.hotkeys.model_dump(), {n: on_loop(a, n) for n, a in actions.items()}))
+        self.keyboard.register(action_bindings(self.services.settings.hotkeys.model_dump(), {name: on_loop(name) for name in ACTIONS}))
         return None
+
+    def start(self, name: str, on_job: OnJob | None = None) -> asyncio.Task[Outcome]:
+        """Run the action `name` (one of ACTIONS) as its hotkey does, on the event loop; `on_job` gets the job it
+        queues, if any. The outcome is broadcast as `editor/action` and is the task's result (it never raises)."""
+        return asyncio.get_running_loop().create_task(self._report(name, self._action(name, on_job)), name=f"maid-{name}")
+
+    async def _action(self, name: str, on_job: OnJob | None) -> str:
+        if self.services.jobs.paused:
+            raise FlowError(name.replace("_", " "), "paused", PAUSED)
+        if name == "remap_selection":
+            return await self.remap_selection(on_job)
+        if name == "hitsound_selection":
+            return await self.hitsound_selection(on_job)
+        if name == "check_now":
+            return await self.check_now()
+        if name == "undo_last_write":
+            return await self.undo_last_write()
+        raise ValueError(f"no editor action {name!r}; known: {', '.join(ACTIONS)}")
 
     def stop(self) -> None:
         if self.keyboard is not None:
@@ -142,12 +176,12 @@ class EditorLink:
         if self._resume is not None:
             self._resume.set()
 
-    async def remap_selection(self) -> str:
-        result = await self.flows.remap_selection()
+    async def remap_selection(self, on_job: OnJob | None = None) -> str:
+        result = await self.flows.remap_selection(on_job=on_job)
         return f"{result.objects} objects remapped in {result.path.name}"
 
-    async def hitsound_selection(self) -> str:
-        result = await self.flows.hitsound_selection()
+    async def hitsound_selection(self, on_job: OnJob | None = None) -> str:
+        result = await self.flows.hitsound_selection(on_job=on_job)
         return f"{result.objects} objects hitsounded in {result.path.name}"
 
     async def check_now(self) -> str:
@@ -175,18 +209,17 @@ class EditorLink:
             raise FlowError(action, "map", "osu! is not in the editor and no saved .osu is watched; save the map first")
         return recent
 
-    async def _report(self, name: str, action: Any) -> None:
+    async def _report(self, name: str, action: Awaitable[str]) -> Outcome:
         try:
-            message = await action
+            outcome = Outcome(name, True, None, await action)
         except FlowError as exc:
             log.warning("%s", exc)
-            self.broadcast("editor/action", {"action": name, "ok": False, "step": exc.step, "message": str(exc)})
-            return
+            outcome = Outcome(name, False, exc.step, str(exc), exc)
         except Exception as exc:  # noqa: BLE001 - a hotkey must never take the daemon down
-            log.exception("hotkey %s failed", name)
-            self.broadcast("editor/action", {"action": name, "ok": False, "step": None, "message": f"{name} failed: {exc}"})
-            return
-        self.broadcast("editor/action", {"action": name, "ok": True, "step": None, "message": message})
+            log.exception("editor action %s failed", name)
+            outcome = Outcome(name, False, None, f"{name} failed: {exc}", exc)
+        self.broadcast("editor/action", outcome.to_json())
+        return outcome
 
     async def _model(self) -> LoadedModel:
         models, settings = self.services.models, self.services.settings
@@ -198,9 +231,10 @@ _RUNNING: set[asyncio.Task[None]] = set()  # keeps the link's task referenced wh
 
 
 def start_editor_link(services: Services, broadcast: Broadcast) -> asyncio.Task[None]:
-    """Start following the editor and listening for hotkeys (daemon.app calls this once it serves); the
-    task ends when the daemon's shutdown is requested or the loop cancels it."""
-    link = EditorLink(services, broadcast)
+    """Start following the editor and listening for hotkeys (daemon.app calls this once it serves); the link
+    is `services.editor` (what `editor/run` uses) until the task ends, when the daemon's shutdown is requested
+    or the loop cancels it."""
+    link = services.editor = EditorLink(services, broadcast)
 
     async def serve() -> None:
         follow = asyncio.create_task(link.run(), name="maid-editor-state")
@@ -209,6 +243,7 @@ def start_editor_link(services: Services, broadcast: Broadcast) -> asyncio.Task[
             link.start_hotkeys()
             await asyncio.wait([follow, shutdown], return_when=asyncio.FIRST_COMPLETED)
         finally:
+            services.editor = None
             follow.cancel()
             shutdown.cancel()
             link.stop()

@@ -6,6 +6,9 @@ CPU-only jobs run concurrently on a small thread pool. A newer job of the same k
 supersedes an older background one. Job functions run in worker threads and get a `JobContext`: they
 report progress through it and check its cancel token between windows (engine code never sees asyncio).
 
+`pause()` holds the model lanes: a queued job on a model device does not start until `resume()` (jobs
+already running finish; CPU-pool jobs and `model/unload`, which only frees memory, still run).
+
 Runs on the daemon's event loop: `submit`, `cancel` and `list` must be called from the loop thread.
 It must never run two model jobs on one device at once, never drop a progress notification out of
 order, and never let a failing job take the queue down.
@@ -32,6 +35,7 @@ from engine.cancel import Cancelled
 log = logging.getLogger(__name__)
 
 CPU_LANE = "cpu-pool"
+RUN_WHILE_PAUSED = {"model/unload"}  # giving memory back is never held by a pause
 
 
 class Priority(IntEnum):
@@ -141,6 +145,8 @@ class JobQueue:
         self._executors: dict[str, ThreadPoolExecutor] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._closed = False
+        self._paused = False
+        self._held: list[tuple[str, Job]] = []  # (lane, job) taken off a model lane while paused
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -176,6 +182,22 @@ class JobQueue:
         """(queued, running)"""
         running = sum(1 for j in self._active.values() if j.state is JobState.RUNNING)
         return len(self._active) - running, running
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        """Hold the model lanes: no queued model job starts until `resume` (running ones finish)."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """Put the held jobs back on their lanes, in their priority and submission order."""
+        self._paused = False
+        held, self._held = self._held, []
+        for lane, job in held:
+            if job.state is JobState.QUEUED:
+                self._lanes[lane].put_nowait((int(job.spec.priority), job.seq, job))
 
     async def wait(self, job: Job) -> Job:
         return await asyncio.shield(job.future)
@@ -221,6 +243,9 @@ class JobQueue:
             _, _, job = await queue.get()
             if job.state is not JobState.QUEUED:
                 continue  # cancelled or superseded while waiting
+            if self._paused and lane != CPU_LANE and job.spec.kind not in RUN_WHILE_PAUSED:
+                self._held.append((lane, job))
+                continue
             job.state, job.started = JobState.RUNNING, time.time()
             context = JobContext(job.cancel_token, lambda fraction, message, job=job: loop.call_soon_threadsafe(self._progress, job, fraction, message))
             try:

@@ -91,24 +91,26 @@ class SelectionFlows:
     copy_first: bool = True
     environment: OsuEnvironment | None = None  # where lazer mounts external edits (None: this machine)
 
-    async def remap_selection(self, task: Task | None = None) -> FlowResult:
-        """Regenerate the selected objects with `task` (default engine.tasks.remap_region)."""
+    async def remap_selection(self, task: Task | None = None, on_job: Callable[[Job], None] | None = None) -> FlowResult:
+        """Regenerate the selected objects with `task` (default engine.tasks.remap_region); `on_job` gets the
+        generation job as soon as it is queued."""
         if task is None:
             from engine.tasks import remap_region as task
-        return await self._run("remap selection", "remap", task, _remap_call, _remap_rebase)
+        return await self._run("remap selection", "remap", task, _remap_call, _remap_rebase, on_job)
 
-    async def hitsound_selection(self, task: Task | None = None) -> FlowResult:
-        """New hitsounds for the selected objects with `task` (default engine.tasks.hitsound)."""
+    async def hitsound_selection(self, task: Task | None = None, on_job: Callable[[Job], None] | None = None) -> FlowResult:
+        """New hitsounds for the selected objects with `task` (default engine.tasks.hitsound); `on_job` as above."""
         if task is None:
             from engine.tasks import hitsound as task
-        return await self._run("hitsound selection", "hitsound", task, _hitsound_call, None)
+        return await self._run("hitsound selection", "hitsound", task, _hitsound_call, None, on_job)
 
     # ---- the steps ------------------------------------------------------------------------------
 
     async def _run(self, action: str, kind: str, task: Task, call: Callable[..., Any],
-                   rebase: Callable[[bytes, Any, SelectionRange], bytes] | None) -> FlowResult:  # fmt: skip
+                   rebase: Callable[[bytes, Any, SelectionRange], bytes] | None, on_job: Callable[[Job], None] | None) -> FlowResult:  # fmt: skip
         state = self.editor_state()
-        if self.copy_first and self.keyboard is not None and state is not None and state.in_editor:
+        # Ctrl+C only into osu!'s editor: not when tosu says another window has the focus (a tray menu, say)
+        if self.copy_first and self.keyboard is not None and state is not None and state.in_editor and state.focused is not False:
             try:
                 self.keyboard.send("<ctrl>+c")
             except Exception as exc:  # noqa: BLE001 - any keyboard backend failure is this step's
@@ -151,6 +153,8 @@ class SelectionFlows:
             return call(task, loaded.model, document, audio, selected, options, ctx)
 
         job = self.jobs.submit(JobSpec(kind, run, Priority.INTERACTIVE, file=path, device=loaded.lane, title=f"{kind} {path.name} {span}"))
+        if on_job is not None:
+            on_job(job)
         job = await self.jobs.wait(job)
         result = _job_result(action, job)
         if result.objects == 0:

@@ -1,4 +1,4 @@
-"""What each menu action id does: the daemon API call(s) it makes, or its local effect (open a file, a
+"""What each menu action id does: the daemon API call it makes, or its local effect (open a file, a
 folder or an `osu://edit/` link with the platform's opener; copy the API token).
 
 The daemon sits behind `Api` (tray.link.Link, or daemon.api.client.ApiClient) and the desktop behind
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from daemon.api.client import ApiError, NotRunning
 from daemon.config import Paths
 from daemon.secrets import get_token
-from tray.state import ActionFailed, Dismissed, Event, Paused, TrayState, current_findings, file_name
+from tray.state import ActionFailed, Dismissed, Event, TrayState, current_findings, file_name
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,9 @@ class Desktop(Protocol):
 
     def copy(self, text: str) -> None: ...
 
-    def paste(self) -> str: ...
-
 
 class SystemDesktop:
-    """The platform's opener (start / open / xdg-open) and clipboard (pyperclip, imported when used)."""
+    """The platform's opener (start / open / xdg-open) and clipboard (pyperclip, imported when used) for the token."""
 
     def open(self, target: str) -> None:
         if sys.platform == "win32":
@@ -55,11 +53,6 @@ class SystemDesktop:
 
         pyperclip.copy(text)
 
-    def paste(self) -> str:
-        import pyperclip
-
-        return str(pyperclip.paste())
-
 
 class Actions:
     """Runs menu actions. `emit` receives the events an action causes; `quit` stops the tray."""
@@ -70,13 +63,13 @@ class Actions:
         self.snapshot, self.emit, self.quit = snapshot, emit, quit
         self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "toggle_automod": lambda a: self.api.call("config/set", {"key": "automod_on_save", "value": bool(a["on"])}),
-            "remap_selection": self._remap_selection,
+            "editor_run": self._editor_run,
             "cancel_job": lambda a: self.api.call("jobs/cancel", {"id": a["id"]}),
             "undo": lambda a: self.api.call("backups/restore", {"path": a["path"]}),
             "reapply": lambda a: self.api.call("edits/reapply", {"path": a["path"]}),
             "load_model": lambda a: self.api.call("model/load", {}),
             "unload_model": lambda a: self.api.call("model/unload", {}),
-            "pause": self._pause,
+            "pause": lambda a: self.api.call("daemon/pause", {"paused": bool(a["on"])}),
             "open_url": lambda a: self.desktop.open(a["url"]),
             "open_path": lambda a: self.desktop.open(a["path"]),
             "open_log": lambda a: self.desktop.open(str(self.paths.log_dir / "maid.log")),
@@ -102,22 +95,14 @@ class Actions:
             log.exception("tray action %s failed", action)
             self.emit(ActionFailed(action, f"{type(exc).__name__}: {exc}"))
 
-    def _pause(self, args: dict[str, Any]) -> None:
-        """Pause: no auto-mod on save and every queued or running job cancelled. Resume: auto-mod back on."""
-        on = bool(args["on"])
-        self.api.call("config/set", {"key": "automod_on_save", "value": not on})
-        if on:
-            for job in self.api.call("jobs/list", {})["jobs"]:
-                if job["state"] in ("queued", "running"):
-                    self.api.call("jobs/cancel", {"id": job["id"]})
-        self.emit(Paused(on))
-
-    def _remap_selection(self, args: dict[str, Any]) -> None:
-        """Remap what the editor copied (Ctrl+C on the selected objects: `00:12:345 (1,2,3) - `)."""
-        selection = self.desktop.paste().strip()
-        if not selection:
-            raise OSError("the clipboard is empty: select objects in the editor and press Ctrl+C first")
-        self.api.call("remap", {"path": args["path"], "timestamp": selection})
+    def _editor_run(self, args: dict[str, Any]) -> None:
+        """What the hotkey runs (editor/run). A failed step is announced to every client as `editor/action`,
+        which the tray shows as a notice: the error reply is not shown a second time."""
+        try:
+            self.api.call("editor/run", {"action": args["action"]})
+        except ApiError as exc:
+            if not (isinstance(exc.data, dict) and "step" in exc.data):
+                raise
 
     def _copy_token(self, args: dict[str, Any]) -> None:
         token = get_token(self.paths.config_dir, "api")

@@ -1,7 +1,7 @@
 """The tray app: one pystray icon on the main thread (macOS requires it), the link to the daemon on a
 background thread, menu actions on a worker thread. Every event goes through `tray.state.apply`; the
-icon, tooltip and menu are then rebuilt from the new state, and its notices are shown with
-`Icon.notify` (logged where the backend has no notifications, e.g. xorg).
+icon, tooltip and menu are then rebuilt from the new state, and its notices are shown as tray.notify
+chooses (the icon's notifications, else `notify-send`, else the log only).
 
 pystray is imported only in `load_pystray` (importing it without a display raises Xlib errors): a
 headless session gets `NoDesktop` and the tray process ends with one log line while the daemon keeps
@@ -25,6 +25,7 @@ from tray.actions import Actions, Desktop, SystemDesktop
 from tray.icons import draw_icon
 from tray.link import Link
 from tray.menu import Item, build_menu, icon_kind, progress, tooltip
+from tray.notify import choose, show
 from tray.state import Event, GaveUp, TrayState, apply
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class TrayApp:
         self.stopping = threading.Event()  # set when the tray was asked to stop (run() returns soon after)
         self._latin1_title = pystray.Icon.__module__.endswith("_xorg")  # xorg writes the title as a latin-1 WM_NAME
         self.icon = pystray.Icon(ICON_NAME, draw_icon(icon_kind(self.state)), self._title(), menu=self._pystray_menu(build_menu(self.state)))
+        self.notifiers = choose(self.icon)
+        log.info("notices: %s", ", ".join(name for name, _ in self.notifiers) or "the log only (no notifications in this backend, no notify-send)")
 
     def run(self, setup: Any = None) -> None:
         """Show the icon and handle its events until `stop` (blocks; call it on the main thread).
@@ -111,7 +114,7 @@ class TrayApp:
                 return  # the icon's loop is ending: updates would wait for it forever
             self._refresh()
         for notice in notices:
-            self._notify(notice.title, notice.message)
+            show(self.notifiers, notice.title, notice.message)
         if isinstance(event, GaveUp):
             self.stop()
 
@@ -128,14 +131,6 @@ class TrayApp:
     def _title(self) -> str:
         text = tooltip(self.state)
         return text.encode("latin-1", "replace").decode("latin-1") if self._latin1_title else text
-
-    def _notify(self, title: str, message: str) -> None:
-        log.info("notice: %s: %s", title, message)
-        if getattr(self.icon, "HAS_NOTIFICATION", False):
-            try:
-                self.icon.notify(message, title)
-            except Exception as exc:  # a notification daemon that went away must not stop the tray
-                log.warning("could not show a notification (%s)", exc)
 
     def _pystray_menu(self, items: tuple[Item, ...]) -> Any:
         return self.pystray.Menu(*(self._pystray_item(item) for item in items))

@@ -2,7 +2,7 @@
 (daemon.api.client.open_connection), kept up by a background thread that reads replies and
 notifications, reconnects when the daemon restarts, and gives up when it stays away.
 
-It reports `Connected` (initialize, status, settings, jobs), `Notified`, `StatusRefreshed`,
+It reports `Connected` (initialize, status, settings, jobs, the journal's newest entries), `Notified`, `StatusRefreshed`,
 `Disconnected` and `GaveUp` through one callback, and answers `call` from any thread. It must never
 log the token, and never block the tray's main thread (only `call` waits, on a worker thread).
 """
@@ -28,6 +28,7 @@ from tray.state import Connected, Disconnected, Event, GaveUp, Notified, StatusR
 log = logging.getLogger(__name__)
 
 CLIENT_NAME = "maid-tray"
+JOURNAL_LAST = 20  # journal entries read at connect to find the last write "undo last write" can restore
 
 
 class Link:
@@ -115,7 +116,8 @@ class Link:
         reader.start()
         try:
             initialize = self.call("initialize", {"clientInfo": {"name": CLIENT_NAME, "version": self.version}})
-            self.on_event(Connected(initialize, self.call("status"), self._settings(), self.call("jobs/list")["jobs"]))
+            self.on_event(Connected(initialize, self.call("status"), self._settings(), self.call("jobs/list")["jobs"],
+                                    self.call("backups/journal", {"last": JOURNAL_LAST})["entries"]))
             log.info("connected to maid on port %s", self._connection_port(connection))
             while not self._stop.is_set():
                 reader.join(timeout=self.refresh_s)

@@ -115,18 +115,22 @@ def _editor_line(state: TrayState) -> str:
 
 def _editing_section(state: TrayState, online: bool) -> list[Item]:
     automod = bool(state.settings.get("automod_on_save", False))
-    editor = state.editor or {}
-    opened = editor_file(state.editor)
-    writable = editor.get("state") == "editor" and opened is not None and not editor.get("read_only")
-    remap_key, hitsound_key = (state.settings.get(f"hotkeys.{k}") for k in ("remap_selection", "hitsound_selection"))
     return [
         Item("Auto-mod on save", "toggle_automod", {"on": not automod}, enabled=online and not state.paused, checked=automod and not state.paused),
-        # the editor's selection as osu! copies it (Ctrl+C) is the remap's `timestamp`
-        Item(_with_hotkey("Remap copied selection", remap_key), "remap_selection", {"path": opened} if opened else {},
-             enabled=online and not state.paused and writable and "remap" in state.available),
-        # the hitsound API takes a time range, not a selection: the hotkey (daemon.editor) resolves one
-        Item(_with_hotkey("Hitsound selection: use the hotkey in the editor", hitsound_key), enabled=False),
+        _selection_item(state, online, "Remap selection", "remap_selection", "remap"),
+        _selection_item(state, online, "Hitsound selection", "hitsound_selection", "hitsound"),
     ]
+
+
+def _selection_item(state: TrayState, online: bool, label: str, action: str, needs: str) -> Item:
+    """What the hotkey `action` runs (editor/run: the editor's selection, copied with Ctrl+C, on the open map).
+    Offered while osu! is in the editor, or while its state is unknown (then the last saved map is used);
+    not while it plays or shows another screen, nor while the model method `needs` is unavailable."""
+    screen = (state.editor or {}).get("state")
+    where = screen in (None, "editor", "unavailable")
+    served = {"editor/run", needs} <= state.available
+    return Item(_with_hotkey(label, state.settings.get(f"hotkeys.{action}")), "editor_run", {"action": action},
+                enabled=online and not state.paused and where and served)
 
 
 def _with_hotkey(label: str, hotkey: Any) -> str:
@@ -157,12 +161,13 @@ def _daemon_section(state: TrayState, online: bool) -> list[Item]:
     loading = any(j.kind in ("model/load", "model/unload") for j in state.jobs)
     loaded = bool(status and status.model.loaded)
     return [
-        Item(_clip(f"Undo last write ({file_name(write.path)})") if write else "Undo last write", "undo",
-             {"path": write.path} if write else {}, enabled=online and write is not None),
+        Item(_clip(f"Undo last write ({file_name(write)})") if write else "Undo last write", "undo",
+             {"path": write} if write else {}, enabled=online and write is not None),
         Item("Open backups folder", "open_path", {"path": status.backup_folder} if status else {}, enabled=status is not None),
+        # a load would wait for the resume (a paused daemon holds the model lanes); unloading still runs
         Item("Unload model" if loaded else "Load model", "unload_model" if loaded else "load_model",
-             enabled=online and not loading and (loaded or bool(status and status.model.installed is not False))),
-        Item("Pause all", "pause", {"on": not state.paused}, enabled=online, checked=state.paused),
+             enabled=online and not loading and (loaded or (not state.paused and bool(status and status.model.installed is not False)))),
+        Item("Resume" if state.paused else "Pause all", "pause", {"on": not state.paused}, enabled=online),
     ]
 
 

@@ -2,8 +2,9 @@
 
 `TrayState` is frozen plain data; `apply(state, event)` returns the next state (a pure function, so every
 daemon state can be built in a test without a daemon or a display). Events are the link's (connected,
-notification, status refreshed, disconnected, gave up) and the actions' (paused, action failed,
-dismissed). Notices the user should see (findings after a save, a job done or failed, a conflict, "reload
+notification, status refreshed, disconnected, gave up) and the actions' (action failed, dismissed). Whether
+the daemon is paused is the daemon's (`status`, `daemon/paused`); the last write that can be undone comes
+from the journal at connect and from `file/written` after. Notices the user should see (findings after a save, a job done or failed, a conflict, "reload
 the map") are collected in `state.notices` until the app shows them.
 
 This module must never do I/O: no network, no files, no display.
@@ -23,6 +24,7 @@ from daemon.api.models import (
     FindingsPublishParams,
     JobDoneParams,
     JobProgressParams,
+    PauseState,
     StatusResult,
 )
 
@@ -66,9 +68,9 @@ class TrayState:
     editor: dict[str, Any] | None = None  # the last editor/state; None = osu!'s editor not found
     findings: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)  # "file\0source" -> findings
     current_file: str | None = None  # the map the findings are shown for
-    last_write: FileWrittenParams | None = None
+    last_write: str | None = None  # the file maid last changed (backed up first): what "undo last write" restores
     conflicts: tuple[Conflict, ...] = ()
-    paused: bool = False
+    paused: bool = False  # the daemon's pause (daemon/pause)
     error: str | None = None  # the last failure, shown until dismissed
     notices: tuple[Notice, ...] = ()
 
@@ -82,6 +84,7 @@ class Connected:
     status: dict[str, Any]
     settings: dict[str, Any]
     jobs: list[dict[str, Any]]
+    journal: list[dict[str, Any]] = field(default_factory=list)  # the newest write-back journal entries, oldest first
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,6 @@ class GaveUp:
 
 
 @dataclass(frozen=True)
-class Paused:
-    on: bool
-
-
-@dataclass(frozen=True)
 class ActionFailed:
     action: str
     message: str
@@ -124,18 +122,20 @@ class Dismissed:
     pass
 
 
-Event = Connected | StatusRefreshed | Notified | Disconnected | GaveUp | Paused | ActionFailed | Dismissed
+Event = Connected | StatusRefreshed | Notified | Disconnected | GaveUp | ActionFailed | Dismissed
 
 
 def apply(state: TrayState, event: Event) -> TrayState:
     """The state after `event`."""
     match event:
         case Connected():
+            status = StatusResult.model_validate(event.status)
             return replace(
                 state,
                 connection="connected",
                 reason="",
-                status=StatusResult.model_validate(event.status),
+                status=status,
+                paused=status.paused,
                 settings=dict(event.settings),
                 available=_available(event.initialize),
                 jobs=tuple(
@@ -143,18 +143,18 @@ def apply(state: TrayState, event: Event) -> TrayState:
                     for j in event.jobs
                     if j.get("state") in ("queued", "running")
                 ),
+                last_write=last_undoable(event.journal) or state.last_write,
                 error=None,
             )
         case StatusRefreshed():
-            return replace(state, status=StatusResult.model_validate(event.status), settings=dict(event.settings))
+            status = StatusResult.model_validate(event.status)
+            return replace(state, status=status, paused=status.paused, settings=dict(event.settings))
         case Notified():
             return _notified(state, event.method, event.params)
         case Disconnected():
             return replace(state, connection="unreachable", reason=event.reason, jobs=())
         case GaveUp():
             return replace(state, connection="gone", reason=event.reason, jobs=())
-        case Paused():
-            return replace(state, paused=event.on)
         case ActionFailed():
             if event.code == ErrorCode.CONFLICT and event.file is not None:
                 conflict = Conflict(event.file, event.message, reapply=False)
@@ -163,6 +163,12 @@ def apply(state: TrayState, event: Event) -> TrayState:
         case Dismissed():
             return replace(state, error=None, conflicts=())
     raise TypeError(f"not a tray event: {event!r}")
+
+
+def last_undoable(journal: list[dict[str, Any]]) -> str | None:
+    """The file of the newest journal entry that backed a file up before changing it (a write, restore or
+    undo; not a new file): what "undo last write" restores."""
+    return next((str(e["file"]) for e in reversed(journal) if e.get("backup") and e.get("file")), None)
 
 
 def _available(initialize: dict[str, Any]) -> frozenset[str]:
@@ -187,7 +193,12 @@ def _notified(state: TrayState, method: str, params: dict[str, Any]) -> TrayStat
     if method == "file/written":
         written = FileWrittenParams.model_validate(params)
         hint = f"{written.reload_hint}." + (" The change is AI-generated: disclose it (unrankable)." if written.ai else "")
-        return _notice(replace(state, last_write=written), f"maid wrote {file_name(written.path)}", hint)
+        undoable = written.path if written.backup is not None else state.last_write  # a new file has nothing to undo to
+        return _notice(replace(state, last_write=undoable), f"maid wrote {file_name(written.path)}", hint)
+    if method == "daemon/paused":
+        paused = PauseState.model_validate(params).paused
+        return _notice(replace(state, paused=paused), "maid paused" if paused else "maid resumed",
+                       "auto-mod on save, hotkeys and model jobs wait until you resume" if paused else "maid works again")
     if method == "edit/dropped":
         dropped = EditDroppedParams.model_validate(params)
         conflict = Conflict(dropped.file, f"a save dropped maid's edit ({dropped.summary})", reapply=True)

@@ -11,6 +11,7 @@ Handlers must never touch a Songs folder except through `WriteBack`, and never b
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from daemon.api.models import (
     ConfigGetResult,
     ConfigSetParams,
     ConfigSetResult,
+    EditorRunParams,
+    EditorRunResult,
     Empty,
     ErrorCode,
     FileParams,
@@ -50,6 +53,8 @@ from daemon.api.models import (
     ModelStatus,
     NOTIFICATIONS,
     NoParams,
+    PauseParams,
+    PauseState,
     ServerCapabilities,
     ServerInfo,
     StatusResult,
@@ -65,6 +70,9 @@ from engine.findings import Finding
 
 if TYPE_CHECKING:
     from daemon.api.server import ApiServer, Client
+    from daemon.editor import EditorLink
+
+log = logging.getLogger(__name__)
 
 rpc = Dispatcher()
 
@@ -97,6 +105,7 @@ class Services:
     songs_folder_source: str = "none"  # "config", "osu! install", "demo" or "none"
     overrides: dict[str, Any] = field(default_factory=dict)  # `maid start` flags: they win over config/set until a restart
     findings: dict[tuple[Path, str], dict[str, Finding]] = field(default_factory=dict)  # (file, source) -> id -> finding
+    editor: EditorLink | None = None  # the editor link and hotkeys (daemon.editor), once started
 
 
 @dataclass
@@ -145,6 +154,7 @@ async def status(ctx: RequestContext, params: NoParams) -> StatusResult:
         songs_folder=str(s.songs_folder) if s.songs_folder else None,
         songs_folder_source=s.songs_folder_source,  # type: ignore[arg-type]
         watched_folders=len(s.watcher.watched_folders) if s.watcher else 0,
+        paused=s.jobs.paused,
     )
 
 
@@ -153,6 +163,22 @@ async def shutdown(ctx: RequestContext, params: NoParams) -> Empty:
     """Stop the daemon cleanly (what `maid stop` calls); the reply goes out before the connections close."""
     asyncio.get_running_loop().call_later(SHUTDOWN_GRACE_S, ctx.services.shutdown.set)
     return Empty()
+
+
+@rpc.method("daemon/pause", PauseParams, PauseState)
+async def daemon_pause(ctx: RequestContext, params: PauseParams) -> PauseState:
+    """Pause or resume everything maid does on its own: while paused, saves are not auto-modded, hotkeys and
+    editor/run do nothing, and queued model jobs wait (running ones finish). Every client is told with
+    `daemon/paused`. A restart resumes: the pause is not kept."""
+    jobs = ctx.services.jobs
+    if params.paused != jobs.paused:
+        if params.paused:
+            jobs.pause()
+        else:
+            jobs.resume()
+        log.info("maid %s (asked by client %s)", "paused" if jobs.paused else "resumed", ctx.client.client_name or ctx.client.id)
+        ctx.server.broadcast("daemon/paused", {"paused": jobs.paused})
+    return PauseState(paused=jobs.paused)
 
 
 @rpc.method("$/cancelRequest", CancelRequestParams, None)
@@ -273,6 +299,39 @@ async def run_job(ctx: RequestContext, spec: JobSpec) -> Job:
         raise
 
 
+# ---- editor -----------------------------------------------------------------------------------
+
+
+@rpc.method("editor/run", EditorRunParams, EditorRunResult)
+async def editor_run(ctx: RequestContext, params: EditorRunParams) -> EditorRunResult:
+    """Run what a hotkey runs (remap or hitsound the editor's selection, check the open map, undo maid's last
+    write), as if it was pressed. Answers once the action's job is queued, or when it ended without one; its
+    outcome is sent to every client as editor/action."""
+    link = ctx.services.editor
+    if link is None:
+        raise RpcError(ErrorCode.NOT_AVAILABLE, "the editor link is not running (maid is starting or stopping); try again")
+    queued: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
+    action = link.start(params.action, lambda job: queued.done() or queued.set_result(job))
+    await asyncio.wait({action, queued}, return_when=asyncio.FIRST_COMPLETED)
+    job_id = queued.result().id if queued.done() else None
+    if not action.done():
+        return EditorRunResult(action=params.action, job_id=job_id, message=f"{queued.result().spec.title} queued")
+    outcome = action.result()
+    if not outcome.ok:
+        raise RpcError(action_error_code(outcome.step, outcome.error), outcome.message, {"action": params.action, "step": outcome.step})
+    return EditorRunResult(action=params.action, job_id=job_id, message=outcome.message)
+
+
+def action_error_code(step: str | None, error: BaseException | None) -> ErrorCode:
+    """The API error of an editor action that stopped at `step` (a FlowError's cause says why)."""
+    cause = error.__cause__ if error is not None else None
+    if step == "paused":
+        return ErrorCode.PAUSED
+    if isinstance(cause, ModelError) and not cause.installed:
+        return ErrorCode.MODEL_NOT_INSTALLED
+    return ErrorCode.ACTION_FAILED if step is not None else ErrorCode.INTERNAL_ERROR
+
+
 # ---- backups ----------------------------------------------------------------------------------
 
 
@@ -289,11 +348,11 @@ async def backups_list(ctx: RequestContext, params: BackupsListParams) -> Backup
 
 @rpc.method("backups/journal", BackupsJournalParams, BackupsJournalResult)
 async def backups_journal(ctx: RequestContext, params: BackupsJournalParams) -> BackupsJournalResult:
-    """Every write maid made (of one file, or all), with its provenance; and which files hold AI content."""
+    """Every write maid made (of one file, or all; or the newest `last`), with its provenance; and which files hold AI content."""
     path = str(osu_path(params.path, must_exist=False)) if params.path else None
     entries = [e for e in await asyncio.to_thread(ctx.services.writeback.journal) if path is None or e.get("file") == path]
     ai_files = sorted({str(e["file"]) for e in entries if e.get("kind") == "write" and e.get("provenance", {}).get("ai")})  # type: ignore[union-attr]
-    return BackupsJournalResult(entries=entries, ai_files=ai_files)
+    return BackupsJournalResult(entries=entries[-params.last:] if params.last else entries, ai_files=ai_files)
 
 
 @rpc.method("backups/restore", BackupsRestoreParams, WriteResultInfo)

@@ -32,6 +32,8 @@ class ErrorCode(IntEnum):
     NOT_FOUND = -32004  # an unknown job, file or backup
     WRITE_FAILED = -32005  # disk full, read-only, permission denied: the file is untouched
     RATE_LIMITED = -32006
+    PAUSED = -32007  # the daemon is paused (daemon/pause): editor actions do nothing until it resumes
+    ACTION_FAILED = -32008  # an editor action stopped at a step (data.step says which; the message says why and what to do)
     REQUEST_CANCELLED = -32800  # LSP's RequestCancelled
 
 
@@ -148,6 +150,19 @@ class StatusResult(Model):
     songs_folder_source: Literal["config", "osu! install", "demo", "none"] = Field(
         description="where the Songs folder came from: the setting, the osu! install found, or maid's demo mapset copy")
     watched_folders: int = Field(description="mapset folders watched for saves (auto-mod)")
+    paused: bool = Field(description="daemon/pause is on: no auto-mod on save, no editor actions, queued model jobs wait")
+
+
+class PauseParams(Model):
+    paused: bool = Field(description="true: pause everything maid does on its own; false: resume")
+
+
+class PauseState(Model):
+    """Whether the daemon is paused (the `daemon/pause` result, and the `daemon/paused` notification sent to every
+    client when it changes). While paused, saves are not auto-modded, hotkeys and `editor/run` do nothing, and queued
+    model jobs wait; running jobs finish. A restarted daemon is never paused."""
+
+    paused: bool
 
 
 # ---- config -------------------------------------------------------------------------------
@@ -229,6 +244,7 @@ class BackupsListResult(Model):
 
 class BackupsJournalParams(Model):
     path: str | None = Field(None, description="only this .osu file; none = every file")
+    last: int | None = Field(None, ge=1, description="only the newest N entries (`aiFiles` still covers them all); none = every entry")
 
 
 class BackupsJournalResult(Model):
@@ -421,6 +437,19 @@ class FindingsApplyParams(FileParams):
     finding_ids: list[str]
 
 
+EditorActionName = Literal["remap_selection", "hitsound_selection", "check_now", "undo_last_write"]
+
+
+class EditorRunParams(Model):
+    action: EditorActionName = Field(description="what a hotkey of the config's [hotkeys] table runs")
+
+
+class EditorRunResult(Model):
+    action: str
+    job_id: str | None = Field(description="the job the action queued (job/progress and job/done follow); none when it ended without one")
+    message: str = Field(description="what happened so far; the outcome comes as editor/action")
+
+
 # ---- notifications ------------------------------------------------------------------------
 
 
@@ -486,7 +515,7 @@ class EditorStateParams(Model):
 
 
 class EditorActionParams(Model):
-    """The outcome of a hotkey (daemon.editor): what ran, whether it worked, and if not, the step that failed and why."""
+    """The outcome of a hotkey or an `editor/run` (daemon.editor): what ran, whether it worked, and if not, the step that failed and why."""
 
     action: str
     ok: bool
@@ -502,4 +531,5 @@ NOTIFICATIONS: dict[str, type[Model]] = {
     "editor/state": EditorStateParams,
     "editor/action": EditorActionParams,
     "edit/dropped": EditDroppedParams,
+    "daemon/paused": PauseState,
 }

@@ -135,7 +135,7 @@ def test_initialize_status_and_discovery(maid_home: Path, tmp_path: Path, monkey
                 caps = init["capabilities"]
                 assert {"status", "check", "backups/restore", "config/set", "jobs/cancel"} <= set(caps["methods"])
                 assert set(caps["unavailable"]) == set(MODEL_METHODS) <= set(caps["methods"])  # they answer MODEL_NOT_INSTALLED
-                assert set(caps["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "editor/action", "edit/dropped"}
+                assert set(caps["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "editor/action", "edit/dropped", "daemon/paused"}
                 status = await rpc.result("status")
                 assert status["clients"] == 1 and status["jobs"] == {"queued": 0, "running": 0}
                 missing = status["model"].pop("missing")
@@ -468,5 +468,5 @@ def test_api_schema_covers_every_method_and_notification() -> None:
     assert schema["methods"]["remap"]["params"]["required"] == ["path"]
     assert "GenerationOptions" in schema["methods"]["remap"]["params"]["$defs"]
     assert schema["methods"]["$/cancelRequest"]["notification"] is True
-    assert set(schema["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "editor/action", "edit/dropped"}
+    assert set(schema["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "editor/action", "edit/dropped", "daemon/paused"}
     assert schema["errors"]["CONFLICT"] == -32001 and schema["errors"]["REQUEST_CANCELLED"] == -32800

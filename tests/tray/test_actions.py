@@ -16,25 +16,24 @@ from daemon.secrets import get_token
 from integrations.tosu import EditorState, GameState
 from tests.daemon.conftest import middle_range, nudge_objects
 from tests.tray.conftest import DaemonThread, wait_until
+from integrations.clipboard import MemoryClipboard
 from tray.actions import Actions
-from tray.link import CLIENT_NAME, Link
-from tray.state import ActionFailed, Connected, Disconnected, Dismissed, Event, GaveUp, Notified, Paused, TrayState, apply
+from tray.icons import IconKind
+from tray.link import CLIENT_NAME, JOURNAL_LAST, Link
+from tray.menu import Item, build_menu, icon_kind
+from tray.state import ActionFailed, Connected, Disconnected, Dismissed, Event, GaveUp, Notified, TrayState, apply
 
 
 class RecordingDesktop:
     def __init__(self) -> None:
         self.opened: list[str] = []
         self.copied: list[str] = []
-        self.clipboard = ""
 
     def open(self, target: str) -> None:
         self.opened.append(target)
 
     def copy(self, text: str) -> None:
         self.copied.append(text)
-
-    def paste(self) -> str:
-        return self.clipboard
 
 
 class Tray:
@@ -62,6 +61,10 @@ class Tray:
         return [e.params for e in self.of(Notified) if e.method == method]
 
 
+def find_item(items: tuple[Item, ...], start: str) -> Item:
+    return next(item for item in items if item.label.startswith(start))
+
+
 def connected_tray(give_up_s: float = 30.0) -> Tray:
     tray = Tray(give_up_s)
     tray.link.start()
@@ -87,31 +90,75 @@ def test_the_link_connects_with_the_token_and_receives_notifications(daemon: Dae
         tray.link.close()
 
 
-def test_toggle_automod_and_pause_change_the_daemons_settings_and_cancel_its_jobs(daemon: DaemonThread) -> None:
+def test_toggle_automod_changes_the_daemons_setting(daemon: DaemonThread) -> None:
     tray = connected_tray()
     paths = user_paths()
     try:
         tray.actions.run("toggle_automod", {"on": False})
         assert daemon.calls_of("config/set")[-1] == {"key": "automod_on_save", "value": False}
         assert load_settings(paths).automod_on_save is False and daemon.daemon.services.settings.automod_on_save is False  # type: ignore[union-attr]
+    finally:
+        tray.link.close()
 
-        started, release = threading.Event(), threading.Event()
 
-        def long_job(ctx: JobContext) -> None:
-            started.set()
-            while not release.wait(0.02):
-                ctx.cancel.raise_if_cancelled()
-
+def test_pause_is_the_daemons_it_holds_model_jobs_and_a_tray_that_connects_later_shows_it(daemon: DaemonThread) -> None:
+    tray = connected_tray()
+    later: Tray | None = None
+    try:
+        ran = threading.Event()
         jobs = daemon.daemon.services.jobs  # type: ignore[union-attr]
-        job = daemon.on_loop(jobs.submit, JobSpec("remap", long_job, Priority.REQUESTED, title="a long remap"))
-        assert started.wait(10)
         tray.actions.run("pause", {"on": True})
-        assert tray.state.paused and [p["id"] for p in daemon.calls_of("jobs/cancel")] == [job.id]
-        wait_until(lambda: job.state.value == "cancelled", what="the job to be cancelled")
-        tray.actions.run("pause", {"on": False})
-        assert not tray.state.paused and load_settings(paths).automod_on_save is True
-        assert [e.on for e in tray.of(Paused)] == [True, False]
-        release.set()
+        assert daemon.calls_of("daemon/pause") == [{"paused": True}] and jobs.paused
+        wait_until(lambda: tray.state.paused, what="daemon/paused")
+        assert icon_kind(tray.state) is IconKind.PAUSED and find_item(build_menu(tray.state), "Resume").args == {"on": False}
+        job = daemon.on_loop(jobs.submit, JobSpec("remap", lambda ctx: ran.set(), Priority.REQUESTED, device="cpu", title="a remap"))
+        assert not ran.wait(0.5) and job.state.value == "queued"  # held while paused
+        assert load_settings(user_paths()).automod_on_save is True  # the setting is untouched: the pause is the daemon's
+
+        later = connected_tray()  # a tray started while maid is paused
+        assert later.state.paused and icon_kind(later.state) is IconKind.PAUSED and not later.of(ActionFailed)
+        later.actions.run("pause", {"on": False})
+        assert ran.wait(10) and not jobs.paused
+        wait_until(lambda: not tray.state.paused and not later.state.paused, what="both trays to hear of the resume")
+        assert [n["paused"] for n in tray.notified("daemon/paused")] == [True, False]
+    finally:
+        tray.link.close()
+        if later is not None:
+            later.link.close()
+
+
+def test_the_selection_actions_run_the_hotkeys_flow_and_its_outcome_is_one_notice(daemon: DaemonThread, mapset: list[Path]) -> None:
+    tray = connected_tray()
+    path = mapset[0]
+    try:
+        link = daemon.daemon.services.editor  # type: ignore[union-attr]
+        assert link is not None
+        link.flows.clipboard = MemoryClipboard("the mapper copied text, not objects")
+        daemon.on_loop(link.on_state, EditorState(GameState.EDITOR, source="v2", client="stable", beatmap_path=path, focused=True))
+        wait_until(lambda: tray.state.current_file == str(path), what="editor/state")
+        tray.actions.run("editor_run", {"action": "hitsound_selection"})
+        assert daemon.calls_of("editor/run") == [{"action": "hitsound_selection"}]
+        wait_until(lambda: tray.notified("editor/action"), what="editor/action")
+        assert tray.notified("editor/action")[0]["step"] == "selection" and not tray.of(ActionFailed)  # shown once, from the notification
+        failed = [n for n in tray.state.notices if n.title == "maid: hitsound selection failed"]
+        assert len(failed) == 1 and "step 'selection' failed" in failed[0].message and tray.state.error == failed[0].message
+        assert path.read_bytes() == mapset[0].read_bytes()
+    finally:
+        tray.link.close()
+
+
+def test_undo_is_offered_at_connect_for_a_write_made_before_the_tray_started(daemon: DaemonThread, mapset: list[Path]) -> None:
+    path = mapset[1]
+    original = path.read_bytes()
+    wb = daemon.daemon.services.writeback  # type: ignore[union-attr]
+    wb.write(wb.read(path), nudge_objects(*middle_range(original)))
+    tray = connected_tray()
+    try:
+        assert tray.state.last_write == str(path) and daemon.calls_of("backups/journal") == [{"last": JOURNAL_LAST}]
+        undo = find_item(build_menu(tray.state), "Undo last write")
+        assert undo.enabled and undo.args == {"path": str(path)}
+        tray.actions.run(undo.action or "", undo.args)
+        assert path.read_bytes() == original and not tray.of(ActionFailed)
     finally:
         tray.link.close()
 
@@ -127,7 +174,7 @@ def test_undo_restores_the_file_and_the_tray_learns_of_the_write(daemon: DaemonT
         tray.actions.run("undo", {"path": str(path)})
         assert path.read_bytes() == original and daemon.calls_of("backups/restore") == [{"path": str(path)}]
         wait_until(lambda: tray.notified("file/written"), what="file/written")
-        assert tray.state.last_write is not None and tray.state.last_write.path == str(path)
+        assert tray.state.last_write == str(path)
 
         tray.actions.run("reapply", {"path": str(path)})  # the undo was maid's own write: nothing was dropped to re-apply
         failed = tray.of(ActionFailed)[-1]
@@ -150,16 +197,11 @@ def test_model_cancel_and_unknown_actions_reach_the_daemon_or_fail_with_a_notice
         assert daemon.methods.count("model/unload") == 1 and not tray.of(ActionFailed)
         tray.actions.run("cancel_job", {"id": "no-such-job"})
         assert daemon.calls_of("jobs/cancel") == [{"id": "no-such-job"}] and tray.of(ActionFailed)[-1].code == ErrorCode.NOT_FOUND
-        tray.desktop.clipboard = "00:01:234 (1,2) - "  # as the editor copies a selection
-        tray.actions.run("remap_selection", {"path": "/s/a.osu"})
-        assert daemon.calls_of("remap") == [{"path": "/s/a.osu", "timestamp": "00:01:234 (1,2) -"}]
-        assert tray.of(ActionFailed)[-1].action == "remap_selection"  # no such file (or no model installed here)
-        tray.desktop.clipboard = ""
-        tray.actions.run("remap_selection", {"path": "/s/a.osu"})
-        assert "clipboard is empty" in tray.of(ActionFailed)[-1].message and len(daemon.calls_of("remap")) == 1
+        tray.actions.run("editor_run", {"action": "no_such_action"})  # refused as invalid params: no step, so the tray says so itself
+        assert daemon.calls_of("editor/run") == [{"action": "no_such_action"}] and tray.of(ActionFailed)[-1].code == ErrorCode.INVALID_PARAMS
         tray.actions.run("no_such_action", {})
         assert "no action 'no_such_action'" in tray.of(ActionFailed)[-1].message
-        assert len(tray.state.notices) == 4 and all(n.title.endswith("failed") for n in tray.state.notices)
+        assert len(tray.state.notices) == 3 and all(n.title.endswith("failed") for n in tray.state.notices)
     finally:
         tray.link.close()
 

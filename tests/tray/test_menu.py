@@ -5,13 +5,12 @@ checks on a corpus map), and the menu must say and offer what that state allows.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daemon.api.methods import UNAVAILABLE, rpc
+from daemon.api.methods import MODEL_METHODS, UNAVAILABLE, rpc
 from daemon.api.models import ErrorCode, JobCounts, ModelStatus, StatusResult
 from daemon.automod import rule_checks
 from daemon.config import HotkeySettings, Settings
@@ -27,7 +26,6 @@ from tray.state import (
     Dismissed,
     GaveUp,
     Notified,
-    Paused,
     StatusRefreshed,
     TrayState,
     apply,
@@ -36,14 +34,13 @@ from tray.state import (
 MAP = "/songs/123 Artist - Title/Artist - Title (mapper) [Insane].osu"
 
 
-def status(**model: Any) -> dict[str, Any]:
+def status(paused: bool = False, **model: Any) -> dict[str, Any]:
     """A status result as the daemon answers it (validated by its model, so the test follows the API)."""
-    optional = {"songs_folder_source": "config"} if "songs_folder_source" in StatusResult.model_fields else {}
     return StatusResult(
         version="0.1.0", pid=4242, uptime_s=3.0, port=28757, clients=1, jobs=JobCounts(queued=0, running=0),
         model=ModelStatus(loaded=False, source="OliBomby/Mapperatorinator-v30", device="auto").model_copy(update=model),
         config_file="/home/u/.config/maid/config.toml", backup_folder="/home/u/.local/share/maid/backups",
-        songs_folder="/songs", watched_folders=3, **optional,
+        songs_folder="/songs", songs_folder_source="config", watched_folders=3, paused=paused,
     ).model_dump(mode="json", by_alias=True)
 
 
@@ -54,13 +51,15 @@ def settings() -> dict[str, Any]:
     return flat | {f"{table}.{k}": v for table in ("backups", "hotkeys") for k, v in values[table].items()}
 
 
-def initialize() -> dict[str, Any]:
+def initialize(model_installed: bool = False) -> dict[str, Any]:
+    """initialize's result: without the weights the model methods are listed as unavailable (as the daemon does)."""
     methods = sorted(n for n, m in rpc.methods.items() if m.result is not None and n not in UNAVAILABLE)
-    return {"serverInfo": {"name": "maid", "version": "0.1.0"}, "capabilities": {"methods": methods, "notifications": [], "unavailable": UNAVAILABLE}}
+    unavailable = dict(UNAVAILABLE) | ({} if model_installed else {name: "maid model pull OliBomby/Mapperatorinator-v30" for name in MODEL_METHODS})
+    return {"serverInfo": {"name": "maid", "version": "0.1.0"}, "capabilities": {"methods": methods, "notifications": [], "unavailable": unavailable}}
 
 
-def connected(**model: Any) -> TrayState:
-    return apply(TrayState(), Connected(initialize(), status(**model), settings(), []))
+def connected(paused: bool = False, journal: list[dict[str, Any]] | None = None, model_installed: bool = False, **model: Any) -> TrayState:
+    return apply(TrayState(), Connected(initialize(model_installed), status(paused, **model), settings(), [], journal or []))
 
 
 def notified(state: TrayState, method: str, params: dict[str, Any]) -> TrayState:
@@ -101,7 +100,7 @@ def test_no_model_loaded_and_editor_not_found() -> None:
     assert find(menu, "Load model").enabled and find(menu, "Load model").action == "load_model"
     assert find(menu, "Auto-mod on save").checked is True and find(menu, "Auto-mod on save").args == {"on": False}
     assert not find(menu, "Undo last write").enabled  # nothing written yet
-    assert not find(menu, "Remap copied selection").enabled  # no editor
+    assert not find(menu, "Remap selection").enabled and not find(menu, "Hitsound selection").enabled  # no model installed
     assert find(menu, "No findings yet").enabled is False
     assert find(menu, "Open settings file").args == {"path": "/home/u/.config/maid/config.toml"}
     assert find(menu, "Quit maid").action == "quit"
@@ -200,26 +199,30 @@ def editor(state: GameState, **fields: Any) -> dict[str, Any]:
     return {"state": EditorState(state, **fields).to_json()}
 
 
-def test_editor_state_names_the_open_map_and_enables_remap_of_the_copied_selection() -> None:
-    state = notified(connected(), "editor/state", editor(GameState.EDITOR, source="v2", client="stable", beatmap_path=Path(MAP), time_ms=83456))
+def test_editor_state_names_the_open_map_and_enables_the_selection_actions_of_the_editor() -> None:
+    state = notified(connected(model_installed=True), "editor/state",
+                     editor(GameState.EDITOR, source="v2", client="stable", beatmap_path=Path(MAP), time_ms=83456))
     menu = build_menu(state)
     assert menu[1].label == "Editor: Artist - Title (mapper) [Insane].osu at 01:23:456"
     assert state.current_file == MAP  # the findings shown are the open map's
-    remap = find(menu, "Remap copied selection")
-    assert remap.label == "Remap copied selection (Ctrl+Alt+R)" and remap.args == {"path": MAP}
-    # remap needs the model: capabilities.unavailable lists it while the weights are missing
-    assert remap.enabled is ("remap" in state.available)
-    hitsound = find(menu, "Hitsound selection")
-    assert hitsound.label == "Hitsound selection: use the hotkey in the editor (Ctrl+Alt+H)" and not hitsound.enabled
-    served = replace(state, available=state.available | {"remap"})
-    assert find(build_menu(served), "Remap copied selection").enabled
-    lazer = notified(served, "editor/state", editor(GameState.EDITOR, client="lazer", beatmap_path=Path(MAP), read_only=True))
-    assert find(build_menu(lazer), "Editor:").label.endswith("(read-only)") and not find(build_menu(lazer), "Remap copied").enabled
-    playing = notified(served, "editor/state", editor(GameState.PLAYING, beatmap_path=Path(MAP)))
-    assert find(build_menu(playing), "osu!:").label == "osu!: playing" and not find(build_menu(playing), "Remap copied").enabled
-    gone = notified(served, "editor/state", {"state": unavailable("tosu is not running on 127.0.0.1:24050").to_json()})
+    remap, hitsound = find(menu, "Remap selection"), find(menu, "Hitsound selection")
+    assert (remap.label, remap.action, remap.args, remap.enabled) == ("Remap selection (Ctrl+Alt+R)", "editor_run", {"action": "remap_selection"}, True)
+    assert (hitsound.label, hitsound.action, hitsound.args, hitsound.enabled) == ("Hitsound selection (Ctrl+Alt+H)", "editor_run",
+                                                                                  {"action": "hitsound_selection"}, True)
+    lazer = notified(state, "editor/state", editor(GameState.EDITOR, client="lazer", beatmap_path=Path(MAP), read_only=True))
+    assert find(build_menu(lazer), "Editor:").label.endswith("(read-only)")
+    assert find(build_menu(lazer), "Hitsound selection").enabled  # the daemon uses lazer's external-edit copy, or says how to get one
+    for screen in (GameState.PLAYING, GameState.SONG_SELECT):
+        elsewhere = build_menu(notified(state, "editor/state", editor(screen, beatmap_path=Path(MAP))))
+        assert not find(elsewhere, "Remap selection").enabled and not find(elsewhere, "Hitsound selection").enabled, screen
+    assert find(build_menu(notified(state, "editor/state", editor(GameState.PLAYING, beatmap_path=Path(MAP)))), "osu!:").label == "osu!: playing"
+    # tosu gone: the hotkeys' fallback (the clipboard's selection on the last saved map) is still offered
+    gone = notified(state, "editor/state", {"state": unavailable("tosu is not running on 127.0.0.1:24050").to_json()})
     assert build_menu(gone)[1].label.startswith("Editor: osu! not found (editor state unavailable: tosu is not running")
-    assert not find(build_menu(gone), "Remap copied").enabled
+    assert find(build_menu(gone), "Hitsound selection").enabled and find(build_menu(gone), "Remap selection").enabled
+    # without the weights the model methods are unavailable, and so are the selection actions
+    unserved = notified(connected(), "editor/state", editor(GameState.EDITOR, beatmap_path=Path(MAP)))
+    assert not find(build_menu(unserved), "Hitsound selection").enabled and not find(build_menu(unserved), "Remap selection").enabled
 
 
 def test_a_write_offers_undo_and_says_how_to_reload() -> None:
@@ -228,6 +231,23 @@ def test_a_write_offers_undo_and_says_how_to_reload() -> None:
     undo = find(build_menu(state), "Undo last write")
     assert undo.enabled and undo.args == {"path": MAP} and undo.label == "Undo last write (Artist - Title (mapper) [Insane].osu)"
     assert "Ctrl+L" in state.notices[-1].message and "disclose" in state.notices[-1].message
+    created = notified(state, "file/written", {"path": "/songs/x/new [maid].osu", "backup": None, "sha256After": "2" * 64, "job": "job-4",
+                                               "ai": True, "reloadHint": "press F5"})
+    assert find(build_menu(created), "Undo last write").args == {"path": MAP}  # a new file has no backup to undo to
+
+
+def test_the_last_write_before_the_tray_started_is_offered_from_the_journal() -> None:
+    other = "/songs/9 x/x (y) [Hard].osu"
+    journal = [
+        {"kind": "write", "file": other, "backup": "/b/1.osu", "provenance": {"ai": True}},
+        {"kind": "write", "file": MAP, "backup": "/b/2.osu", "provenance": {"ai": True}},
+        {"kind": "create", "file": "/songs/x/new [maid].osu", "backup": None, "provenance": {"ai": True}},
+    ]
+    undo = find(build_menu(connected(journal=journal)), "Undo last write")
+    assert undo.enabled and undo.args == {"path": MAP} and not connected(journal=journal).notices
+    assert not find(build_menu(connected(journal=journal[2:])), "Undo last write").enabled  # only a new file: nothing to undo
+    restarted = apply(connected(journal=journal), Connected(initialize(), status(), settings(), [], []))
+    assert find(build_menu(restarted), "Undo last write").args == {"path": MAP}  # a reconnect keeps what it knew
 
 
 def test_conflicts_offer_reapply_and_show_the_error_icon() -> None:
@@ -243,15 +263,30 @@ def test_conflicts_offer_reapply_and_show_the_error_icon() -> None:
     assert not apply(refused, Dismissed()).conflicts
 
 
-def test_paused_greys_out_auto_mod_and_generation() -> None:
-    state = apply(notified(connected(), "editor/state", editor(GameState.EDITOR, beatmap_path=Path(MAP))), Paused(True))
-    state = replace(state, available=state.available | {"remap"})
-    menu = build_menu(state)
-    pause = find(menu, "Pause all")
-    assert pause.checked is True and pause.args == {"on": False}
-    assert not find(menu, "Auto-mod on save").enabled and not find(menu, "Remap copied selection").enabled
-    assert icon_kind(state) is IconKind.PAUSED and tooltip(state) == "maid: paused"
-    assert find(build_menu(apply(state, Paused(False))), "Pause all").checked is False
+def test_paused_by_the_daemon_offers_resume_and_greys_out_auto_mod_the_selection_actions_and_loading() -> None:
+    state = notified(connected(model_installed=True, installed=True), "editor/state", editor(GameState.EDITOR, beatmap_path=Path(MAP)))
+    assert find(build_menu(state), "Hitsound selection").enabled and find(build_menu(state), "Load model").enabled
+    paused = notified(state, "daemon/paused", {"paused": True})  # another client paused maid
+    menu = build_menu(paused)
+    resume = find(menu, "Resume")
+    assert resume.action == "pause" and resume.args == {"on": False} and resume.enabled and not [i for i in menu if i.label == "Pause all"]
+    assert not find(menu, "Auto-mod on save").enabled and not find(menu, "Auto-mod on save").checked
+    assert not find(menu, "Remap selection").enabled and not find(menu, "Hitsound selection").enabled
+    assert not find(menu, "Load model").enabled  # a load would wait for the resume
+    assert icon_kind(paused) is IconKind.PAUSED and tooltip(paused) == "maid: paused" and paused.notices[-1].title == "maid paused"
+    loaded = apply(paused, StatusRefreshed(status(True, loaded=True, device="cpu", dtype="float32", version="v30"), settings()))
+    assert find(build_menu(loaded), "Unload model").enabled  # freeing memory is never held
+    resumed = notified(paused, "daemon/paused", {"paused": False})
+    assert find(build_menu(resumed), "Pause all").args == {"on": True} and find(build_menu(resumed), "Hitsound selection").enabled
+    assert icon_kind(resumed) is IconKind.IDLE and resumed.notices[-1].title == "maid resumed"
+
+
+def test_a_tray_that_connects_to_a_paused_daemon_shows_it_paused() -> None:
+    state = connected(paused=True)
+    assert icon_kind(state) is IconKind.PAUSED and find(build_menu(state), "Resume").args == {"on": False}
+    assert not connected().paused
+    # resumed elsewhere while the tray was away: the status poll says so
+    assert not apply(state, StatusRefreshed(status(False), settings())).paused
 
 
 def test_daemon_unreachable_leaves_only_local_items() -> None:
@@ -269,16 +304,16 @@ def test_daemon_unreachable_leaves_only_local_items() -> None:
 def test_every_action_the_menu_offers_has_a_handler(published: dict[str, Any]) -> None:
     states = [
         TrayState(), connected(), connected(loaded=True, device="cpu", dtype="float32", version="v30"),
-        notified(connected(), "findings/publish", published), apply(connected(), Paused(True)),
+        notified(connected(), "findings/publish", published), connected(paused=True), connected(journal=[{"file": MAP, "backup": "/b"}]),
         notified(connected(), "edit/dropped", {"file": MAP, "job": "j", "backup": None, "ai": False, "summary": "s", "hint": "h"}),
         notified(connected(), "job/progress", {"id": "j", "kind": "remap", "file": MAP, "seq": 1, "progress": 0.1, "message": "m"}),
         apply(connected(), ActionFailed("undo", "no backup", int(ErrorCode.NOT_FOUND), MAP)),
-        replace(notified(connected(), "editor/state", editor(GameState.EDITOR, beatmap_path=Path(MAP))), available=frozenset({"remap"})),
+        notified(connected(model_installed=True), "editor/state", editor(GameState.EDITOR, beatmap_path=Path(MAP))),
     ]
     offered = {item.action for state in states for item in flat(build_menu(state)) if item.action}
     known = set(Actions(None, None, None, TrayState, print, print).handlers)  # type: ignore[arg-type]
     assert offered <= known, offered - known
-    assert {"toggle_automod", "remap_selection", "undo", "open_path", "load_model", "unload_model", "pause",
+    assert {"toggle_automod", "editor_run", "undo", "open_path", "load_model", "unload_model", "pause",
             "open_log", "copy_token", "quit", "open_url", "open_report", "cancel_job", "reapply", "dismiss"} <= offered
 
 

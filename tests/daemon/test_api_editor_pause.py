@@ -1,0 +1,190 @@
+"""`editor/run` and `daemon/pause` over real websocket connections on 127.0.0.1, on real .osu files: an editor
+action runs what its hotkey runs (the selection → a job → write-back) and answers with its job; a failed step
+is an error naming the step, announced to every client; a paused daemon holds queued model jobs (running
+ones finish, model/unload and CPU jobs still run), refuses editor actions, tells every client, reports it in
+`status`, and is not paused after a restart. `backups/journal` with `last` gives the newest entries."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from daemon.api.models import ErrorCode
+from daemon.jobs import JobContext, JobSpec, JobState, Priority
+from engine.demo import demo_mapset_folder
+from engine.findings import Finding, Severity
+from engine.osu import combos, read_beatmap
+from integrations.clipboard import MemoryClipboard
+from integrations.tosu import EditorState, GameState
+from tests.daemon.conftest import middle_range, nudge_objects
+from tests.daemon.test_api import client, running
+
+torch.set_num_threads(1)
+NORMAL = "maid - Demo Song (maid) [Normal].osu"
+
+
+@pytest.fixture
+def demo_map(tmp_path: Path) -> Path:
+    """A copy of the demo mapset (map and song) in a Songs folder; its Normal difficulty."""
+    folder = tmp_path / "Songs" / "1 maid - Demo Song"
+    shutil.copytree(demo_mapset_folder(), folder)
+    return folder / NORMAL
+
+
+def selection(path: Path, first: int, last: int) -> str:
+    """What osu! copies for the objects first..last (time order): `mm:ss:mmm (combo numbers) - `."""
+    numbered = combos(read_beatmap(path))[first:last + 1]
+    return Finding("sel", Severity.INFO, "x", "x", start_ms=numbered[0][0].time, selection=tuple(str(c.number) for _, c in numbered)).timestamp
+
+
+def in_editor(path: Path) -> EditorState:
+    return EditorState(GameState.EDITOR, source="v2", client="stable", state_number=1, beatmap_path=path, time_ms=1000, focused=True)
+
+
+def params_of(notifications: list[dict[str, Any]], method: str) -> list[dict[str, Any]]:
+    return [n["params"] for n in notifications if n["method"] == method]
+
+
+def holding(started: threading.Event, release: threading.Event) -> Any:
+    """A job that runs until `release` is set."""
+
+    def run(ctx: JobContext) -> str:
+        started.set()
+        release.wait(30)
+        return "finished"
+
+    return run
+
+
+def test_editor_run_hitsounds_the_selection_as_the_hotkey_does_and_answers_with_its_job(maid_home: Path, demo_map: Path,
+                                                                                         golden_dir: Path) -> None:
+    before = demo_map.read_bytes()
+    settings = {"model_source": str(golden_dir / "tiny-v30"), "device": "cpu"}
+
+    async def main() -> None:
+        async with running(settings) as daemon, client(daemon) as rpc, client(daemon) as observer:
+            link = daemon.services.editor
+            assert link is not None and link.keyboard is None  # no display here: no hotkeys, no keys sent
+            link.flows.clipboard = MemoryClipboard(selection(demo_map, 8, 14))  # as osu! copies the selected objects
+            link.on_state(in_editor(demo_map))
+            started = await rpc.result("editor/run", {"action": "hitsound_selection"})
+            assert started["action"] == "hitsound_selection" and started["jobId"].startswith("job-")
+            assert started["message"].startswith(f"hitsound {NORMAL}") and started["message"].endswith("queued")
+            outcome = (await rpc.notification("editor/action"))["params"]
+            assert outcome["ok"] is True and outcome["action"] == "hitsound_selection", outcome
+            assert outcome["message"].endswith(f"objects hitsounded in {NORMAL}")
+            done = [p for p in params_of(rpc.notifications, "job/done") if p["id"] == started["jobId"]]
+            assert [(d["kind"], d["state"]) for d in done] == [("hitsound", "done")]
+            assert [p["path"] for p in params_of(rpc.notifications, "file/written")] == [str(demo_map)]
+            assert (await observer.notification("editor/action"))["params"] == outcome  # every client hears the outcome
+            journal = await rpc.result("backups/journal", {"path": str(demo_map)})
+            [entry] = journal["entries"]
+            assert entry["job"] == f"hotkey:{started['jobId']}" and entry["provenance"]["task"] == "hitsound"
+            assert journal["aiFiles"] == [str(demo_map)] and Path(entry["backup"]).read_bytes() == before
+
+    asyncio.run(main())
+    assert demo_map.read_bytes() != before
+
+
+def test_editor_run_failures_name_their_step_and_reach_every_client(maid_home: Path, demo_map: Path, tmp_path: Path) -> None:
+    before = demo_map.read_bytes()
+
+    async def main() -> None:
+        async with running({"model_source": str(tmp_path / "no-such-checkpoint")}) as daemon, client(daemon) as rpc, \
+                client(daemon) as observer:  # fmt: skip
+            link = daemon.services.editor
+            assert link is not None
+            link.on_state(in_editor(demo_map))
+            link.flows.clipboard = MemoryClipboard("the mapper copied some text, not objects")
+            reply = await rpc.call("editor/run", {"action": "remap_selection"})
+            assert reply["error"]["code"] == ErrorCode.ACTION_FAILED and reply["error"]["data"] == {"action": "remap_selection", "step": "selection"}
+            assert "remap selection: step 'selection' failed" in reply["error"]["message"]
+            announced = (await observer.notification("editor/action"))["params"]
+            assert announced == {"action": "remap_selection", "ok": False, "step": "selection", "message": reply["error"]["message"]}
+
+            link.flows.clipboard = MemoryClipboard(selection(demo_map, 2, 4))  # a good selection, but no model here
+            reply = await rpc.call("editor/run", {"action": "hitsound_selection"})
+            assert reply["error"]["code"] == ErrorCode.MODEL_NOT_INSTALLED and reply["error"]["data"]["step"] == "model"
+            assert "no-such-checkpoint" in reply["error"]["message"]
+
+            reply = await rpc.call("editor/run", {"action": "format_disk"})
+            assert reply["error"]["code"] == ErrorCode.INVALID_PARAMS and "remap_selection" in reply["error"]["message"]
+
+            checked = await rpc.result("editor/run", {"action": "check_now"})  # runs at once, without a job
+            assert checked == {"action": "check_now", "jobId": None, "message": f"checking {NORMAL}"}
+            assert (await rpc.notification("findings/publish"))["params"]["file"] == str(demo_map)
+
+    asyncio.run(main())
+    assert demo_map.read_bytes() == before  # nothing was written
+
+
+def test_pause_holds_model_jobs_and_editor_actions_tells_every_client_and_ends_with_the_daemon(maid_home: Path, demo_map: Path) -> None:
+    async def main() -> None:
+        async with running() as daemon, client(daemon) as rpc, client(daemon) as observer:
+            jobs = daemon.services.jobs
+            started, release = threading.Event(), threading.Event()
+            running_job = jobs.submit(JobSpec("remap", holding(started, release), Priority.REQUESTED, device="cpu"))
+            assert await asyncio.to_thread(started.wait, 10)
+
+            assert await rpc.result("daemon/pause", {"paused": True}) == {"paused": True}
+            assert (await observer.notification("daemon/paused"))["params"] == {"paused": True}
+            assert (await observer.result("status"))["paused"] is True
+            ran: list[str] = []
+            waiting = jobs.submit(JobSpec("mod", lambda ctx: ran.append("mod"), Priority.BACKGROUND, device="cpu"))
+            urgent = jobs.submit(JobSpec("hitsound", lambda ctx: ran.append("hitsound"), Priority.INTERACTIVE, device="cpu"))
+            other_lane = jobs.submit(JobSpec("remap", lambda ctx: ran.append("remap"), Priority.REQUESTED, device="cuda"))
+            unload = jobs.submit(JobSpec("model/unload", lambda ctx: ran.append("unload"), Priority.REQUESTED, device="cuda"))
+            cpu_work = jobs.submit(JobSpec("check", lambda ctx: ran.append("check"), Priority.REQUESTED))
+            await asyncio.wait_for(asyncio.gather(jobs.wait(unload), jobs.wait(cpu_work)), 10)
+            release.set()  # the job that was running when the pause came finishes
+            assert (await asyncio.wait_for(jobs.wait(running_job), 10)).state is JobState.DONE
+            await asyncio.sleep(0.3)
+            assert [waiting.state, urgent.state, other_lane.state] == [JobState.QUEUED] * 3 and ran == ["unload", "check"]
+            assert (await rpc.result("status"))["jobs"] == {"queued": 3, "running": 0}
+
+            link = daemon.services.editor
+            assert link is not None
+            link.on_state(in_editor(demo_map))
+            link.flows.clipboard = MemoryClipboard(selection(demo_map, 2, 4))
+            reply = await rpc.call("editor/run", {"action": "hitsound_selection"})
+            assert reply["error"]["code"] == ErrorCode.PAUSED and reply["error"]["data"]["step"] == "paused"
+            assert "resume" in reply["error"]["message"]
+            assert (await observer.notification("editor/action"))["params"]["step"] == "paused"
+
+            assert await rpc.result("daemon/pause", {"paused": True}) == {"paused": True}  # already paused: nothing changes
+            assert await observer.result("daemon/pause", {"paused": False}) == {"paused": False}
+            await asyncio.wait_for(asyncio.gather(*(jobs.wait(j) for j in (waiting, urgent, other_lane))), 10)
+            assert sorted(ran[2:]) == ["hitsound", "mod", "remap"] and ran.index("hitsound") < ran.index("mod")  # priority order on a lane
+            assert (await rpc.result("status"))["paused"] is False
+            assert [p["paused"] for p in params_of(rpc.notifications, "daemon/paused")] == [True, False]  # one per change
+            await rpc.result("daemon/pause", {"paused": True})
+
+        async with running() as restarted, client(restarted) as rpc:
+            assert (await rpc.result("status"))["paused"] is False  # a pause is not kept across a restart
+
+    asyncio.run(main())
+
+
+def test_the_journal_gives_its_newest_entries(maid_home: Path, mapset: list[Path]) -> None:
+    async def main() -> None:
+        async with running() as daemon, client(daemon) as rpc:
+            wb = daemon.services.writeback
+            for path in (mapset[0], mapset[1], mapset[0]):
+                start, end = middle_range(path.read_bytes())
+                wb.write(wb.read(path), nudge_objects(start, end + len(wb.journal())))
+            every = await rpc.result("backups/journal", {})
+            newest = await rpc.result("backups/journal", {"last": 2})
+            assert len(every["entries"]) == 3 and newest["entries"] == every["entries"][1:]
+            assert [e["file"] for e in newest["entries"]] == [str(mapset[1]), str(mapset[0])]
+            assert newest["aiFiles"] == every["aiFiles"] == sorted(str(p) for p in mapset[:2])
+            assert (await rpc.result("backups/journal", {"path": str(mapset[1]), "last": 5}))["entries"] == every["entries"][1:2]
+            reply = await rpc.call("backups/journal", {"last": 0})
+            assert reply["error"]["code"] == ErrorCode.INVALID_PARAMS and reply["error"]["data"][0]["field"] == "last"
+
+    asyncio.run(main())
