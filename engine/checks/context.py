@@ -193,6 +193,14 @@ class DifficultyContext:
         return path.position_at(path.length if o.raw.span_count % 2 else 0.0)
 
     @cached_property
+    def stack_heights(self) -> list[int]:
+        """osu!'s stack height of every object of `objects` (`engine.checks.stacking`), for the checks that need
+        it (offscreen, Hard Rock stacks)."""
+        from engine.checks.stacking import stack_heights  # stacking reads a context: imported late, no cycle
+
+        return stack_heights(self)
+
+    @cached_property
     def storyboard(self) -> list[Element]:
         """The storyboard elements of this .osu's own [Events] (a difficulty-specific storyboard)."""
         return elements(self.beatmap.entries("Events"), variables(self.beatmap.entries("Variables")))

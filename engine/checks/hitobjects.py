@@ -92,7 +92,7 @@ def offscreen(ctx: DifficultyContext) -> Iterator[Finding]:
     Mapset Verifier's and lazer's limits), where osu! draws it: after stacking moved it up and left. The fix
     moves the object (with its path) back onto the screen."""
     screen = (SCREEN_LEFT, SCREEN_TOP, SCREEN_RIGHT, SCREEN_BOTTOM)
-    for o, height in zip(ctx.objects, stack_heights(ctx)):
+    for o, height in zip(ctx.objects, ctx.stack_heights):
         if o.is_spinner:
             continue
         offset = stack_offset(ctx.radius, height)
@@ -309,12 +309,14 @@ def hard_rock_stacks(ctx: DifficultyContext) -> Iterator[Finding]:
     the time within which objects stack; CS × 1.3, both capped at 10): they land exactly on each other, or
     within radius/14 of each other ("failed stack"), only with HR (Minor). Suggests the stack leniency that
     keeps them stacked. Overlaps already there without mods are `compose.stacks`'s business."""
+    if not any(ctx.stack_heights):
+        return  # nothing stacks without mods, so nothing does with Hard Rock's shorter approach time either
     settings = ctx.beatmap.difficulty
     radius = circle_radius(min(10.0, settings.circle_size * 1.3))
     preempt = preempt_ms(min(10.0, settings.approach_rate * 1.4))
     objects = ctx.objects
     with_hr = [_stacked_at(o, height, radius) for o, height in zip(objects, stack_heights(ctx, preempt))]
-    without = [_stacked_at(o, height, ctx.radius) for o, height in zip(objects, stack_heights(ctx))]
+    without = [_stacked_at(o, height, ctx.radius) for o, height in zip(objects, ctx.stack_heights)]
     near = radius / 14
     for i, o in enumerate(objects):
         if o.is_spinner:

@@ -208,6 +208,8 @@ def snap_consistency(ctx: MapsetContext) -> Iterator[Finding]:
     for difficulty in ctx.difficulties:
         by_mode.setdefault(difficulty.mode, []).append(difficulty)
     for diffs in by_mode.values():
+        if len(diffs) < 2:
+            continue
         ordered = _by_hardness(diffs)
         snapped = {id(d): _snapped_edges(d) for d in ordered}
         for i, lower in enumerate(ordered):

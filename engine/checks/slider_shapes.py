@@ -2,8 +2,9 @@
 cannot be read from their shape (Mapset Verifier's "Burai slider" and "Ambiguous slider intersection").
 
 Paths are the checks' sampled paths (`engine.checks.geometry`), resampled every 1 osu!px where a shape is
-looked at closely. Most sliders turn less than 150° in all and cannot come back over themselves: they are
-ruled out from their sampled path before any pairwise comparison, which keeps a 2,000-object map cheap.
+looked at closely. Most sliders turn less than 150° in all and cannot come back over themselves or near
+their head: they are ruled out from their control points before any path is built (`turn_bound`), which
+keeps a 2,000-object map cheap.
 """
 
 from __future__ import annotations
@@ -33,6 +34,32 @@ BURAI_DEFINITELY, BURAI_POTENTIALLY = 5.0, 2.0
 EDGES_PX = 5.0
 ANCHOR_PX = 5.0
 ANCHOR_AWAY_PX = 60.0
+
+
+def turn_bound(slider: Slider) -> float | None:
+    """An upper bound of the radians a slider's path turns in all, from its control points alone: the turning of
+    its control polygon for Bézier and linear paths (a Bézier curve never turns more than its polygon; cutting
+    or extending the path in a straight line adds none), the arc's angle for a perfect circle. None for other
+    curves (Catmull)."""
+    points = [(slider.x, slider.y)]
+    for point in slider.control_points:
+        if point != points[-1]:
+            points.append(point)
+    if slider.curve_type == "P" and len(points) == 3:
+        (ax, ay), (bx, by), (cx, cy) = points
+        (ux, uy), (vx, vy) = (ax - bx, ay - by), (cx - bx, cy - by)
+        return 2 * math.pi - 2 * math.atan2(abs(ux * vy - uy * vx), ux * vx + uy * vy)  # inscribed angle at B
+    if slider.curve_type not in ("B", "L", "P"):
+        return None
+    angles = [math.atan2(b[1] - a[1], b[0] - a[0]) for a, b in zip(points, points[1:])]
+    return sum(abs((b - a + math.pi) % (2 * math.pi) - math.pi) for a, b in zip(angles, angles[1:]))
+
+
+def may_turn_back(ctx: DifficultyContext, slider: Slider) -> bool:
+    """Whether the slider's path can turn 150° or more in all, which any path coming back near itself must: by its
+    control points where they tell (`turn_bound`), else by its path."""
+    bound = turn_bound(slider)
+    return (bound if bound is not None else total_turn(ctx.path_of(slider))) >= MIN_TURN_RAD
 
 
 def total_turn(path: SliderPath) -> float:
@@ -94,7 +121,7 @@ def burai_sliders(ctx: DifficultyContext) -> Iterator[Finding]:
     "potentially burai" (Warning; Mapset Verifier's score from how close and how parallel the crossing parts
     are). Readable small loops score low; sliders turning under 150° in all are not looked at."""
     for o in ctx.objects:
-        if not isinstance(o.raw, Slider) or o.raw.curve_type != "B":
+        if not isinstance(o.raw, Slider) or o.raw.curve_type != "B" or not may_turn_back(ctx, o.raw):
             continue
         path = ctx.path_of(o.raw)
         if total_turn(path) < MIN_TURN_RAD:
@@ -140,9 +167,8 @@ def ambiguous_sliders(ctx: DifficultyContext) -> Iterator[Finding]:
     for o in ctx.objects:
         if not isinstance(o.raw, Slider):
             continue
-        reach = ctx.reach(o)
-        if reach is not None and reach < 2 * ctx.radius and len(o.raw.control_points) < 3:
-            continue  # too short for a tick to leave the head's circle, too simple for anchors to matter
+        if not may_turn_back(ctx, o.raw):
+            continue  # a path that never turns back cannot end on its head or come back to an anchor
         path = ctx.path_of(o.raw)
         tail = path.position_at(path.length)
         if math.dist((o.x, o.y), tail) <= EDGES_PX and _max_tick_distance(ctx, o, path) > 2 * ctx.radius:
