@@ -3,7 +3,8 @@
 engine/checks/geometry.py samples paths with a vectorised evaluation because the checks build every slider
 path of every difficulty on each save; this test keeps it honest against the project's reference port.
 The checks skip building a path where the slider's reach rules it out: the reach holds every point, and
-skipping changes no offscreen finding and no stack height on the corpus.
+skipping changes no offscreen finding and no stack height on the corpus. The slider shape checks skip sliders
+whose control points bound their turning under 150°: the bound holds for every corpus slider.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from engine.checks.context import DifficultyContext, Obj
 from engine.checks.geometry import build_path, path_reach
 from engine.checks.hitobjects import offscreen
 from engine.checks.registry import CHECKS
+from engine.checks.slider_shapes import total_turn, turn_bound
 from engine.checks.stacking import stack_heights
 from engine.osu import OsuFormatError, Slider, read_beatmap
 from engine.sliders import OsuPath
@@ -104,3 +106,20 @@ def test_ruling_sliders_out_by_reach_changes_no_finding_on_the_corpus(corpus_dir
         assert list(offscreen(fast)) == list(offscreen(full)), path.name
         compared += 1
     assert compared > 50
+
+
+def test_control_points_bound_how_far_every_corpus_path_turns(corpus_dir: Path) -> None:
+    checked = 0
+    for path in corpus_files():
+        try:
+            beatmap = read_beatmap(path)
+        except OsuFormatError:
+            continue
+        if beatmap.mode != 0:
+            continue
+        ctx = DifficultyContext(beatmap)
+        for o in ctx.objects:
+            if isinstance(o.raw, Slider) and (bound := turn_bound(o.raw)) is not None:
+                assert total_turn(ctx.path_of(o.raw)) <= bound + 0.05, (path.name, o.time)
+                checked += 1
+    assert checked > 40_000
