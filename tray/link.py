@@ -71,6 +71,8 @@ class Link:
             reply = future.result(timeout=self.call_timeout_s)
         except ConnectionClosed as exc:
             raise NotRunning(f"maid closed the connection before answering {method}") from exc
+        except TimeoutError as exc:  # the daemon may still finish it: its notifications will say
+            raise TimeoutError(f"maid did not answer {method} within {self.call_timeout_s:g} s; it may still be working on it") from exc
         finally:
             with self._lock:
                 self._pending.pop(request_id, None)

@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from daemon.api.models import ErrorCode
 from daemon.config import load_settings, user_paths
 from daemon.jobs import JobContext, JobSpec, Priority
@@ -253,4 +255,23 @@ def test_quit_shuts_the_daemon_down_and_the_link_reconnects_to_a_new_one_then_gi
         wait_until(lambda: tray.of(GaveUp), timeout=10, what="the tray to give up")
         assert tray.state.connection == "gone" and "not running" in tray.of(GaveUp)[0].reason
     finally:
+        tray.link.close()
+
+
+def test_a_call_the_daemon_does_not_answer_in_time_fails_with_its_name(daemon: DaemonThread, mapset: list[Path]) -> None:
+    tray = connected_tray()
+    tray.link.call_timeout_s = 0.5
+    release = threading.Event()
+    try:
+        jobs = daemon.daemon.services.jobs  # type: ignore[union-attr]
+        for n in range(2):  # both CPU-pool workers busy: the check waits behind them
+            daemon.on_loop(jobs.submit, JobSpec("check", lambda ctx: release.wait(30), Priority.INTERACTIVE, title=f"busy {n}"))
+        tray.actions.run("undo", {"path": str(mapset[0])})  # answered at once (nothing to undo): the link works
+        assert tray.of(ActionFailed)[-1].code == ErrorCode.NOT_FOUND
+        with pytest.raises(TimeoutError, match=r"^maid did not answer check within 0\.5 s; it may still be working on it$"):
+            tray.link.call("check", {"path": str(mapset[0])})
+        release.set()
+        wait_until(lambda: tray.notified("findings/publish"), what="the check to finish after all")
+    finally:
+        release.set()
         tray.link.close()
