@@ -15,6 +15,7 @@ from engine.checks.fixes import Change
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
 from engine.checks.snapping import snap_divisor, snapped_time, unsnap
 from engine.findings import Finding, Severity
+from engine.osu import derived
 from engine.osu.hitobjects import HoldNote, Slider, Spinner
 from engine.osu.timing import TimingPoint
 
@@ -38,9 +39,11 @@ def edges(ctx: DifficultyContext, o: Obj) -> Iterator[tuple[str, float]]:
 def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
     """An object edge ≥ 2 ms off every supported divisor (1/16, 1/12, 1/9, 1/7, 1/5) → Problem, ≥ 1 ms → Minor.
 
-    Starts and spinner/hold ends come with a resnap fix; slider repeats/tails need a length change and have none.
+    Starts and spinner/hold ends come with a resnap fix. A slider's first unsnapped repeat or tail comes with a
+    length change that puts every repeat and the tail on the grid, where one does (`slider_length_fix`).
     """
     for o in ctx.objects:
+        length_fix_offered = False
         for part, time in edges(ctx, o):
             off = ctx.unsnap(time)
             if abs(off) < 1:
@@ -51,9 +54,34 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
             if field is not None and red is not None and o.raw.line is not None:
                 snapped = snapped_time(time, red.time, red.beat_length)
                 fix = Change.of(o.raw, f"Move the {part.lower()} to {snapped:g} ms.", **{field: snapped})
+            elif field is None and not length_fix_offered:
+                fix, length_fix_offered = slider_length_fix(ctx, o), True
             yield ctx.flag(f"{part} is unsnapped by {off:+.2f} ms.", objects=[o], time=time,
                            severity=Severity.PROBLEM if abs(off) >= 2 else Severity.MINOR,
                            suggestion="Resnap it to the nearest tick (Ctrl+Shift+S in the editor).", fix=fix)
+
+
+def slider_length_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
+    """A new pixel length for a slider with a snapped head whose repeats or tail are unsnapped: the span that
+    puts the tail, or else the first repeat, on its nearest tick, kept only when every repeat and the tail then
+    lie within 1 ms of the grid. None for a slider whose timing comes from its measured path (no written length,
+    or a path ending on a repeated point) or whose head is unsnapped (resnap it first)."""
+    slider = o.raw
+    if not isinstance(slider, Slider) or slider.line is None or abs(ctx.unsnap(o.time)) >= 1 \
+            or derived.needs_path_length(slider):
+        return None
+    velocity = derived.slider_velocity(ctx.beatmap, o.time)  # px per ms
+    spans = slider.span_count
+    for count, time in ((spans, o.end_time), (1, o.time + ctx.span_duration(slider))):
+        red = ctx.red_line_at(time)
+        if red is None:
+            continue
+        span = (snapped_time(time, red.time, red.beat_length) - o.time) / count
+        length = round(span * velocity, 4)
+        if length > 0 and all(abs(ctx.unsnap(o.time + length / velocity * k)) < 1 for k in range(1, spans + 1)):
+            return Change.of(slider, f"Change the slider's length to {length:g} px so that its repeats and tail "
+                                     "land on the grid.", length=length)
+    return None
 
 
 @check("timing.unsnapped-green-lines", "Unsnapped inherited lines", category=TIMING, severity=Severity.MINOR)

@@ -83,3 +83,23 @@ def test_green_line_fix_resnaps_the_line() -> None:
     beatmap = parse(CASES["timing.unsnapped-green-lines"])
     fixed = apply_fixes(beatmap, flagged(beatmap, "timing.unsnapped-green-lines"))
     assert 5000 in [p.time for p in fixed.timing_points]
+
+
+@pytest.mark.parametrize("slides, length, fixed", [(1, 73, 70), (3, 73, 70), (2, 72, 70)])
+def test_unsnapped_slider_repeats_and_tail_are_fixed_by_a_length_change(slides: int, length: float, fixed: float) -> None:
+    # 140 px per beat: 70 px is 1/2 beat; 73 px puts each repeat and the tail 10.7 ms later per span; the nearest ticks give 70 px back.
+    beatmap = parse(with_object_line(6, f"384,288,4000,2,0,L|454:288,{slides},{length:g}"))
+    findings = [f for f in flagged(beatmap, "timing.unsnapped-objects") if f.start_ms is not None and f.start_ms > 4000]
+    assert len(findings) == slides and [f.fix is not None for f in findings] == [True] + [False] * (slides - 1)
+    assert findings[0].fix.description == (f"Change the slider's length to {fixed:g} px so that its repeats and tail "
+                                           "land on the grid.")
+    repaired = apply_fixes(beatmap, findings)
+    assert f"384,288,4000,2,0,L|454:288,{slides},{fixed:g}" in repaired.to_bytes().decode()
+    assert not flagged(repaired, "timing.unsnapped-objects")
+
+
+def test_no_length_fix_while_the_head_is_unsnapped() -> None:
+    beatmap = parse(with_object_line(6, "384,288,4005,2,0,L|454:288,1,73"))
+    findings = flagged(beatmap, "timing.unsnapped-objects")
+    assert [(f.message.split(" is")[0], f.fix is not None) for f in findings] == [("Slider head", True),
+                                                                                 ("Slider tail", False)]
