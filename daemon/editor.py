@@ -76,6 +76,7 @@ class EditorLink:
         self._sent_at = 0.0
         self._resume: threading.Event | None = None
         self._make_keyboard = keyboard
+        self._actions: set[asyncio.Task[Outcome]] = set()  # actions running now
         self.keyboard: Keyboard | None = None
         if clipboard is None:
             from integrations.clipboard import PyperclipClipboard
@@ -155,7 +156,10 @@ class EditorLink:
     def start(self, name: str, on_job: OnJob | None = None) -> asyncio.Task[Outcome]:
         """Run the action `name` (one of ACTIONS) as its hotkey does, on the event loop; `on_job` gets the job it
         queues, if any. The outcome is broadcast as `editor/action` and is the task's result (it never raises)."""
-        return asyncio.get_running_loop().create_task(self._report(name, self._action(name, on_job)), name=f"maid-{name}")
+        task = asyncio.get_running_loop().create_task(self._report(name, self._action(name, on_job)), name=f"maid-{name}")
+        self._actions.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._actions.discard)
+        return task
 
     async def _action(self, name: str, on_job: OnJob | None) -> str:
         if self.services.jobs.paused:
