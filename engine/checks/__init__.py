@@ -22,6 +22,7 @@ from engine.checks import (  # noqa: F401  (importing a module registers its che
     mapset,
     metadata,
     settings,
+    skinning,
     slider_shapes,
     spacing,
     storyboard,

@@ -144,6 +144,7 @@ VARIANTS: dict[str, Variant] = {
     "mapset.inconsistent-timing": change_hard(timing=[RED, "9000,400,4,2,0,60,1,0", "17000,-100,4,2,0,60,0,1"]),
     "mapset.snap-consistency": snapped_apart(),
     "hitsounds.frequent-finishes": finishes(every=1),
+    "skinning.skin-sets": set_file("hitcircle.png", b"png"),
     "mapset.inconsistent-kiai": change_hard(timing=[RED, "19000,-100,4,2,0,60,0,1", "25000,-100,4,2,0,60,0,0"]),
     "mapset.inconsistent-preview": replace_in_hard("PreviewTime: 17000", "PreviewTime: 9000"),
     "mapset.inconsistent-hitsounds": silent_hard,
@@ -214,6 +215,44 @@ def test_frequent_finishes_in_bursts_or_commonly(tmp_path: Path, every: int, gap
     found = run(tmp_path, diffs, files, "hitsounds.frequent-finishes")
     assert [f.message.split(";")[0] for f in found] == ([expected] if expected else [])
     assert all(f.file == osu_name("Hard") for f in found)
+
+
+HITCIRCLE_SET = ("approachcircle", "followpoint", "hitcircle", "hitcircleoverlay", "sliderendcircle",
+                  "sliderendcircleoverlay", "sliderstartcircle", "sliderstartcircleoverlay")
+
+
+@pytest.mark.parametrize("files, colours, expected", [
+    ({f"{name}.png": name.encode() for name in HITCIRCLE_SET}, "SliderBorder : 255,255,255", []),
+    ({f"{name}@2x.png": name.encode() for name in HITCIRCLE_SET if name != "followpoint"} | {"followpoint-0@2x.png": b"f"},
+     "SliderBorder : 255,255,255", []),  # @2x and animation frames count
+    ({f"{name}.png": name.encode() for name in HITCIRCLE_SET}, "", [
+        "Hit circles or sliders are skinned but the difficulty sets no SliderBorder colour."] * 2),
+    ({f"{name}.png": name.encode() for name in HITCIRCLE_SET}, "SliderBorder : 255,255,255\nSliderTrackOverride : 250,250,240",
+     ["The slider body colour (SliderTrackOverride) is too close to the border colour (SliderBorder)."] * 2),
+    ({f"{name}.png": name.encode() for name in HITCIRCLE_SET if name != "approachcircle"} | {"hitcircle.jpg": b"j"},
+     "SliderBorder : 255,255,255", ["The Hitcircle skin set is only partly skinned; missing: approachcircle."]),
+    ({f"{name}.png": name.encode() for name in HITCIRCLE_SET if name != "approachcircle"} | {"approachcircle.jpg": b"j"},
+     "SliderBorder : 255,255,255", ["The skin element 'approachcircle.jpg' is not a PNG."]),
+    ({"hit100.png": b"same", "hit100k.png": b"same", "hit0.png": b"0", "hit50.png": b"5", "hit300.png": b"3",
+      "hit300g.png": b"g", "hit300k.png": b"k"}, "",
+     ["'hit100.png' and 'hit100k.png' are the same image; players cannot tell a geki/katu from a plain hit."]),
+])
+def test_skin_sets(tmp_path: Path, files: dict[str, bytes], colours: str, expected: list[str]) -> None:
+    diffs = {name: text.replace("[Colours]\n", f"[Colours]\n{colours}\n") for name, text in clean_set().items()}
+    found = run(tmp_path, diffs, clean_files() | files, "skinning.skin-sets")
+    assert [f.message for f in found] == expected
+
+
+def test_mixed_and_new_style_spinners(tmp_path: Path) -> None:
+    diffs = clean_set()
+    diffs[osu_name("Hard")] = base_map(version="Hard", hit_objects=objects()[:-1] + ["256,192,41000,12,0,43000,0:0:0:0:"])
+    new = {f"{name}.png": name.encode() for name in ("spinner-bottom", "spinner-glow", "spinner-middle", "spinner-middle2",
+                                                     "spinner-top", "spinner-approachcircle", "spinner-clear", "spinner-spin")}
+    found = run(tmp_path / "new", diffs, clean_files() | new, "skinning.skin-sets")
+    assert [f.severity.name for f in found] == ["WARNING"] and "new-style spinner" in found[0].message
+    found = run(tmp_path / "mixed", diffs, clean_files() | new | {"spinner-circle.png": b"c"}, "skinning.skin-sets")
+    assert [f.message.split(";")[0] for f in found] == [
+        "Old-style (spinner-circle) and new-style (spinner-bottom) spinner elements are both present"]
 
 
 def test_silent_hitsound_must_be_the_44_byte_blank(tmp_path: Path) -> None:
