@@ -120,21 +120,30 @@ def read_point_rows(rows: list[PlainRow], first_line: int, read_other: Callable[
                     skipped: list[tuple[int, Exception]]) -> list[TimingPoint]:
     """`hitobjects.read_object_rows` for timing points: `parse_timing_point` of each line, plain ones built here
     (a map repeats a few dozen tails: each is read once per call)."""
-    points: list[TimingPoint | None] = []
+    points: list[TimingPoint] = []
+    append = points.append
     tails: dict[str, PointTail] = {}
-    for line, (time, beat_length, tail_text) in enumerate(rows, first_line):
+    known_tail = tails.get
+    line = first_line - 1
+    for time, beat_length, tail_text in rows:
+        line += 1
         if time:
-            tail = tails.get(tail_text)
+            tail = known_tail(tail_text)
             if tail is None:
                 meter, sample_set, sample_index, volume, uninherited, effects = map(int, tail_text.split(","))
                 tail = tails[tail_text] = (meter, sample_set, sample_index, volume, uninherited == 1, effects)
-            points.append(_new_point(float(time), float(beat_length), *tail, 8, line))
+            meter, sample_set, sample_index, volume, uninherited, effects = tail
+            append(_new_point(float(time), float(beat_length), meter, sample_set, sample_index, volume, uninherited,
+                              effects, 8, line))
             continue
         try:
-            points.append(read_other(line))
+            point = read_other(line)
         except (ValueError, IndexError) as error:
             skipped.append((line, error))
-    return [point for point in points if point is not None]
+            continue
+        if point is not None:
+            append(point)
+    return points
 
 
 def format_timing_point(point: TimingPoint) -> str:
