@@ -59,9 +59,7 @@ def test_the_real_icon_docks_and_its_menu_drives_the_daemon(xvfb_display: str, d
     shown = tmp_path / "notify-send.txt"  # xorg has no notifications: the tray falls back to notify-send, recorded here
     program_on_path(tmp_path / "bin", monkeypatch, f'printf "%s|%s\\n" "$2" "$3" >> "{shown}"')
     desktop = RecordingDesktop()
-    # give_up_s: pystray's xorg loop sometimes misses its window's end after "Quit maid" (python -m tray has a watchdog
-    # for it); the tray's own stop when the daemon stays away then ends it within seconds instead of a minute
-    app = TrayApp(user_paths(), pystray, desktop=desktop, give_up_s=2.0, refresh_s=0.5, version="test")
+    app = TrayApp(user_paths(), pystray, desktop=desktop, refresh_s=0.5, version="test")
     assert [name for name, _ in app.notifiers] == [NOTIFY_SEND]
     path = mapset[0]
     failures: list[BaseException] = []
