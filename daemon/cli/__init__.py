@@ -13,6 +13,7 @@ from daemon.cli import tokens as _tokens  # noqa: F401  (registers tokens)
 from daemon.cli import generate as _generate  # noqa: F401  (registers generate, remap, gd, hitsound, timing)
 from daemon.cli import doctor as _doctor  # noqa: F401  (registers doctor)
 from daemon.cli import bookmarks as _bookmarks  # noqa: F401  (registers bookmarks)
+from daemon.cli import pause as _pause  # noqa: F401  (registers pause, resume)
 
 def main() -> None:
     app()

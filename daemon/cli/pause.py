@@ -1,0 +1,36 @@
+"""`maid pause` and `maid resume`: the running daemon's pause (`daemon/pause`), the same as the tray's Pause all
+and Resume. While paused, saves are not auto-modded, hotkeys do nothing and queued model jobs wait; a restart
+resumes. It only asks the daemon: it never changes the config file.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from daemon.cli.app import app, console, fail, print_json
+
+
+@app.command()
+def pause(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Pause maid: no auto-mod on save, no hotkeys, queued model jobs wait (running ones finish), until `maid resume` or a restart."""
+    _set_paused(True, as_json)
+
+
+@app.command()
+def resume(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Resume a paused maid: auto-mod on save and hotkeys work again, the held model jobs start."""
+    _set_paused(False, as_json)
+
+
+def _set_paused(paused: bool, as_json: bool) -> None:
+    from daemon.api.client import ApiError, NotRunning, call
+    from daemon.config import user_paths
+
+    try:
+        result = call(user_paths(), "daemon/pause", {"paused": paused}, timeout=10)
+    except (NotRunning, ApiError, OSError, TimeoutError) as exc:
+        raise fail(str(exc), 1) from exc
+    if as_json:
+        print_json(result)
+    else:
+        console.print("maid is paused: `maid resume` (or the tray's Resume) ends it" if result["paused"] else "maid resumed")
