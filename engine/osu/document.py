@@ -29,7 +29,7 @@ from typing import TypeVar
 from engine.osu import keyvalues
 from engine.osu.colours import Colours, parse_colour
 from engine.osu.errors import OsuFormatError, Problem
-from engine.osu.events import STORYBOARD_COMMAND_STARTS, Background, Break, Events, Video, event_type, parse_event
+from engine.osu.events import NOT_GAMEPLAY_EVENT_STARTS, Background, Break, Events, Video, event_type, parse_event
 from engine.osu.hitobjects import HitObject, parse_hit_object, plain_object_rows, read_object_rows
 from engine.osu.keyvalues import Difficulty, Editor, General, Metadata
 from engine.osu.lines import join_lines, split_lines, text as line_text
@@ -248,8 +248,7 @@ class Beatmap:
         background: Background | None = None
         video: Video | None = None
         breaks: list[Break] = []
-        # Storyboard commands (most of a storyboarded [Events]) start with a space or `_`: no event type.
-        for index, text in self.entries("Events", skip=STORYBOARD_COMMAND_STARTS):
+        for index, text in self.entries("Events", skip=NOT_GAMEPLAY_EVENT_STARTS):
             kind = event_type(text)
             if kind is None or kind > 2:
                 continue

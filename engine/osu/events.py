@@ -49,12 +49,16 @@ class Events:
     breaks: tuple[Break, ...] = ()
 
 
-STORYBOARD_COMMAND_STARTS = (b" ", b"_")
+# Starts of [Events] lines that cannot be a background, video or break, whatever follows: storyboard commands
+# (a space or `_`), storyboard objects and samples by name, and the type numbers 3-6 (any other text after
+# such a start makes the name unknown, which is not an event either). The events view skips these lines
+# before decoding them: in a storyboarded map they are almost all of [Events].
+NOT_GAMEPLAY_EVENT_STARTS = (b" ", b"_", b"Sprite", b"Animation", b"Sample", b"Colour", b"3", b"4", b"5", b"6")
 
 
 def event_type(text: str) -> int | None:
     """The type number of an event line, None for storyboard commands (leading space/underscore) and junk."""
-    if text[:1] in (" ", "_"):  # STORYBOARD_COMMAND_STARTS
+    if text[:1] in (" ", "_"):
         return None
     name = text.split(",", 1)[0].strip()
     if name in EVENT_TYPES:

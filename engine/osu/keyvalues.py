@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 from engine.osu.errors import Problem
@@ -235,5 +236,10 @@ def read_values(section: str, pairs: Iterable[tuple[int, str, str]], problems: l
 
 def build(cls: type, values: dict[str, Any]) -> Any:
     """Instantiate one of the dataclasses above from `read_values` output."""
-    names = {f.name for f in fields(cls)}
+    names = _field_names(cls)
     return cls(**{name: value for name, value in values.items() if name in names})
+
+
+@cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))

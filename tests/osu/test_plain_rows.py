@@ -1,5 +1,6 @@
 """The one-pass readers of plain [HitObjects] and [TimingPoints] lines give exactly what reading each line on
-its own gives, and a plain slider's curve, kept as text until read, reads as the eager reading does.
+its own gives, a plain slider's curve, kept as text until read, reads as the eager reading does, and the
+[Events] lines skipped before decoding hold no gameplay event.
 
 `Beatmap.hit_objects` reads plain lines through `hitobjects.plain_object_rows` and the others through
 `parse_hit_object`; `Beatmap.timing_points` likewise through `timing.plain_point_rows` and
@@ -18,6 +19,7 @@ from dataclasses import replace
 import pytest
 
 from engine.osu import Beatmap, CurveSegment, HitObject, Slider, parse_beatmap, update_hit_objects
+from engine.osu.events import NOT_GAMEPLAY_EVENT_STARTS, event_type
 from engine.osu.hitobjects import format_fields, parse_hit_object, plain_object_rows
 from engine.osu.keyvalues import SAMPLE_SETS
 from engine.osu.timing import parse_timing_point, plain_point_rows
@@ -174,6 +176,20 @@ def test_edge_timing_lines_read_as_line_by_line(line: str) -> None:
         beatmap = parse_beatmap(f"osu file format v14\r\n\r\n[General]\r\nSampleSet: Soft\r\nSampleVolume: 70\r\n"
                                 f"\r\n[TimingPoints]\r\n\r\n{line}{end}".encode())
         assert points_read(beatmap) == points_line_by_line(beatmap)
+
+
+def test_the_event_lines_skipped_before_decoding_are_never_gameplay_events() -> None:
+    paths = every_readable_osu()
+    if not paths:
+        pytest.skip("no corpus: ../shared is absent")
+    skipped = 0
+    for path in paths:
+        beatmap = beatmap_of(path)
+        every = list(beatmap.entries("Events"))
+        kept = set(beatmap.entries("Events", skip=NOT_GAMEPLAY_EVENT_STARTS))
+        assert [entry for entry in every if entry not in kept and event_type(entry[1]) in (0, 1, 2)] == [], path.name
+        skipped += len(every) - len(kept)
+    assert skipped > 10_000
 
 
 def test_a_plain_slider_keeps_its_points_and_optional_fields() -> None:
