@@ -1,5 +1,6 @@
 """osu!taiko checks: finisher spacing, smallest snap and spinner readability on lower difficulties, OD/HP,
-scroll speed changes on lower difficulties, kiai flashes, barlines too close after a new red line.
+scroll speed changes on lower difficulties, kiai flashes, barlines too close after a new red line, barlines
+hidden by the last note or left behind by a scroll speed change.
 
 Thresholds are Mapset Verifier's (checks.md §4), measured in beats of the red line in effect. The finisher
 rules for Inner/Hell Oni (colour-change exceptions) are simplified to a ¼-beat Warning.
@@ -245,3 +246,26 @@ def last_note_hiding_barline(ctx: DifficultyContext) -> Iterator[Finding]:
                        "a barline, which therefore is not shown.", objects=[last], time=last.end_time,
                        severity=Severity.PROBLEM if last.kind == "circle" else Severity.MINOR,
                        suggestion="Snap it onto the barline (Ctrl+Shift+S in the editor).")
+
+
+BARLINE_SV_MS = 5
+
+
+@check("taiko.barline-unaffected-by-sv", "Barline just before a scroll speed change", category=MODE,
+       severity=Severity.WARNING, modes=ONLY)
+def barline_unaffected_by_sv(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A green line changing the scroll speed up to 5 ms after a barline: the barline keeps the old speed and
+    drifts apart from the notes on it (Warning; usually a 1 ms unsnap from copying lines)."""
+    for point in ctx.timing_points:
+        if point.uninherited:
+            continue
+        before = ctx.beatmap.timing.slider_velocity_at(point.time - 1, TAIKO)
+        red = ctx.red_line_at(point.time)
+        if red is None or abs(point.slider_velocity(TAIKO) - before) < 1e-9 or red.beat_length * red.meter <= 0:
+            continue
+        measure = red.beat_length * red.meter
+        offset = (point.time - red.time) % measure
+        if 0 < offset <= BARLINE_SV_MS and point.time - offset >= red.time:
+            yield ctx.flag(f"The scroll speed changes {offset:.2f} ms after a barline, which keeps the old speed.",
+                           time=point.time - offset, line=None if point.line is None else point.line + 1,
+                           suggestion="Move the green line onto the barline.")

@@ -92,6 +92,8 @@ CASES: dict[str, tuple[str, str]] = {
     "taiko.close-barlines": (taiko(drums(REGULAR), timing=[RED, "9100,500,4,2,0,60,1,0"]),
                              taiko(drums(REGULAR), timing=[RED, "9100,500,4,2,0,60,1,8"])),
     "taiko.last-note-hiding-barline": (taiko(drums(REGULAR[:-1] + [40999])), taiko(drums(REGULAR[:-1] + [41000]))),
+    "taiko.barline-unaffected-by-sv": (taiko(drums(REGULAR), timing=[RED, "9001,-50,4,2,0,60,0,0"]),
+                                       taiko(drums(REGULAR), timing=[RED, "9000,-50,4,2,0,60,0,0"])),
     "catch.hyperdashes-on-lower-difficulties": (catch(zigzag(450, gap=250), version="Salad"),
                                                 catch(zigzag(100), version="Salad")),
     "catch.hyperdash-snap": (catch(zigzag(300, gap=100, count=6) + zigzag(100)[6:]),
