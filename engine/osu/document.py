@@ -32,7 +32,7 @@ from engine.osu.errors import OsuFormatError, Problem
 from engine.osu.events import NOT_GAMEPLAY_EVENT_STARTS, Background, Break, Events, Video, event_type, parse_event
 from engine.osu.hitobjects import HitObject, parse_hit_object, plain_object_rows, read_object_rows
 from engine.osu.keyvalues import Difficulty, Editor, General, Metadata
-from engine.osu.lines import join_lines, split_lines, text as line_text
+from engine.osu.lines import BOM, file_bytes, split_lines, text as line_text
 from engine.osu.numbers import parse_int
 from engine.osu.timing import TimingIndex, TimingPoint, parse_timing_point, plain_point_rows, read_point_rows
 
@@ -66,10 +66,11 @@ def _header_name(line: str) -> str | None:
     return text[1:-1] if text.endswith("]") and len(text) >= 2 else None
 
 
-def find_sections(lines: list[bytes]) -> tuple[Section, ...]:
+def find_sections(lines: list[bytes], body: bytes) -> tuple[Section, ...]:
+    """The sections of `lines`; `body` is the lines joined."""
     sections: list[Section] = []
     name, header, start = "", None, 0
-    for index in _bracket_lines(lines):
+    for index in _bracket_lines(body):
         found = _header_name(line_text(lines[index]))
         if found is not None:
             sections.append(Section(name, header, start, index))
@@ -78,10 +79,9 @@ def find_sections(lines: list[bytes]) -> tuple[Section, ...]:
     return tuple(sections)
 
 
-def _bracket_lines(lines: list[bytes]) -> list[int]:
-    """Indexes of the lines that start with `[`, found by searching the joined bytes for `[` and counting the
+def _bracket_lines(data: bytes) -> list[int]:
+    """Indexes of the lines of `data` that start with `[`, found by searching for `[` and counting the
     terminators before each (a line ends at `\r\n`, `\n` or `\r`), with no Python step per line."""
-    data = b"".join(lines)
     found: list[int] = []
     index = counted = 0  # `counted` is the start of line `index`
     position = data.find(b"[")
@@ -130,11 +130,13 @@ def collector_paused() -> Iterator[None]:
 class Beatmap:
     """One .osu file. Build it with `parse_beatmap` / `read_beatmap`; never mutated afterwards."""
 
-    def __init__(self, lines: list[bytes], bom: bool, path: str | None = None) -> None:
+    def __init__(self, lines: list[bytes], bom: bool, path: str | None = None, body: bytes | None = None) -> None:
+        """`body` is the lines joined, where the caller has it already (`parse_beatmap`: the file after its BOM)."""
         self.lines = lines
         self.bom = bom
         self.path = path
-        self.sections = find_sections(lines)
+        self._body = b"".join(lines) if body is None else body
+        self.sections = find_sections(lines, self._body)
         self._header_problems: list[Problem] = []
         self.version = self._read_version()
 
@@ -142,7 +144,7 @@ class Beatmap:
 
     def to_bytes(self) -> bytes:
         """The file's bytes; identical to the input for an unedited document."""
-        return join_lines(self.bom, self.lines)
+        return file_bytes(self.bom, self._body)
 
     def line_text(self, index: int) -> str:
         """Line `index` (0-based) without its terminator."""
@@ -341,7 +343,7 @@ class Beatmap:
 def parse_beatmap(data: bytes, path: str | None = None) -> Beatmap:
     """Parse a .osu file's bytes. Raises OsuFormatError only for files osu! cannot load (see module doc)."""
     bom, lines = split_lines(data, path)
-    return Beatmap(lines, bom, path)
+    return Beatmap(lines, bom, path, data[len(BOM):] if bom else data)
 
 
 def read_beatmap(path: str | Path) -> Beatmap:

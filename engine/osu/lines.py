@@ -4,7 +4,8 @@ Each line is kept as the exact bytes of the file *including* its terminator (`\\
 or nothing at the end of the file) — exactly the three line ends osu! accepts (`bytes.splitlines` splits at
 precisely these). A UTF-8 byte-order mark is remembered as a flag and is never part of a line. Text is
 decoded per line, UTF-8 with `surrogateescape`, so bytes that are not UTF-8 survive an edit of the same
-line. This module must never normalise anything: `join_lines(*split_lines(data)) == data`.
+line. This module must never normalise anything: `file_bytes(bom, b"".join(lines)) == data` for
+`bom, lines = split_lines(data)`.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ def split_lines(data: bytes, path: str | None = None) -> tuple[bool, list[bytes]
     return bom, (data[3:] if bom else data).splitlines(keepends=True)
 
 
-def join_lines(bom: bool, lines: list[bytes]) -> bytes:
-    """Inverse of `split_lines`."""
-    body = b"".join(lines)
+def file_bytes(bom: bool, body: bytes) -> bytes:
+    """The file of a body (its lines joined): the inverse of `split_lines` with the lines joined."""
     return BOM + body if bom else body
 
 

@@ -125,10 +125,11 @@ def test_line_ends_are_exactly_crlf_lf_and_lone_cr() -> None:
 @given(st.lists(st.sampled_from([b"[", b"]", b"\r", b"\n", b"\r\n", b"x", b" ", b"//", b"[General]", b"[A]"]),
                 max_size=24))
 def test_sections_start_at_each_header_line_whatever_the_line_ends(parts: list[bytes]) -> None:
-    lines = b"".join(parts).splitlines(keepends=True)
+    body = b"".join(parts)
+    lines = body.splitlines(keepends=True)
     headers = [index for index, line in enumerate(lines)
                if line.startswith(b"[") and _header_name(line_text(line)) is not None]
-    sections = find_sections(lines)
+    sections = find_sections(lines, body)
     assert [section.header for section in sections[1:]] == headers
     assert [(section.start, section.end) for section in sections] == \
         list(zip([0] + [index + 1 for index in headers], headers + [len(lines)], strict=True))
