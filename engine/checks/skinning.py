@@ -1,22 +1,25 @@
-"""osu! beatmap skin checks: incomplete skin element sets, mixed or new-style spinners, geki/katu hitbursts that
-look like the plain ones, and the slider colours a skinned set must define (Mapset Verifier's "Incomplete or
-incorrect skin element sets", osu! mode; checks.md §3).
+"""Beatmap skin checks: incomplete skin element sets (osu!, taiko, catch), mixed or new-style spinners, geki/katu
+hitbursts that look like the plain ones, the slider colours a skinned osu! set must define, catch elements
+off their default size (Mapset Verifier's "Incomplete or incorrect skin element sets"; checks.md §3–5).
 
 A skin element is present when the folder's root holds it under its name with any image extension and an
 optional @2x, or as the first frame of an animation (`hit0-0.png` for `hit0-{n}.png`, `sliderb0.png` for
 `sliderb{n}.png`). Elements of a set count only where the set's objects occur (slider elements with sliders,
-the reverse arrow with repeating sliders, spinner elements with spinners). Taiko, catch and mania skin sets
-are not checked yet.
+the reverse arrow with repeating sliders, spinner elements with spinners) in difficulties of the set's mode.
+Mania skin sets (skin.ini driven) are not checked.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from engine.checks.context import MapsetContext
-from engine.checks.registry import STANDARD, Scope, check
+from PIL import Image
+
+from engine.checks.context import MapsetContext, Obj
+from engine.checks.registry import CATCH, STANDARD, TAIKO, Scope, check
 from engine.findings import Finding, Severity
 from engine.osu.hitobjects import Slider
 
@@ -27,17 +30,34 @@ SIMILAR_COLOUR = 30.0  # RGB distance under which a slider body and its border c
 Condition = Callable[[MapsetContext], bool]
 
 
-def _with_sliders(ctx: MapsetContext) -> bool:
-    return any(o.is_slider for d in ctx.difficulties if d.mode == STANDARD for o in d.objects)
-
-
-def _with_repeats(ctx: MapsetContext) -> bool:
-    return any(isinstance(o.raw, Slider) and o.raw.span_count > 1
-               for d in ctx.difficulties if d.mode == STANDARD for o in d.objects)
+def _having(mode: int, test: Callable[[Obj], bool]) -> Condition:
+    """Whether a difficulty of `mode` has an object passing `test`."""
+    return lambda ctx: any(test(o) for d in ctx.difficulties if d.mode == mode for o in d.objects)
 
 
 def _always(ctx: MapsetContext) -> bool:
     return True
+
+
+def _is_slider(o: Obj) -> bool:
+    return o.is_slider
+
+
+def _is_spinner(o: Obj) -> bool:
+    return o.is_spinner
+
+
+def _repeats(o: Obj) -> bool:
+    return isinstance(o.raw, Slider) and o.raw.span_count > 1
+
+
+def _no_standard(ctx: MapsetContext) -> bool:
+    return all(d.mode != STANDARD for d in ctx.difficulties)
+
+
+_with_sliders, _with_repeats = _having(STANDARD, _is_slider), _having(STANDARD, _repeats)
+_with_drumrolls, _with_swells = _having(TAIKO, _is_slider), _having(TAIKO, _is_spinner)
+_with_droplets, _with_bananas = _having(CATCH, _is_slider), _having(CATCH, _is_spinner)
 
 
 @dataclass(frozen=True)
@@ -49,24 +69,47 @@ class SkinElement:
     relevant: Condition = _always
 
 
-SETS: tuple[tuple[str, tuple[SkinElement, ...]], ...] = (
+SkinSet = tuple[str, tuple[SkinElement, ...]]  # (name, elements)
+STANDARD_SETS: tuple[SkinSet, ...] = (
     ("Cursor", (SkinElement("cursor"), SkinElement("cursortrail"), SkinElement("cursormiddle", False),
                 SkinElement("cursor-smoke", False))),
-    ("Hitburst", (*(SkinElement(f"{name}-{{n}}") for name in ("hit0", "hit50", "hit100", "hit100k", "hit300", "hit300g",
-                                                          "hit300k")),
-                  *(SkinElement(name, False) for name in ("particle50", "particle100", "particle300", "sliderpoint10",
-                                                      "sliderpoint30")))),
+    ("Hitburst", (*(SkinElement(f"{name}-{{n}}")
+                    for name in ("hit0", "hit50", "hit100", "hit100k", "hit300", "hit300g", "hit300k")),
+                  *(SkinElement(name, False)
+                    for name in ("particle50", "particle100", "particle300", "sliderpoint10", "sliderpoint30")))),
     ("Hitcircle", (SkinElement("approachcircle"), SkinElement("followpoint-{n}"), SkinElement("hitcircle"),
                    SkinElement("hitcircleoverlay-{n}"), SkinElement("reversearrow", relevant=_with_repeats),
                    SkinElement("sliderendcircle", relevant=_with_sliders),
                    SkinElement("sliderendcircleoverlay-{n}", relevant=_with_sliders),
                    SkinElement("sliderstartcircle", relevant=_with_sliders),
-                   SkinElement("sliderstartcircleoverlay-{n}", relevant=_with_sliders), SkinElement("hitcircleselect", False))),
-    ("Slidertrack", (SkinElement("sliderb{n}", relevant=_with_sliders), SkinElement("sliderfollowcircle-{n}", relevant=_with_sliders),
+                   SkinElement("sliderstartcircleoverlay-{n}", relevant=_with_sliders),
+                   SkinElement("hitcircleselect", False))),
+    ("Slidertrack", (SkinElement("sliderb{n}", relevant=_with_sliders),
+                     SkinElement("sliderfollowcircle-{n}", relevant=_with_sliders),
                      SkinElement("sliderscorepoint", relevant=_with_sliders),
                      SkinElement("sliderb-nd", False, _with_sliders), SkinElement("sliderb-spec", False, _with_sliders))),
     ("Hitcircle numbers", tuple(SkinElement(f"default-{digit}") for digit in range(10))),
 )
+TAIKO_SETS: tuple[SkinSet, ...] = (
+    ("Taiko hit object", (SkinElement("taikobigcircle"), SkinElement("taikobigcircleoverlay-{n}"),
+                          SkinElement("taikohitcircle"), SkinElement("taikohitcircleoverlay-{n}"),
+                          SkinElement("sliderscorepoint",  # osu!'s own element where the set has osu! difficulties
+                                      relevant=lambda ctx: _with_drumrolls(ctx) and _no_standard(ctx)),
+                          SkinElement("taiko-roll-middle", relevant=_with_drumrolls),
+                          SkinElement("taiko-roll-end", relevant=_with_drumrolls),
+                          SkinElement("spinner-warning", relevant=_with_swells))),
+    ("Taiko hitburst", tuple(SkinElement(f"taiko-{name}-{{n}}") for name in ("hit0", "hit100", "hit100k", "hit300",
+                                                                               "hit300k"))),
+    ("Pippidon", (*(SkinElement(f"pippidon{name}{{n}}") for name in ("clear", "fail", "idle", "kiai")),
+                  SkinElement("taiko-flower-group-{n}", False))),
+)
+FRUITS = tuple(SkinElement(f"fruit-{name}{overlay}", relevant=_with_bananas if name == "bananas" else _always)
+               for name in ("apple", "grapes", "orange", "pear", "bananas") for overlay in ("", "-overlay"))
+DROPS = (SkinElement("fruit-drop", relevant=_with_droplets), SkinElement("fruit-drop-overlay", relevant=_with_droplets))
+CATCHER = tuple(SkinElement(f"fruit-catcher-{name}-{{n}}") for name in ("fail", "idle", "kiai"))
+CATCH_SETS: tuple[SkinSet, ...] = (("Fruits", FRUITS + DROPS), ("Catcher", CATCHER + (SkinElement("lighting", False),)))
+CATCH_SIZES = ((FRUITS, (128, 128)), (DROPS, (82, 103)), (CATCHER, (306, 320)))  # the hitbox: exactly the default
+SETS = {STANDARD: STANDARD_SETS, TAIKO: TAIKO_SETS, CATCH: CATCH_SETS}
 SPINNER_SHARED = ("spinner-approachcircle", "spinner-clear", "spinner-spin")
 SPINNER_OLD = ("spinner-background", "spinner-circle", "spinner-metre")
 SPINNER_NEW = ("spinner-bottom", "spinner-glow", "spinner-middle", "spinner-middle2", "spinner-top")
@@ -91,46 +134,89 @@ def present(root_files: dict[str, str], pattern: str) -> str | None:
     return None
 
 
-def _has_spinners(ctx: MapsetContext) -> bool:
-    return any(o.is_spinner for d in ctx.difficulties if d.mode == STANDARD for o in d.objects)
-
-
 @check("skinning.skin-sets", "Incomplete or incorrect skin element sets", category=SKINNING,
        severity=Severity.PROBLEM, scope=Scope.FILES)
 def skin_sets(ctx: MapsetContext) -> Iterator[Finding]:
-    """For sets with osu! difficulties: a skin set (cursor, hitbursts, hit circles, slider track, numbers,
-    spinner) skinned in part (Problem); old- and new-style spinner elements mixed (Problem: the old style wins);
-    hit100/hit300 the same file as their katu/geki (Problem); hit circle or slider elements skinned without a
-    SliderBorder colour, or SliderTrackOverride within RGB distance 30 of SliderBorder (Problem); a new-style
-    spinner, spinner-osu.png, or an element that is not PNG (Warning)."""
-    standard = [d for d in ctx.difficulties if d.mode == STANDARD]
-    if not standard or ctx.folder is None:
+    """A skin set of a mode the set has skinned in part (Problem): osu! cursor, hitbursts, hit circles, slider
+    track, numbers, spinner; taiko hit objects, hitbursts, pippidon; catch fruits, catcher. osu!: old- and
+    new-style spinner elements mixed (Problem: the old style wins); hit100/hit300 the same file as their
+    katu/geki (Problem); hit circle or slider elements skinned without a SliderBorder colour, or a
+    SliderTrackOverride within RGB distance 30 of SliderBorder (Problem); a new-style spinner or spinner-osu.png
+    (Warning). catch: fruits, drops or catcher off their default size (Problem), a catcher without a v2+ skin.ini
+    (Problem). Any mode: an element that is not PNG (Warning)."""
+    if ctx.folder is None:
         return
     root = {name.lower(): name for name in ctx.files if "/" not in name}
-    skinned_circles = False
-    for set_name, elements in SETS:
-        relevant = [element for element in elements if element.relevant(ctx)]
-        found = {element.pattern: present(root, element.pattern) for element in relevant}
-        if not any(found.values()):
-            continue
-        skinned_circles |= set_name in ("Hitcircle", "Slidertrack")
-        missing = [element.pattern.replace("{n}", "") for element in relevant if element.required
-                   and found[element.pattern] is None]
-        if missing:
-            yield ctx.flag(f"The {set_name} skin set is only partly skinned; missing: {', '.join(missing)}.",
-                           suggestion="Add the missing elements (a transparent image hides one) or remove the set.")
-        for name in sorted(filter(None, found.values())):
-            if not name.lower().endswith(".png"):
-                yield ctx.flag(f"The skin element '{name}' is not a PNG.", file=name, severity=Severity.WARNING,
-                               suggestion="Save it as PNG, which keeps transparency.")
-    yield from _spinner_issues(ctx, root)
-    yield from _same_hitbursts(ctx, root)
-    if skinned_circles:
-        yield from _slider_colours(ctx)
+    modes = {d.mode for d in ctx.difficulties}
+    skinned: set[str] = set()
+    for mode in sorted(modes & set(SETS)):
+        for set_name, elements in SETS[mode]:
+            relevant = [element for element in elements if element.relevant(ctx)]
+            found = {element.pattern: present(root, element.pattern) for element in relevant}
+            if not any(found.values()):
+                continue
+            skinned.add(set_name)
+            missing = [_names(element.pattern)[0] for element in relevant if element.required
+                       and found[element.pattern] is None]
+            if missing:
+                yield ctx.flag(f"The {set_name} skin set is only partly skinned; missing: {', '.join(missing)}.",
+                               suggestion="Add the missing elements (a transparent image hides one) or remove the set.")
+            for name in sorted(filter(None, found.values())):
+                if not name.lower().endswith(".png"):
+                    yield ctx.flag(f"The skin element '{name}' is not a PNG.", file=name, severity=Severity.WARNING,
+                                   suggestion="Save it as PNG, which keeps transparency.")
+    if STANDARD in modes:
+        yield from _spinner_issues(ctx, root)
+        yield from _same_hitbursts(ctx, root)
+        if skinned & {"Hitcircle", "Slidertrack"}:
+            yield from _slider_colours(ctx)
+    if CATCH in modes:
+        yield from _catch_sizes(ctx, root)
+        if "Catcher" in skinned and not _skin_version_2(ctx, root):
+            yield ctx.flag("A custom catcher needs a skin.ini declaring Version: 2 or higher.",
+                           suggestion="Add skin.ini with [General] Version: 2.0 (or latest).")
+
+
+def every_file(root: dict[str, str], pattern: str) -> list[str]:
+    """All the folder's files of an element: each animation frame, with and without @2x, any image extension."""
+    frames = r"(-?\d+)?" if "{n}" in pattern else ""
+    stem = re.escape(_names(pattern)[0])
+    wanted = re.compile(rf"{stem}{frames}(@2x)?\.({'|'.join(IMAGE_EXTENSIONS)})")
+    return sorted(name for lower, name in root.items() if wanted.fullmatch(lower))
+
+
+def _catch_sizes(ctx: MapsetContext, root: dict[str, str]) -> Iterator[Finding]:
+    for elements, (width, height) in CATCH_SIZES:
+        for name in (name for element in elements for name in every_file(root, element.pattern)):
+            scale = 2 if "@2x." in name.lower() else 1
+            try:
+                with Image.open(ctx.folder / name) as image:  # type: ignore[operator]
+                    size = image.size
+            except (OSError, ValueError):
+                continue
+            if size != (width * scale, height * scale):
+                yield ctx.flag(f"'{name}' is {size[0]}×{size[1]}; it must be exactly {width * scale}×{height * scale} "
+                               "(its size is the hitbox).", file=name, suggestion="Resize it to the default size.")
+
+
+def _skin_version_2(ctx: MapsetContext, root: dict[str, str]) -> bool:
+    """Whether the folder's skin.ini declares Version 2 or higher (or latest)."""
+    name = root.get("skin.ini")
+    if name is None:
+        return False
+    text = (ctx.folder / name).read_text("utf-8", "replace")  # type: ignore[operator]
+    match = re.search(r"^\s*Version\s*:\s*(\S+)", text, re.MULTILINE | re.IGNORECASE)
+    if match is None:
+        return False
+    value = match.group(1)
+    try:
+        return value.lower() == "latest" or float(value) >= 2
+    except ValueError:
+        return False
 
 
 def _spinner_issues(ctx: MapsetContext, root: dict[str, str]) -> Iterator[Finding]:
-    if not _has_spinners(ctx):
+    if not _having(STANDARD, _is_spinner)(ctx):
         return
     if "spinner-osu.png" in root:
         yield ctx.flag("spinner-osu.png shows only with skin version 1.0, which almost no player uses.",

@@ -255,6 +255,35 @@ def test_mixed_and_new_style_spinners(tmp_path: Path) -> None:
         "Old-style (spinner-circle) and new-style (spinner-bottom) spinner elements are both present"]
 
 
+@cache
+def png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (width, height)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+CATCHER = {f"fruit-catcher-{state}.png": png(306, 320) for state in ("fail", "idle", "kiai")}
+
+
+@pytest.mark.parametrize("mode, files, expected", [
+    (1, {"taikohitcircle.png": png(8, 8)}, ["The Taiko hit object skin set is only partly skinned; missing: "
+                                           "taikobigcircle, taikobigcircleoverlay, taikohitcircleoverlay, "
+                                           "sliderscorepoint, taiko-roll-middle, taiko-roll-end."]),  # drumrolls: yes
+    (1, {f"{name}.png": png(8, 8) for name in ("taikohitcircle", "taikobigcircle", "taikohitcircleoverlay-0",
+                                               "taikobigcircleoverlay", "sliderscorepoint", "taiko-roll-middle",
+                                               "taiko-roll-end")}, []),
+    (2, CATCHER | {"skin.ini": b"[General]\nVersion: 2.5\n"}, []),
+    (2, CATCHER | {"skin.ini": b"[General]\nVersion: 1.0\n"}, ["A custom catcher needs a skin.ini declaring Version: 2 "
+                                                                "or higher."]),
+    (2, CATCHER | {"skin.ini": b"[General]\nVersion: latest\n", "fruit-catcher-idle@2x.png": png(306, 320)},
+     ["'fruit-catcher-idle@2x.png' is 306×320; it must be exactly 612×640 (its size is the hitbox)."]),
+    (0, {"taikohitcircle.png": png(8, 8)}, []),  # taiko elements in an osu! set
+])
+def test_taiko_and_catch_skin_sets(tmp_path: Path, mode: int, files: dict[str, bytes], expected: list[str]) -> None:
+    diffs = {name: text.replace("Mode: 0", f"Mode: {mode}") for name, text in clean_set().items()}
+    assert [f.message for f in run(tmp_path, diffs, clean_files() | files, "skinning.skin-sets")] == expected
+
+
 def test_silent_hitsound_must_be_the_44_byte_blank(tmp_path: Path) -> None:
     files = clean_files() | {"soft-hitclap.wav": wav(0.2, amplitude=0.0)}
     [finding] = run(tmp_path / "a", clean_set(), files, "files.hitsound-length")
