@@ -1,11 +1,12 @@
-"""osu!catch checks: hyperdashes (on lower difficulties, their snap, chains, from slider repeats, antiflow after
-them), edge dashes, spinners, combo length.
+"""osu!catch checks: hyperdashes (on lower difficulties, their snap, chains, from droplets and slider repeats,
+antiflow after them), edge dashes, spinners, combo length.
 
 Catcher movement follows lazer's CatchBeatmapProcessor (stable-compatible): catcher half-width
 `53.375 · (1 − 0.7 · (CS − 5) / 5)`, dash speed 1 px/ms, ¼ frame of grace, integer-truncated times, and
-the "excess" carried from a walk in the same direction. Like Mapset Verifier's first catch checks, this
-approximation uses the fruits only — circles and the head, repeats and tail of juice streams — and ignores
-droplets and catch's random banana/droplet offsets.
+the "excess" carried from a walk in the same direction, over every object a hyperdash can start or end on:
+fruits, and the head, droplets (the slider ticks), repeats and tail of juice streams, placed as lazer's
+JuiceStream places them. Tiny droplets (never part of a hyperdash) and catch's random banana and droplet
+offsets are left out.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from engine.checks.context import DifficultyContext, Obj
 from engine.checks.levels import Level
 from engine.checks.registry import CATCH, check
 from engine.findings import Finding, Severity
+from engine.osu import derived
 from engine.osu.hitobjects import Slider
 
 MODE = "osu!catch"
@@ -25,6 +27,8 @@ BASE_SIZE = 106.75
 DASH_SPEED = 1.0
 WALK_SPEED = 0.5
 GRACE_MS = 1000 / 60 / 4
+MIN_TICK_GAP_MS = 10  # no droplet closer than this to the end of a span
+MAX_DROPLETS_PER_SPAN = 1000  # gimmick sliders with absurdly small tick distances are cut there
 
 
 @dataclass
@@ -32,7 +36,7 @@ class Fruit:
     time: float
     x: float
     source: Obj
-    edge: str  # "head", "repeat", "tail" or "fruit"
+    edge: str  # "head", "droplet", "repeat", "tail" or "fruit"
     hyper: bool = False
     distance_to_hyper: float = 0.0
 
@@ -47,15 +51,7 @@ def fruits(ctx: DifficultyContext) -> list[Fruit]:
     for o in ctx.objects:
         if o.is_spinner:
             continue
-        if isinstance(o.raw, Slider):
-            path = ctx.path_of(o.raw)
-            span = ctx.span_duration(o.raw)
-            for i in range(o.raw.span_count + 1):
-                x = path.position_at(path.length if i % 2 else 0.0)[0]
-                edge = "head" if i == 0 else "tail" if i == o.raw.span_count else "repeat"
-                found.append(Fruit(o.time + span * i, x, o, edge))
-        else:
-            found.append(Fruit(o.time, o.x, o, "fruit"))
+        found += juice_stream(ctx, o) if isinstance(o.raw, Slider) else [Fruit(o.time, o.x, o, "fruit")]
     found.sort(key=lambda f: f.time)
     half_width = catcher_half_width(ctx)
     last_direction, last_excess = 0, half_width
@@ -71,6 +67,33 @@ def fruits(ctx: DifficultyContext) -> list[Fruit]:
             current.distance_to_hyper, last_excess = to_hyper, min(max(to_hyper, 0.0), half_width)
         last_direction = direction
     return found
+
+
+def juice_stream(ctx: DifficultyContext, o: Obj) -> list[Fruit]:
+    """A juice stream's head, droplets, repeats and tail in time order. Droplets lie every tick distance (px per
+    beat / tick rate) along each span, none within 10 ms of the span's end; on a backward span in reverse."""
+    slider = o.raw
+    assert isinstance(slider, Slider)
+    path = ctx.path_of(slider)
+    span = ctx.span_duration(slider)
+    length = path.length
+    velocity = derived.slider_velocity(ctx.beatmap, o.time)  # px per ms
+    rate = ctx.beatmap.difficulty.slider_tick_rate
+    tick = velocity * ctx.beat_length_at(o.time) / rate if rate > 0 else 0.0
+    ticks: list[float] = []
+    while tick > 0 and (distance := tick * (len(ticks) + 1)) < length - velocity * MIN_TICK_GAP_MS \
+            and len(ticks) < MAX_DROPLETS_PER_SPAN:
+        ticks.append(distance)
+    parts = [Fruit(o.time, path.position_at(0.0)[0], o, "head")]
+    for i in range(slider.span_count):
+        start, backward = o.time + span * i, i % 2 == 1
+        for distance in reversed(ticks) if backward else ticks:
+            progress = distance / length
+            parts.append(Fruit(start + (1 - progress if backward else progress) * span, path.position_at(distance)[0],
+                               o, "droplet"))
+        edge = "tail" if i == slider.span_count - 1 else "repeat"
+        parts.append(Fruit(start + span, path.position_at(0.0 if backward else length)[0], o, edge))
+    return parts
 
 
 def hyperdashes(ctx: DifficultyContext) -> list[tuple[Fruit, Fruit]]:
@@ -202,18 +225,17 @@ def spinner_gap(ctx: DifficultyContext) -> Iterator[Finding]:
 REPEAT_HYPER = {Level.HARD: Severity.PROBLEM, Level.INSANE: Severity.WARNING}
 
 
-@check("catch.hyperdash-on-repeat", "Hyperdash from a slider repeat", category=MODE, severity=Severity.PROBLEM,
-       modes=ONLY)
-def hyperdash_on_repeat(ctx: DifficultyContext) -> Iterator[Finding]:
-    """A hyperdash starting from a juice stream's repeat: Problem on Platter, Warning on Rain (the repeat is hard
-    to tell apart from the droplets around it). Hyperdashes from droplets are not found: droplets are not
-    modelled."""
+@check("catch.juice-stream-hyperdash", "Hyperdash from a droplet or slider repeat", category=MODE,
+       severity=Severity.PROBLEM, modes=ONLY)
+def juice_stream_hyperdash(ctx: DifficultyContext) -> Iterator[Finding]:
+    """A hyperdash starting from a juice stream's droplet or repeat: Problem on Platter, Warning on Rain (it is
+    hard to tell apart from the droplets around it)."""
     severity = REPEAT_HYPER.get(ctx.level) if ctx.level is not None else None
     if severity is None:
         return
     for a, b in hyperdashes(ctx):
-        if a.edge == "repeat":
-            yield ctx.flag("Hyperdash from a slider repeat.", objects=[a.source, b.source], time=a.time,
+        if a.edge in ("droplet", "repeat"):
+            yield ctx.flag(f"Hyperdash from a {a.edge}.", objects=[a.source, b.source], time=a.time,
                            severity=severity, suggestion="Move the hyperdash onto the slider's head or tail.")
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.checks import apply_fixes
+from engine.checks.catch import juice_stream
+from engine.checks.context import DifficultyContext
 from tests.checks.maps import assert_flags_issue_only, base_map, flagged, parse
 
 RED = "1000,500,4,2,0,60,1,0"
@@ -102,7 +104,7 @@ CASES: dict[str, tuple[str, str]] = {
                                       catch(zigzag(450, gap=250, count=3) + zigzag(80)[6:])),
     "catch.edge-dashes": (catch(["30,192,1000,5,0,0:0:0:0:", "480,192,1400,1,0,0:0:0:0:"] + zigzag(80)[4:]),
                           catch(["100,192,1000,5,0,0:0:0:0:", "480,192,1400,1,0,0:0:0:0:"] + zigzag(80)[4:])),
-    "catch.hyperdash-on-repeat": (catch(juice(300), timing=FAST), catch(juice(100), timing=FAST)),
+    "catch.juice-stream-hyperdash": (catch(juice(300), timing=FAST), catch(juice(100), timing=FAST)),
     "catch.antiflow-after-hyperdash": (catch(["50,192,1000,5,0,0:0:0:0:", "400,192,1200,1,0,0:0:0:0:",
                                               "300,192,1600,1,0,0:0:0:0:"] + zigzag(80)[4:]),
                                        catch(["50,192,1000,5,0,0:0:0:0:", "400,192,1200,1,0,0:0:0:0:",
@@ -159,3 +161,18 @@ def test_mania_custom_hitnormal(tmp_path: Path, timing: list[str], samples: list
         (tmp_path / name).write_bytes(b"x")
     found = flagged(mania(stairs(), timing=timing), "mania.custom-hitnormal", folder=tmp_path)
     assert [f.severity.name for f in found] == expected
+
+
+def test_juice_stream_parts_follow_lazer_placement() -> None:
+    # 140 px per beat and tick rate 1: one droplet per span, half way, on the way there and back.
+    ctx = DifficultyContext(parse(catch(["100,192,1000,6,0,L|380:192,2,280"])))
+    parts = [(f.time, round(f.x), f.edge) for f in juice_stream(ctx, ctx.objects[0])]
+    assert parts == [(1000, 100, "head"), (1500, 240, "droplet"), (2000, 380, "repeat"), (2500, 240, "droplet"),
+                     (3000, 100, "tail")]
+
+
+def test_hyperdash_from_a_droplet() -> None:
+    # SV ×10 (2.8 px/ms) and tick rate 8: a droplet 175 px into each span; the 125 px on to the repeat is a hyperdash.
+    text = catch(juice(300), timing=[RED, "1000,-10,4,2,0,60,0,0", "2000,-100,4,2,0,60,0,0"])
+    found = flagged(text.replace("SliderTickRate:1", "SliderTickRate:8"), "catch.juice-stream-hyperdash")
+    assert {f.message for f in found} == {"Hyperdash from a droplet.", "Hyperdash from a repeat."}
