@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from engine.checks.context import DifficultyContext, Obj
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, check
+from engine.checks.storyboard_lines import SAMPLE
 from engine.findings import Finding, Severity
 from engine.osu.hitobjects import HITSOUND_CLAP, HITSOUND_FINISH, HITSOUND_WHISTLE, Slider
 from engine.osu.keyvalues import SAMPLE_SETS
@@ -122,17 +123,10 @@ def long_without_hitsounds(ctx: DifficultyContext) -> Iterator[Finding]:
 def storyboarded_samples(ctx: DifficultyContext) -> Iterator[Finding]:
     """A storyboard Sample event in the difficulty: it plays whether or not the player hits (Warning; mania uses
     them legitimately for keysounding)."""
-    for index, text in ctx.beatmap.entries("Events"):
-        kind = text.split(",", 1)[0].strip()
-        if kind in ("5", "Sample"):
-            parts = text.split(",")
-            time = float(parts[1]) if len(parts) > 1 and _is_number(parts[1]) else None
-            yield ctx.flag(f"Storyboarded sample {parts[3].strip() if len(parts) > 3 else ''}.", time=time,
-                           line=index + 1, suggestion="Use hit sounds on objects instead.")
-
-
-def _is_number(text: str) -> bool:
-    return re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", text) is not None
+    for element in ctx.storyboard:
+        if element.kind == SAMPLE:
+            yield ctx.flag(f"Storyboarded sample {element.path}.", time=element.time, line=element.line,
+                           suggestion="Use hit sounds on objects instead.")
 
 
 @check("hitsounds.missing-samples", "Hit sounds referenced without a file", category=HIT_SOUNDS,
