@@ -13,12 +13,12 @@ from pathlib import PurePosixPath
 from engine.checks.context import DifficultyContext
 from engine.checks.registry import TAIKO, check
 from engine.checks.snapping import unsnap
+from engine.checks.storyboard_lines import SAMPLE
 from engine.findings import Finding, Severity
 
 EVENTS = "Events"
 BREAK_GAP_BEFORE = 200
 MIN_BREAK = 650
-LAYERS = {"0": "Background", "1": "Fail", "2": "Pass", "3": "Foreground", "4": "Overlay"}
 
 
 @check("events.break-placement", "Breaks only achievable through .osu editing", category=EVENTS,
@@ -121,8 +121,7 @@ def video(ctx: DifficultyContext) -> Iterator[Finding]:
        severity=Severity.WARNING)
 def overlay_layer(ctx: DifficultyContext) -> Iterator[Finding]:
     """A storyboard sprite or animation on the Overlay layer, drawn above the hit objects (Warning)."""
-    for index, text in ctx.beatmap.entries("Events"):
-        parts = [part.strip() for part in text.split(",")]
-        if len(parts) > 2 and parts[0] in ("Sprite", "Animation", "4", "6") and LAYERS.get(parts[1], parts[1]) == "Overlay":
-            yield ctx.flag("A storyboard element is on the Overlay layer, above the hit objects.", line=index + 1,
+    for element in ctx.storyboard:
+        if element.kind != SAMPLE and element.layer == "Overlay":
+            yield ctx.flag("A storyboard element is on the Overlay layer, above the hit objects.", line=element.line,
                            suggestion="Move it to the Foreground layer unless it must cover the objects.")

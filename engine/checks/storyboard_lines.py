@@ -17,16 +17,19 @@ from engine.osu.numbers import parse_float
 
 SPRITE, SAMPLE, ANIMATION = 4, 5, 6
 KIND_NAMES = {SPRITE: "sprite", SAMPLE: "sample", ANIMATION: "animation"}
+LAYERS = {"0": "Background", "1": "Fail", "2": "Pass", "3": "Foreground", "4": "Overlay"}
 QUOTED = re.compile(r'"([^"]*)"')
 
 
 @dataclass(frozen=True, slots=True)
 class Element:
-    """One storyboard element: `path` as written (quotes removed, `/` separators), `line` 1-based in its file."""
+    """One storyboard element: `path` as written (quotes removed, `/` separators), `line` 1-based in its file,
+    `layer` by name (`Background` … `Overlay`; a number osu! does not know is kept as written)."""
 
     kind: int
     path: str
     line: int
+    layer: str = "Background"
     frames: int = 1
     time: float | None = None
 
@@ -92,7 +95,8 @@ def elements(entries: Iterable[tuple[int, str]], names: dict[str, str] | None = 
                 time = parse_float(parts[1])
             except ValueError:
                 time = None
-        found.append(Element(kind, path, index + 1, frames, time))
+        layer = parts[2 if kind == SAMPLE else 1].strip() if len(parts) > 2 else ""
+        found.append(Element(kind, path, index + 1, LAYERS.get(layer, layer), frames, time))
     return found
 
 
