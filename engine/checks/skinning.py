@@ -1,4 +1,4 @@
-"""Beatmap skin checks: incomplete skin element sets (osu!, taiko, catch), mixed or new-style spinners, geki/katu
+"""Beatmap skin checks: incomplete skin element sets (every mode), mixed or new-style spinners, geki/katu
 hitbursts that look like the plain ones, the slider colours a skinned osu! set must define, catch elements
 off their default size (Mapset Verifier's "Incomplete or incorrect skin element sets"; checks.md §3–5).
 
@@ -6,7 +6,6 @@ A skin element is present when the folder's root holds it under its name with an
 optional @2x, or as the first frame of an animation (`hit0-0.png` for `hit0-{n}.png`, `sliderb0.png` for
 `sliderb{n}.png`). Elements of a set count only where the set's objects occur (slider elements with sliders,
 the reverse arrow with repeating sliders, spinner elements with spinners) in difficulties of the set's mode.
-Mania skin sets (skin.ini driven) are not checked.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from engine.checks.context import MapsetContext, Obj
-from engine.checks.registry import CATCH, STANDARD, TAIKO, Scope, check
+from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, Scope, check
 from engine.findings import Finding, Severity
 from engine.osu.hitobjects import Slider
 
@@ -109,7 +108,12 @@ DROPS = (SkinElement("fruit-drop", relevant=_with_droplets), SkinElement("fruit-
 CATCHER = tuple(SkinElement(f"fruit-catcher-{name}-{{n}}") for name in ("fail", "idle", "kiai"))
 CATCH_SETS: tuple[SkinSet, ...] = (("Fruits", FRUITS + DROPS), ("Catcher", CATCHER + (SkinElement("lighting", False),)))
 CATCH_SIZES = ((FRUITS, (128, 128)), (DROPS, (82, 103)), (CATCHER, (306, 320)))  # the hitbox: exactly the default
-SETS = {STANDARD: STANDARD_SETS, TAIKO: TAIKO_SETS, CATCH: CATCH_SETS}
+MANIA_SETS: tuple[SkinSet, ...] = (  # notes, keys and the stage come from the player's skin only
+    ("Mania hitburst", tuple(SkinElement(f"mania-{name}-{{n}}") for name in ("hit0", "hit50", "hit100", "hit200", "hit300",
+                                                                              "hit300g"))),
+    ("Mania combo burst", (SkinElement("comboburst-mania-{n}", False),)),
+)
+SETS = {STANDARD: STANDARD_SETS, TAIKO: TAIKO_SETS, CATCH: CATCH_SETS, MANIA: MANIA_SETS}
 SPINNER_SHARED = ("spinner-approachcircle", "spinner-clear", "spinner-spin")
 SPINNER_OLD = ("spinner-background", "spinner-circle", "spinner-metre")
 SPINNER_NEW = ("spinner-bottom", "spinner-glow", "spinner-middle", "spinner-middle2", "spinner-top")
@@ -138,7 +142,7 @@ def present(root_files: dict[str, str], pattern: str) -> str | None:
        severity=Severity.PROBLEM, scope=Scope.FILES)
 def skin_sets(ctx: MapsetContext) -> Iterator[Finding]:
     """A skin set of a mode the set has skinned in part (Problem): osu! cursor, hitbursts, hit circles, slider
-    track, numbers, spinner; taiko hit objects, hitbursts, pippidon; catch fruits, catcher. osu!: old- and
+    track, numbers, spinner; taiko hit objects, hitbursts, pippidon; catch fruits, catcher; mania hitbursts. osu!: old- and
     new-style spinner elements mixed (Problem: the old style wins); hit100/hit300 the same file as their
     katu/geki (Problem); hit circle or slider elements skinned without a SliderBorder colour, or a
     SliderTrackOverride within RGB distance 30 of SliderBorder (Problem); a new-style spinner or spinner-osu.png

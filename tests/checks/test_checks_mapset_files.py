@@ -278,8 +278,11 @@ CATCHER = {f"fruit-catcher-{state}.png": png(306, 320) for state in ("fail", "id
     (2, CATCHER | {"skin.ini": b"[General]\nVersion: latest\n", "fruit-catcher-idle@2x.png": png(306, 320)},
      ["'fruit-catcher-idle@2x.png' is 306×320; it must be exactly 612×640 (its size is the hitbox)."]),
     (0, {"taikohitcircle.png": png(8, 8)}, []),  # taiko elements in an osu! set
+    (3, {"mania-hit300.png": png(8, 8), "mania-hit300g-0.png": png(8, 8)},
+     ["The Mania hitburst skin set is only partly skinned; missing: mania-hit0, mania-hit50, mania-hit100, "
+      "mania-hit200."]),
 ])
-def test_taiko_and_catch_skin_sets(tmp_path: Path, mode: int, files: dict[str, bytes], expected: list[str]) -> None:
+def test_taiko_catch_and_mania_skin_sets(tmp_path: Path, mode: int, files: dict[str, bytes], expected: list[str]) -> None:
     diffs = {name: text.replace("Mode: 0", f"Mode: {mode}") for name, text in clean_set().items()}
     assert [f.message for f in run(tmp_path, diffs, clean_files() | files, "skinning.skin-sets")] == expected
 
