@@ -127,6 +127,17 @@ def hyperdash_snap(ctx: DifficultyContext) -> Iterator[Finding]:
                            objects=[a.source, b.source], time=a.time, suggestion="Use a walk or a dash instead.")
 
 
+def hyperdash_chains(ctx: DifficultyContext) -> list[list[tuple[Fruit, Fruit]]]:
+    """Hyperdashes grouped into chains: each one starting where the one before it lands."""
+    chains: list[list[tuple[Fruit, Fruit]]] = []
+    for pair in hyperdashes(ctx):
+        if chains and chains[-1][-1][1] is pair[0]:
+            chains[-1].append(pair)
+        else:
+            chains.append([pair])
+    return chains
+
+
 # level → (limit for chains of basic-snapped hyperdashes, for higher-snapped ones, gap below which it is higher)
 CHAIN_LIMITS = {Level.HARD: (2, 1, 250), Level.INSANE: (4, 1, 125)}
 
@@ -140,13 +151,7 @@ def consecutive_hyperdashes(ctx: DifficultyContext) -> Iterator[Finding]:
     if limits is None:
         return
     basic, higher, gap = limits
-    chains: list[list[tuple[Fruit, Fruit]]] = []
-    for pair in hyperdashes(ctx):
-        if chains and chains[-1][-1][1] is pair[0]:
-            chains[-1].append(pair)
-        else:
-            chains.append([pair])
-    for chain in chains:
+    for chain in hyperdash_chains(ctx):
         limit = higher if any(b.time - a.time < gap for a, b in chain) else basic
         if len(chain) > limit:
             yield ctx.flag(f"{len(chain)} hyperdashes in a row.", objects=[chain[0][0].source, chain[-1][1].source],
@@ -263,3 +268,28 @@ def antiflow_after_hyperdash(ctx: DifficultyContext) -> Iterator[Finding]:
             yield ctx.flag(f"Higher-snapped hyperdash followed by a {abs(second):.0f} px walk back the other way.",
                            objects=[current.source, following.source, after.source], time=current.time,
                            suggestion="Continue the movement after the hyperdash, or use a basic-snapped hyperdash.")
+
+
+SAME_SNAP_MS = 5
+
+
+@check("catch.mixed-hyperdash-snaps", "Consecutive basic-snapped hyperdashes of different snaps", category=MODE,
+       severity=Severity.WARNING, modes=ONLY)
+def mixed_hyperdash_snaps(ctx: DifficultyContext) -> Iterator[Finding]:
+    """Rain: hyperdashes in a row, all basic-snapped (125 ms or more), whose gaps differ by more than 5 ms: the
+    player cannot settle into one rhythm of jumps (Warning; once per run of such hyperdashes)."""
+    if ctx.level != Level.INSANE:
+        return
+    for chain in hyperdash_chains(ctx):
+        run: list[tuple[Fruit, Fruit]] = []
+        for pair in [*chain, None]:
+            if pair is not None and pair[1].time - pair[0].time >= CHAIN_LIMITS[Level.INSANE][2]:
+                run.append(pair)
+                continue
+            gaps = [b.time - a.time for a, b in run]
+            if len(run) >= 2 and max(gaps) - min(gaps) > SAME_SNAP_MS:
+                yield ctx.flag(f"{len(run)} basic-snapped hyperdashes in a row on different snaps "
+                               f"({', '.join(f'{gap:.0f}' for gap in gaps)} ms).",
+                               objects=[run[0][0].source, run[-1][1].source], time=run[0][0].time,
+                               suggestion="Keep the hyperdashes of one chain on one snap.")
+            run = []

@@ -109,6 +109,11 @@ CASES: dict[str, tuple[str, str]] = {
                                               "300,192,1600,1,0,0:0:0:0:"] + zigzag(80)[4:]),
                                        catch(["50,192,1000,5,0,0:0:0:0:", "400,192,1200,1,0,0:0:0:0:",
                                               "480,192,1600,1,0,0:0:0:0:"] + zigzag(80)[4:])),
+    # Rain: two hyperdashes in a row, 250 and 375 ms long, against 250 ms each.
+    "catch.mixed-hyperdash-snaps": (catch(zigzag(80)[:1] + ["480,192,1250,1,0,0:0:0:0:", "30,192,1500,1,0,0:0:0:0:",
+                                                            "480,192,1875,1,0,0:0:0:0:"] + zigzag(80)[6:], version="Rain"),
+                                    catch(zigzag(80)[:1] + ["480,192,1250,1,0,0:0:0:0:", "30,192,1500,1,0,0:0:0:0:",
+                                                            "480,192,1750,1,0,0:0:0:0:"] + zigzag(80)[6:], version="Rain")),
     "catch.missing-spinner": (catch(zigzag(80, spinner=False)), catch(zigzag(80))),
     "catch.combo-length": (catch([line.replace(",5,0,", ",1,0,") for line in zigzag(80)]), catch(zigzag(80))),
     "catch.spinner-gap": (catch(zigzag(80)[:-1] + ["256,192,40550,12,0,43000,0:0:0:0:"]), catch(zigzag(80))),
