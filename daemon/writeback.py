@@ -43,6 +43,9 @@ BACKUP_TIME_FORMAT = "%Y-%m-%d %H-%M-%S.%f"
 BACKUP_NAME = re.compile(r"^(?P<time>\d{4}-\d\d-\d\d \d\d-\d\d-\d\d\.\d{6})(?:-(?P<n>\d+))?_(?P<code>[a-z]+)__(?P<name>.+)$")
 MAX_NAME_BYTES = 240  # file systems allow 255; leave room for the collision counter
 OWN_WRITES_REMEMBERED = 256
+# Backups taken before a derived write (the findings as bookmarks, after every save) kept per file, beside
+# and not counted in the retention count: a day of saves must not push out the backup taken before a remap.
+DERIVED_KEPT = 5
 QUIET_S = 0.1  # a file modified more recently than this (not by us) may still be being saved
 SETTLE_TIMEOUT_S = 3.0
 CHANGED_RETRIES = 3
@@ -186,7 +189,7 @@ class Backup:
     path: Path
     original_name: str
     created: datetime
-    code: str  # why it was taken: "write", "restore" or "undo"
+    code: str  # why it was taken: "write", "derived" (before a derived edit), "restore" or "undo"
     size: int
 
 
@@ -266,7 +269,8 @@ class WriteBack:
                 else:
                     self._conflict(snapshot, edit, "the part this edit changes was edited meanwhile")
                 try:
-                    result = self._replace(path, current, seen, new, "write", edit.job, edit.region, edit.provenance, rebased)
+                    result = self._replace(path, current, seen, new, "derived" if edit.derived else "write", edit.job,
+                                           edit.region, edit.provenance, rebased)
                 except _ChangedMeanwhile:
                     continue  # saved again between our read and the rename: start over from the new save
                 if result.changed and not edit.derived:
@@ -534,7 +538,7 @@ class WriteBack:
         if not self.backup_root.is_dir():
             return 0
         pending = [d for d in self.pending_root.iterdir() if d.is_dir()] if self.pending_root.is_dir() else []
-        groups: dict[tuple[Path, str], list[tuple[datetime, Path]]] = {}
+        groups: dict[tuple[Path, str, bool], list[tuple[datetime, Path]]] = {}
         stale = 0
         for folder in [d for d in self.backup_root.iterdir() if d.is_dir() and d != self.pending_root] + pending:
             for entry in folder.iterdir():
@@ -545,15 +549,20 @@ class WriteBack:
                 m = BACKUP_NAME.match(entry.name)
                 if m and entry.is_file():
                     created = datetime.strptime(m["time"], BACKUP_TIME_FORMAT).replace(tzinfo=timezone.utc)
-                    groups.setdefault((folder, m["name"]), []).append((created, entry))
-        return stale + sum(self._apply_retention(sorted(copies, reverse=True)) for copies in groups.values())
+                    groups.setdefault((folder, m["name"], m["code"] == "derived"), []).append((created, entry))
+        return stale + sum(self._apply_retention(sorted(copies, reverse=True), derived)
+                           for (_, _, derived), copies in groups.items())
 
     def _prune(self, path: Path) -> None:
-        self._apply_retention([(b.created, b.path) for b in self.list_backups(path)])
+        backups = self.list_backups(path)
+        for derived in (False, True):
+            self._apply_retention([(b.created, b.path) for b in backups if (b.code == "derived") == derived], derived)
 
-    def _apply_retention(self, newest_first: list[tuple[datetime, Path]]) -> int:
+    def _apply_retention(self, newest_first: list[tuple[datetime, Path]], derived: bool) -> int:
+        """Delete the copies past the retention (derived: past DERIVED_KEPT) of one file; the newest stays."""
         cutoff = datetime.now(timezone.utc).timestamp() - self.retention.days * 86400
-        expired = [path for i, (created, path) in enumerate(newest_first) if i > 0 and (i >= self.retention.count or created.timestamp() < cutoff)]
+        count = min(DERIVED_KEPT, self.retention.count) if derived else self.retention.count
+        expired = [path for i, (created, path) in enumerate(newest_first) if i > 0 and (i >= count or created.timestamp() < cutoff)]
         for path in expired:
             _unlink_quietly(path)
         return len(expired)

@@ -233,7 +233,7 @@ class BackupsListParams(Model):
 class BackupInfo(Model):
     path: str
     created: str
-    code: Literal["write", "restore", "undo"]
+    code: Literal["write", "derived", "restore", "undo"]
     size: int
 
 

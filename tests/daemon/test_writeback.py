@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from datetime import datetime, timedelta, timezone
@@ -11,6 +12,7 @@ import pytest
 
 from daemon.writeback import (
     BACKUP_TIME_FORMAT,
+    DERIVED_KEPT,
     Edit,
     Region,
     Retention,
@@ -279,6 +281,27 @@ def test_engine_edit_rebases_over_objects_added_elsewhere_and_conflicts_inside(m
     user_save(path, inside, b"1" + inside)  # the mapper moves an object inside the range
     with pytest.raises(WriteConflict):
         wb.write(snapshot, engine_remap(start, end))
+
+
+def test_derived_writes_keep_their_own_few_backups_and_never_push_out_a_real_one(mapset: list[Path], tmp_path: Path) -> None:
+    """A mapper saving all day with the findings mirrored as bookmarks: each save brings a derived write and
+    its backup, yet the backup taken before maid's remap stays, and prune_all at start agrees."""
+    path = mapset[0]
+    wb = WriteBack(tmp_path / "backups", Retention(count=DERIVED_KEPT + 1, days=30))
+    start, end = middle_range(path.read_bytes())
+    remap = wb.write(wb.read(path), nudge_objects(start, end))
+    bookmarks = dataclasses.replace(nudge_objects(start, end), derived=True)
+    for _ in range(DERIVED_KEPT + 4):
+        result = wb.write(wb.read(path), bookmarks)
+        assert result.changed and result.journal["kind"] == "derived"
+    backups = wb.list_backups(path)
+    assert [b.code for b in backups] == ["derived"] * DERIVED_KEPT + ["write"]
+    assert backups[-1].path == remap.backup and remap.backup.read_bytes()  # the copy before the remap is kept
+    assert wb.prune_all() == 0
+    for _ in range(DERIVED_KEPT + 1):  # real writes are counted apart from the derived ones
+        wb.write(wb.read(path), nudge_objects(start, end))
+    assert [b.code for b in wb.list_backups(path)].count("write") == DERIVED_KEPT + 1
+    assert not remap.backup.exists()  # ... and pushed out by real writes only
 
 
 def test_prune_all_applies_the_retention_to_deleted_maps_and_pending_edits(mapset: list[Path], tmp_path: Path) -> None:
