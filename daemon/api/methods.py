@@ -79,7 +79,7 @@ rpc = Dispatcher()
 SHUTDOWN_GRACE_S = 0.2
 # the others apply at the next start
 LIVE_SETTINGS = {"backups.keep_count", "backups.keep_days", "automod_on_save", "maimod", "model_idle_unload_minutes",
-                 "auto_reload"}
+                 "auto_reload", "bookmark_findings"}
 DROPPED_HINT = "the editor saved without reloading maid's change; call edits/reapply to write it again, then reload (stable: Ctrl+L)"
 RELOAD_HINT = "reload the map in osu!: stable Ctrl+L (Revert to Saved), lazer: finish the external edit"
 

@@ -91,7 +91,7 @@ def test_findings_become_bookmarks_on_every_save_and_off_gives_the_mappers_back(
         async with running({"songs_folder": path.parent.parent}) as daemon, client(daemon) as rpc:
             wb = daemon.services.writeback
             switched = await rpc.result("config/set", {"key": "bookmark_findings", "value": True})
-            assert switched["value"] is True
+            assert switched["value"] is True and switched["restartRequired"] is False
             assert (await rpc.result("config/get"))["values"]["bookmark_findings"] is True
             assert "bookmark_findings = true" in daemon.services.paths.config_file.read_text()
 
