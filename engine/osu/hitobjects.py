@@ -287,7 +287,6 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
     edgeSounds,edgeSets,hitSample`: two sliders in three share one), so each is read once per call.
     Circles, sliders with a simple curve and holds with an end time are built here, other rows by `_build`."""
     objects: list[HitObject] = []
-    append = objects.append
     ints: dict[str, int] = {}
     known_int = ints.get
     circle_samples: dict[str, HitSample | None] = {"": None}  # by `rest`
@@ -303,7 +302,7 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
             if not x:
                 obj = read_other(line)
                 if obj is not None:
-                    append(obj)
+                    objects.append(obj)
                 continue
             kind = known_int(kind_text)
             if kind is None:
@@ -315,26 +314,26 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
                 sample = known_sample(rest, _NOT_SEEN)
                 if sample is _NOT_SEEN:
                     sample = circle_samples[rest] = parse_hit_sample(rest[1:].split(",", 1)[0])
-                append(_new_circle(float(x), float(y), float(time), kind, hit_sound, sample, line))
+                objects.append(_new_circle(float(x), float(y), float(time), kind, hit_sound, sample, line))
             elif kind & (CIRCLE | SLIDER | SPINNER | HOLD) == HOLD and rest[1:2] not in ("", ",") and not curve:
                 head, colon, sample_text = rest[1:].split(",", 1)[0].partition(":")
                 end = parse_float(head)
                 sample = known_hold_sample(sample_text, _NOT_SEEN) if colon else None
                 if sample is _NOT_SEEN:
                     sample = hold_samples[sample_text] = parse_hit_sample(sample_text)
-                append(_new_hold(float(x), float(y), float(time), kind, hit_sound, sample, line, end))
+                objects.append(_new_hold(float(x), float(y), float(time), kind, hit_sound, sample, line, end))
             elif curve and rest and kind & (CIRCLE | SLIDER) == SLIDER:
                 tail = known_tail(rest)
                 if tail is None:
                     tail = slider_tails[rest] = _slider_tail(rest[1:].split(","))
                 sample, slides, length, edge_sounds, edge_sets = tail
                 # The segments stay as the curve's text until read (`_lazy_segments`).
-                append(_new_slider(float(x), float(y), float(time), kind, hit_sound, sample, line, curve[0], curve,
-                                   slides, length, edge_sounds, edge_sets))
+                objects.append(_new_slider(float(x), float(y), float(time), kind, hit_sound, sample, line, curve[0],
+                                           curve, slides, length, edge_sounds, edge_sets))
             else:
                 extra = f",{curve}{rest}" if curve else rest
-                append(_build(float(x), float(y), float(time), kind, hit_sound,
-                              extra[1:].split(",") if extra else [], line))
+                objects.append(_build(float(x), float(y), float(time), kind, hit_sound,
+                                      extra[1:].split(",") if extra else [], line))
         except (ValueError, IndexError) as error:
             skipped.append((line, error))
     return objects

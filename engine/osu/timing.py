@@ -121,7 +121,6 @@ def read_point_rows(rows: list[PlainRow], first_line: int, read_other: Callable[
     """`hitobjects.read_object_rows` for timing points: `parse_timing_point` of each line, plain ones built here
     (a map repeats a few dozen tails: each is read once per call)."""
     points: list[TimingPoint] = []
-    append = points.append
     tails: dict[str, PointTail] = {}
     known_tail = tails.get
     line = first_line - 1
@@ -133,8 +132,8 @@ def read_point_rows(rows: list[PlainRow], first_line: int, read_other: Callable[
                 meter, sample_set, sample_index, volume, uninherited, effects = map(int, tail_text.split(","))
                 tail = tails[tail_text] = (meter, sample_set, sample_index, volume, uninherited == 1, effects)
             meter, sample_set, sample_index, volume, uninherited, effects = tail
-            append(_new_point(float(time), float(beat_length), meter, sample_set, sample_index, volume, uninherited,
-                              effects, 8, line))
+            points.append(_new_point(float(time), float(beat_length), meter, sample_set, sample_index, volume,
+                                     uninherited, effects, 8, line))
             continue
         try:
             point = read_other(line)
@@ -142,7 +141,7 @@ def read_point_rows(rows: list[PlainRow], first_line: int, read_other: Callable[
             skipped.append((line, error))
             continue
         if point is not None:
-            append(point)
+            points.append(point)
     return points
 
 
