@@ -101,8 +101,8 @@ _new_point = positional_constructor(TimingPoint)
 # Eight fields: two decimals of at most 9 integer digits (so within int32), then the tail: a meter that does
 # not start with 0 (one that does is read as 4), three unsigned ints, 0 or 1, an unsigned int.
 # `(?m)^(?:PLAIN|.*)$` matches each line exactly once (see `hitobjects.plain_object_rows`).
-_PLAIN_LINES = re.compile(r"^(?:(-?\d{1,9}(?:\.\d+)?),(-?\d{1,9}(?:\.\d+)?),"
-                          r"([1-9]\d{0,8},\d{1,9},\d{1,9},\d{1,9},[01],\d{1,9})|.*)$", re.MULTILINE | re.ASCII)
+_PLAIN_LINES = re.compile(r"^(?:(-?\d{1,9}+(?:\.\d++)?),(-?\d{1,9}+(?:\.\d++)?),"
+                          r"([1-9]\d{0,8}+,\d{1,9}+,\d{1,9}+,\d{1,9}+,[01],\d{1,9}+)|.*)$", re.MULTILINE | re.ASCII)
 
 PlainRow = tuple[str, str, str]
 # meter, sample_set, sample_index, volume, uninherited, effects
