@@ -31,6 +31,7 @@ from tray.state import Event, GaveUp, TrayState, apply
 log = logging.getLogger(__name__)
 
 ICON_NAME = "maid"
+STOP_RETRY_S = 1.0  # pystray's xorg loop sometimes never gets the stop request: ask again after this long
 
 
 class NoDesktop(Exception):
@@ -67,7 +68,8 @@ class TrayApp:
         self._clicked_items: queue.SimpleQueue[Item] = queue.SimpleQueue()
         threading.Thread(target=self._run_actions, name="maid-tray-action", daemon=True).start()
         self.stopping = threading.Event()  # set when the tray was asked to stop (run() returns soon after)
-        self._latin1_title = pystray.Icon.__module__.endswith("_xorg")  # xorg writes the title as a latin-1 WM_NAME
+        self._xorg = pystray.Icon.__module__.endswith("_xorg")  # xorg writes the title as a latin-1 WM_NAME
+        self._loop_ended = threading.Event()
         self.icon = pystray.Icon(ICON_NAME, draw_icon(icon_kind(self.state)), self._title(), menu=self._pystray_menu(build_menu(self.state)))
         self.notifiers = choose(self.icon)
         log.info("notices: %s", ", ".join(name for name, _ in self.notifiers) or "the log only (no notifications in this backend, no notify-send)")
@@ -88,11 +90,21 @@ class TrayApp:
         try:
             self.icon.run(started)
         finally:
+            self._loop_ended.set()
             self.link.close()
 
     def stop(self) -> None:
         self.stopping.set()
         self.icon.stop()
+        if self._xorg:
+            threading.Thread(target=self._stop_again_if_running, name="maid-tray-stop", daemon=True).start()
+
+    def _stop_again_if_running(self) -> None:
+        """pystray's xorg loop sometimes never executes the stop request it was sent (its window outlives `stop()`,
+        and the loop waits for the window's end forever); sending the request again ends it."""
+        if not self._loop_ended.wait(STOP_RETRY_S):
+            log.info("the icon's event loop missed the stop request; asking again")
+            self.icon._stop()  # pystray's dispatch of the stop to its loop (Icon.stop() does nothing a second time)
 
     def trigger(self, item: Item) -> None:
         """What a click on `item` does: its action on the worker thread (never on the GUI thread)."""
@@ -130,7 +142,7 @@ class TrayApp:
 
     def _title(self) -> str:
         text = tooltip(self.state)
-        return text.encode("latin-1", "replace").decode("latin-1") if self._latin1_title else text
+        return text.encode("latin-1", "replace").decode("latin-1") if self._xorg else text
 
     def _pystray_menu(self, items: tuple[Item, ...]) -> Any:
         return self.pystray.Menu(*(self._pystray_item(item) for item in items))
