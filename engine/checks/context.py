@@ -187,10 +187,10 @@ class DifficultyContext:
 
     def end_position(self, o: Obj) -> tuple[float, float]:
         """Where an object ends: a slider's tail (its head after an even number of passes)."""
-        if not isinstance(o.raw, Slider):
+        if not isinstance(o.raw, Slider) or o.raw.span_count % 2 == 0:
             return o.x, o.y
         path = self.path_of(o.raw)
-        return path.position_at(path.length if o.raw.span_count % 2 else 0.0)
+        return path.position_at(path.length)
 
     @cached_property
     def stack_heights(self) -> list[int]:
