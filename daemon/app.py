@@ -115,9 +115,10 @@ class Daemon:
         )
 
     def _on_saved(self, saved: SavedFile) -> None:
-        """On the event loop, for each editor save: warn when it dropped maid's edit; auto-mod it when enabled."""
+        """On the event loop, for each editor save: warn when it dropped maid's edit; auto-mod it when enabled and
+        the daemon is not paused (daemon/pause)."""
         warn_if_dropped(self.server, self.services.writeback, saved)
-        if self.services.settings.automod_on_save:
+        if self.services.settings.automod_on_save and not self.services.jobs.paused:
             self.services.automod.submit(saved)
 
 

@@ -1,12 +1,14 @@
 """`editor/run` and `daemon/pause` over real websocket connections on 127.0.0.1, on real .osu files: an editor
 action runs what its hotkey runs (the selection → a job → write-back) and answers with its job; a failed step
 is an error naming the step, announced to every client; a paused daemon holds queued model jobs (running
-ones finish, model/unload and CPU jobs still run), refuses editor actions, tells every client, reports it in
-`status`, and is not paused after a restart. `backups/journal` with `last` gives the newest entries."""
+ones finish, model/unload and CPU jobs still run), refuses editor actions, does not auto-mod saves (but
+still warns when a save drops maid's edit), tells every client, reports it in `status`, and is not paused
+after a restart; `maid pause` / `maid resume` ask it. `backups/journal` with `last` gives the newest entries."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -17,6 +19,7 @@ import torch
 
 from daemon.api.models import ErrorCode
 from daemon.jobs import JobContext, JobSpec, JobState, Priority
+from daemon.writeback import sha256
 from engine.demo import demo_mapset_folder
 from engine.findings import Finding, Severity
 from engine.osu import combos, read_beatmap
@@ -24,6 +27,7 @@ from integrations.clipboard import MemoryClipboard
 from integrations.tosu import EditorState, GameState
 from tests.daemon.conftest import middle_range, nudge_objects
 from tests.daemon.test_api import client, running
+from tests.daemon.test_cli_daemon import maid
 
 torch.set_num_threads(1)
 NORMAL = "maid - Demo Song (maid) [Normal].osu"
@@ -145,7 +149,7 @@ def test_pause_holds_model_jobs_and_editor_actions_tells_every_client_and_ends_w
             release.set()  # the job that was running when the pause came finishes
             assert (await asyncio.wait_for(jobs.wait(running_job), 10)).state is JobState.DONE
             await asyncio.sleep(0.3)
-            assert [waiting.state, urgent.state, other_lane.state] == [JobState.QUEUED] * 3 and ran == ["unload", "check"]
+            assert [waiting.state, urgent.state, other_lane.state] == [JobState.QUEUED] * 3 and sorted(ran) == ["check", "unload"]
             assert (await rpc.result("status"))["jobs"] == {"queued": 3, "running": 0}
 
             link = daemon.services.editor
@@ -171,6 +175,20 @@ def test_pause_holds_model_jobs_and_editor_actions_tells_every_client_and_ends_w
     asyncio.run(main())
 
 
+def test_maid_pause_and_resume_ask_the_running_daemon(maid_home: Path) -> None:
+    async def main() -> None:
+        async with running() as daemon, client(daemon) as rpc:
+            paused = await asyncio.to_thread(maid, "pause")
+            assert paused.returncode == 0 and "maid is paused" in paused.stdout and daemon.services.jobs.paused
+            assert (await rpc.notification("daemon/paused"))["params"] == {"paused": True}
+            resumed = await asyncio.to_thread(maid, "resume", "--json")
+            assert resumed.returncode == 0 and json.loads(resumed.stdout) == {"paused": False} and not daemon.services.jobs.paused
+        stopped = await asyncio.to_thread(maid, "pause")
+        assert stopped.returncode == 1 and "maid is not running" in stopped.stderr
+
+    asyncio.run(main())
+
+
 def test_the_journal_gives_its_newest_entries(maid_home: Path, mapset: list[Path]) -> None:
     async def main() -> None:
         async with running() as daemon, client(daemon) as rpc:
@@ -186,5 +204,32 @@ def test_the_journal_gives_its_newest_entries(maid_home: Path, mapset: list[Path
             assert (await rpc.result("backups/journal", {"path": str(mapset[1]), "last": 5}))["entries"] == every["entries"][1:2]
             reply = await rpc.call("backups/journal", {"last": 0})
             assert reply["error"]["code"] == ErrorCode.INVALID_PARAMS and reply["error"]["data"][0]["field"] == "last"
+
+    asyncio.run(main())
+
+
+def test_a_paused_daemon_does_not_auto_mod_saves_but_still_warns_when_one_drops_maids_edit(maid_home: Path, mapset: list[Path]) -> None:
+    async def main() -> None:
+        async with running({"songs_folder": mapset[0].parent.parent}) as daemon, client(daemon) as rpc:
+            await rpc.result("daemon/pause", {"paused": True})
+            path = mapset[1]
+            before = path.read_bytes()
+            wb = daemon.services.writeback
+            await asyncio.to_thread(wb.write, wb.read(path), nudge_objects(*middle_range(before)))  # maid writes
+            paused_save = before.replace(b"\nTitle:", b"\nTitle:saved ", 1)
+            await asyncio.to_thread(path.write_bytes, paused_save)  # the editor saves over it without reloading
+            assert (await rpc.notification("edit/dropped"))["params"]["file"] == str(path)  # data safety is never paused
+            await asyncio.sleep(3.0)  # what auto-mod would have taken to report this save
+
+            await rpc.result("daemon/pause", {"paused": False})
+            resumed_save = before.replace(b"\nTitle:", b"\nTitle:resumed ", 1)
+            await asyncio.to_thread(path.write_bytes, resumed_save)
+            for _ in range(150):  # up to 15 s
+                if any(p["sha256"] == sha256(resumed_save) for p in params_of(rpc.notifications, "findings/publish")):
+                    break
+                await asyncio.sleep(0.1)
+                await rpc.result("status")  # reads the notifications that came meanwhile
+            assert [p["sha256"] for p in params_of(rpc.notifications, "findings/publish")] == [sha256(resumed_save)], \
+                "a save was auto-modded while paused"
 
     asyncio.run(main())
