@@ -29,9 +29,10 @@ MAX_NAME = 130
 SAMPLE_NAME = re.compile(r"(normal|soft|drum)-(hit(normal|whistle|finish|clap)|slider(slide|whistle|tick))\d*"
                          r"\.(wav|ogg|mp3)", re.IGNORECASE)
 SKIN_ELEMENT = re.compile(
-    r"(approachcircle|hitcircle\w*|slider\w+|reversearrow|spinner-\w+|followpoint\w*|lighting|hit(0|50|100|300)\w*"
-    r"|default-\d|comboburst\w*|count[123]|go|ready|section-(fail|pass)|play-(skip|warningarrow|unranked)|fruit-\w+"
-    r"|particle\d+|taiko-\w+|mania-\w+|scorebar-\w+|star2?|pippidon\w*|combobreak|applause|spinnerspin|spinnerbonus)"
+    r"(approachcircle|hitcircle\w*|slider[\w-]+|reversearrow|spinner-[\w-]+|followpoint\w*|lighting|hit(0|50|100|300)\w*"
+    r"|default-\d|comboburst[\w-]*|count[123]|go|ready|section-(fail|pass)|play-(skip|warningarrow|unranked)|fruit-[\w-]+"
+    r"|particle\d+|taiko[\w-]+|mania-[\w-]+|scorebar-\w+|star2?|pippidon\w*|combobreak|applause|spinnerspin|spinnerbonus"
+    r"|cursor(trail|middle|-smoke)?)"
     r"(-\d+)?(@2x)?\.(png|jpg|wav|ogg|mp3)", re.IGNORECASE)
 
 

@@ -1,6 +1,7 @@
 """Beatmap skin checks: incomplete skin element sets (every mode), mixed or new-style spinners, geki/katu
 hitbursts that look like the plain ones, the slider colours a skinned osu! set must define, catch elements
-off their default size (Mapset Verifier's "Incomplete or incorrect skin element sets"; checks.md §3–5).
+off their default size (Mapset Verifier's "Incomplete or incorrect skin element sets"; checks.md §3–5), and
+skin element images too large (its "Too high skin element resolution").
 
 A skin element is present when the folder's root holds it under its name with any image extension and an
 optional @2x, or as the first frame of an animation (`hit0-0.png` for `hit0-{n}.png`, `sliderb0.png` for
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from engine.checks.context import MapsetContext, Obj
+from engine.checks.files import is_skin_or_sample
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, Scope, check
 from engine.findings import Finding, Severity
 from engine.osu.hitobjects import Slider
@@ -261,3 +263,32 @@ def _slider_colours(ctx: MapsetContext) -> Iterator[Finding]:
         elif track is not None and math.dist(border, track) < SIMILAR_COLOUR:
             yield ctx.flag("The slider body colour (SliderTrackOverride) is too close to the border colour "
                            "(SliderBorder).", difficulty=difficulty, suggestion="Make the body and border differ.")
+
+
+MAX_ELEMENT_SIZE = (2560, 1440)
+MAX_ELEMENT_BYTES = int(2.5 * 1024 * 1024)
+
+
+@check("skinning.element-resolution", "Too high skin element resolution", category=SKINNING,
+       severity=Severity.WARNING, scope=Scope.FILES)
+def element_resolution(ctx: MapsetContext) -> Iterator[Finding]:
+    """A skin element image (by its name, in the folder's root) larger than 2560×1440 (Warning) or over 2.5 MB
+    (Problem)."""
+    if ctx.folder is None:
+        return
+    for name in ctx.files:
+        if "/" in name or not name.lower().endswith(tuple(f".{e}" for e in IMAGE_EXTENSIONS)) \
+                or not is_skin_or_sample(name):
+            continue
+        path = ctx.folder / name
+        if path.stat().st_size > MAX_ELEMENT_BYTES:
+            yield ctx.flag(f"The skin element '{name}' is {path.stat().st_size / 2**20:.1f} MB; at most 2.5 MB.",
+                           file=name, severity=Severity.PROBLEM, suggestion="Compress or scale it down.")
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except (OSError, ValueError):
+            continue
+        if width > MAX_ELEMENT_SIZE[0] or height > MAX_ELEMENT_SIZE[1]:
+            yield ctx.flag(f"The skin element '{name}' is {width}×{height}; at most 2560×1440.", file=name,
+                           suggestion="Scale it down.")

@@ -145,6 +145,7 @@ VARIANTS: dict[str, Variant] = {
     "mapset.snap-consistency": snapped_apart(),
     "hitsounds.frequent-finishes": finishes(every=1),
     "skinning.skin-sets": set_file("hitcircle.png", b"png"),
+    "skinning.element-resolution": set_file("cursor.png", jpg(3000, 1000)),
     "mapset.inconsistent-kiai": change_hard(timing=[RED, "19000,-100,4,2,0,60,0,1", "25000,-100,4,2,0,60,0,0"]),
     "mapset.inconsistent-preview": replace_in_hard("PreviewTime: 17000", "PreviewTime: 9000"),
     "mapset.inconsistent-hitsounds": silent_hard,
@@ -285,6 +286,14 @@ CATCHER = {f"fruit-catcher-{state}.png": png(306, 320) for state in ("fail", "id
 def test_taiko_catch_and_mania_skin_sets(tmp_path: Path, mode: int, files: dict[str, bytes], expected: list[str]) -> None:
     diffs = {name: text.replace("Mode: 0", f"Mode: {mode}") for name, text in clean_set().items()}
     assert [f.message for f in run(tmp_path, diffs, clean_files() | files, "skinning.skin-sets")] == expected
+
+
+def test_skin_elements_of_every_mode_are_not_unused_files(tmp_path: Path) -> None:
+    names = ["cursor-smoke@2x.png", "cursortrail.png", "taikobigcircle.png", "taiko-roll-middle.png",
+             "fruit-catcher-idle-0.png", "fruit-apple-overlay.png", "comboburst-mania-0.png", "sliderb-nd.png",
+             "mania-hit300g-0.png", "spinner-middle2.png"]
+    files = clean_files() | {name: png(8, 8) for name in names} | {"cursorx.png": png(8, 8)}
+    assert [f.file for f in run(tmp_path, clean_set(), files, "files.unused")] == ["cursorx.png"]
 
 
 def test_silent_hitsound_must_be_the_44_byte_blank(tmp_path: Path) -> None:
