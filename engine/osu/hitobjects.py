@@ -256,18 +256,21 @@ def parse_hit_object(text: str, line: int | None = None) -> HitObject:
 
 # A line whose five leading numbers are plain digits (x and y below 131072 by their length, the rest
 # within int32) and whose other fields are printable ASCII without a `/` (so no comment): what almost
-# every object line is. A sixth field that is a simple curve is captured on its own. (Runs are possessive:
-# no match needs one shorter, and keeping no backtracking points is a little faster.) `(?m)^(?:PLAIN|.*)$`
-# matches each line of a text exactly once, so `findall` over a section's lines joined by "\n" yields one
-# row per line, in order; rows of other lines have an empty x.
+# every object line is; it does not end in a space (a line is read as osu! reads it: without trailing
+# whitespace). A sixth field that is a simple curve is captured on its own. (Runs are possessive: no match
+# needs one shorter, and keeping no backtracking points is a little faster.) `(?m)^(?:PLAIN|[^\r\n]*+)\r?$`
+# matches each line of a text whose lines end in "\n" or "\r\n" exactly once (a line holding another `\r`
+# not at all), so `findall` over a section's lines yields one row per line, in order; rows of other lines
+# have an empty x.
 _PLAIN_LINES = re.compile(r"^(?:(\d{1,5}+),(\d{1,5}+),(\d{1,9}+),(\d{1,9}+),(\d{1,9}+)"
-                          rf"(?:,({_SIMPLE_CURVE_PATTERN}))?((?:,[ -.0-~]*+)?)|.*)$", re.MULTILINE | re.ASCII)
+                          rf"(?:,({_SIMPLE_CURVE_PATTERN}))?((?:,[ -.0-~]*+)?)(?<! )|[^\r\n]*+)\r?$",
+                          re.MULTILINE | re.ASCII)
 
 PlainRow = tuple[str, str, str, str, str, str, str]
 
 
 def plain_object_rows(text: str) -> list[PlainRow]:
-    """One row per line of `text` (lines joined by "\\n", trailing whitespace removed): (x, y, time, type,
+    """One row per line of `text` (lines ending in "\\n" or "\\r\\n"; see `document.section_rows`): (x, y, time, type,
     hitSound, curve, rest) for a plain line, where curve is the sixth field when it is a simple curve (else
     "") and rest is "," + the fields after it (or ""); x == "" for any other line (blank, comment, spaces,
     decimals, non-ASCII: read those with `parse_hit_object`). One regex pass over a whole section reads

@@ -4,8 +4,8 @@ Each line is kept as the exact bytes of the file *including* its terminator (`\\
 or nothing at the end of the file) — exactly the three line ends osu! accepts (`bytes.splitlines` splits at
 precisely these). A UTF-8 byte-order mark is remembered as a flag and is never part of a line. Text is
 decoded per line, UTF-8 with `surrogateescape`, so bytes that are not UTF-8 survive an edit of the same
-line. This module must never normalise anything: `file_bytes(bom, b"".join(lines)) == data` for
-`bom, lines = split_lines(data)`.
+line. This module must never normalise anything: `file_bytes(bom, body) == data` for
+`bom, body = split_bom(data)`, and `body.splitlines(keepends=True)` are the lines.
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-def split_lines(data: bytes, path: str | None = None) -> tuple[bool, list[bytes]]:
-    """Return (had a UTF-8 BOM, lines with terminators). Raise OsuFormatError for UTF-16/32 text, which
-    osu! editors never write and which we could not keep lossless through an edit."""
+def split_bom(data: bytes, path: str | None = None) -> tuple[bool, bytes]:
+    """Return (had a UTF-8 BOM, the bytes after it: the lines joined). Raise OsuFormatError for UTF-16/32
+    text, which osu! editors never write and which we could not keep lossless through an edit."""
     if data.startswith(_UTF16_BOMS) or b"\x00" in data[:2]:
         raise OsuFormatError("the file is UTF-16/32 encoded (or starts with NUL bytes); osu! editors write "
                              "UTF-8 — re-save it as UTF-8", path)
     bom = data.startswith(BOM)
-    return bom, (data[3:] if bom else data).splitlines(keepends=True)
+    return bom, data[3:] if bom else data
 
 
 def file_bytes(bom: bool, body: bytes) -> bytes:
-    """The file of a body (its lines joined): the inverse of `split_lines` with the lines joined."""
+    """The file of a body (its lines joined): the inverse of `split_bom`."""
     return BOM + body if bom else body
 
 

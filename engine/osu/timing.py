@@ -100,9 +100,10 @@ _new_point = positional_constructor(TimingPoint)
 
 # Eight fields: two decimals of at most 9 integer digits (so within int32), then the tail: a meter that does
 # not start with 0 (one that does is read as 4), three unsigned ints, 0 or 1, an unsigned int.
-# `(?m)^(?:PLAIN|.*)$` matches each line exactly once (see `hitobjects.plain_object_rows`).
+# `(?m)^(?:PLAIN|[^\r\n]*+)\r?$` matches each line exactly once (see `hitobjects._PLAIN_LINES`).
 _PLAIN_LINES = re.compile(r"^(?:(-?\d{1,9}+(?:\.\d++)?),(-?\d{1,9}+(?:\.\d++)?),"
-                          r"([1-9]\d{0,8}+,\d{1,9}+,\d{1,9}+,\d{1,9}+,[01],\d{1,9}+)|.*)$", re.MULTILINE | re.ASCII)
+                          r"([1-9]\d{0,8}+,\d{1,9}+,\d{1,9}+,\d{1,9}+,[01],\d{1,9}+)|[^\r\n]*+)\r?$",
+                          re.MULTILINE | re.ASCII)
 
 PlainRow = tuple[str, str, str]
 # meter, sample_set, sample_index, volume, uninherited, effects
@@ -110,7 +111,7 @@ PointTail = tuple[int, int, int, int, bool, int]
 
 
 def plain_point_rows(text: str) -> list[PlainRow]:
-    """One row per line of `text` (lines joined by "\\n", trailing whitespace removed): (time, beat length,
+    """One row per line of `text` (lines ending in "\\n" or "\\r\\n"): (time, beat length,
     the six other fields) of a plain line, time == "" for any other line (read those with
     `parse_timing_point`)."""
     return _PLAIN_LINES.findall(text)

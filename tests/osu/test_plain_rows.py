@@ -17,6 +17,8 @@ import pickle
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.osu import Beatmap, CurveSegment, HitObject, Slider, parse_beatmap, update_hit_objects
 from engine.osu.events import NOT_GAMEPLAY_EVENT_STARTS, event_type
@@ -142,9 +144,9 @@ def test_every_file_reads_the_same_objects_and_points_as_line_by_line() -> None:
     "64,192,1000,128,0",
 ])
 def test_edge_object_lines_read_as_line_by_line(line: str) -> None:
-    for end in ("\r\n", ""):
-        beatmap = parse_beatmap(f"osu file format v14\r\n\r\n[HitObjects]\r\n\r\n{line}{end}".encode())
-        assert objects_read(beatmap) == objects_line_by_line(beatmap)
+    for body in [line, *(f"{line}{end}{line}{end}" for end in LINE_ENDS)]:
+        beatmap = parse_beatmap(f"osu file format v14\r\n\r\n[HitObjects]\r\n\r\n{body}".encode())
+        assert objects_read(beatmap) == objects_line_by_line(beatmap), repr(body)
 
 
 @pytest.mark.parametrize("line", [
@@ -172,9 +174,28 @@ def test_edge_object_lines_read_as_line_by_line(line: str) -> None:
     "\u0661\u0660\u0660,500,4,2,0,100,1,0",
 ])
 def test_edge_timing_lines_read_as_line_by_line(line: str) -> None:
-    for end in ("\r\n", ""):
+    for body in [line, *(f"{line}{end}{line}{end}" for end in LINE_ENDS)]:
         beatmap = parse_beatmap(f"osu file format v14\r\n\r\n[General]\r\nSampleSet: Soft\r\nSampleVolume: 70\r\n"
-                                f"\r\n[TimingPoints]\r\n\r\n{line}{end}".encode())
+                                f"\r\n[TimingPoints]\r\n\r\n{body}".encode())
+        assert points_read(beatmap) == points_line_by_line(beatmap), repr(body)
+
+
+# The section's bytes are read as they are (`document.section_rows`): every line end osu! reads, and
+# trailing whitespace before one, must give the rows of the lines split one by one.
+LINE_ENDS = ("\r\n", "\n", "\r", " \r\n", "\t\n", "  \n", "\x0c\r\n", " \r")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["256,192,1000,1,0,0:0:0:0:", "256,192,1000,2,0,B|300:200,1,140",
+                                            "64,192,1000,128,0,1500:0:0:0:0:", "", "// c", "0,500,4,2,0,100,1,0",
+                                            "100,-50,4,2,0,100,0,0", "256,192,1000,1,0,0:0:0:0: "]),
+                          st.sampled_from(LINE_ENDS + ("\r\r\n", "\n\r"))), max_size=8),
+       st.sampled_from(["[HitObjects]", "[TimingPoints]"]))
+def test_any_mix_of_line_ends_reads_as_line_by_line(lines: list[tuple[str, str]], header: str) -> None:
+    body = "".join(text + end for text, end in lines)
+    for tail in ("", "[Colours]\r\n"):
+        beatmap = parse_beatmap(f"osu file format v14\r\n{header}\r\n{body}{tail}".encode())
+        assert objects_read(beatmap) == objects_line_by_line(beatmap)
         assert points_read(beatmap) == points_line_by_line(beatmap)
 
 

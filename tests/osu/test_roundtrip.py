@@ -129,7 +129,7 @@ def test_sections_start_at_each_header_line_whatever_the_line_ends(parts: list[b
     lines = body.splitlines(keepends=True)
     headers = [index for index, line in enumerate(lines)
                if line.startswith(b"[") and _header_name(line_text(line)) is not None]
-    sections = find_sections(lines, body)
+    sections = find_sections(body)
     assert [section.header for section in sections[1:]] == headers
     assert [(section.start, section.end) for section in sections] == \
         list(zip([0] + [index + 1 for index in headers], headers + [len(lines)], strict=True))
