@@ -16,6 +16,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 ICON_NAME = "maid"
 STOP_RETRY_S = 1.0  # pystray's xorg loop sometimes never gets the stop request: ask again after this long
+SETTLE_S = 0.2  # xorg: after an icon update, the time the icon's loop gets to handle the redraw it causes
 
 
 class NoDesktop(Exception):
@@ -134,11 +136,22 @@ class TrayApp:
         """Menu, tooltip, then the image (last: a new image means the rest is already shown)."""
         self.icon.menu = self._pystray_menu(build_menu(self.state))
         self.icon.update_menu()
-        self.icon.title = self._title()
+        title = self._title()
+        if title != self.icon.title:
+            self.icon.title = title
+            self._settle()
         kind = (icon_kind(self.state), round(progress(self.state) or 0.0, 2))
         if kind != self._shown_kind:
             self.icon.icon = draw_icon(kind[0], progress(self.state))
             self._shown_kind = kind
+            self._settle()
+
+    def _settle(self) -> None:
+        """xorg: an update makes the tray host redraw the icon, which the icon's loop answers with requests of its
+        own; python-xlib can deadlock when this thread sends the next update while the loop waits for such a reply
+        (the loop and this thread then wait for each other for good). Give the loop that moment first."""
+        if self._xorg:
+            time.sleep(SETTLE_S)
 
     def _title(self) -> str:
         text = tooltip(self.state)
