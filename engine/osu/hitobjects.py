@@ -257,28 +257,28 @@ def parse_hit_object(text: str, line: int | None = None) -> HitObject:
 # A line whose five leading numbers are plain digits (x and y below 131072 by their length, the rest
 # within int32) and whose other fields are printable ASCII without a `/` (so no comment): what almost
 # every object line is; it does not end in a space (a line is read as osu! reads it: without trailing
-# whitespace). A sixth field that is a simple curve is captured on its own. (Runs are possessive: no match
-# needs one shorter, and keeping no backtracking points is a little faster.) `(?m)^(?:PLAIN|[^\r\n]*+)\r?$`
+# whitespace). A circle's line (an odd type: osu! reads a circle whenever bit 0 is set) is captured from its
+# type to its end as one text, which a map repeats (so it is read once per map); another kind's as
+# "type,hitSound", a sixth field that is a simple curve, and the rest. (Runs are possessive: no match needs
+# one shorter, and keeping no backtracking points is a little faster.) `(?m)^(?:PLAIN|[^\r\n]*+)\r?$`
 # matches each line of a text whose lines end in "\n" or "\r\n" exactly once (a line holding another `\r`
 # not at all), so `findall` over a section's lines yields one row per line, in order; rows of other lines
 # have an empty x.
-_PLAIN_LINES = re.compile(r"^(?:(\d{1,5}+),(\d{1,5}+),(\d{1,9}+),(\d{1,9}+),(\d{1,9}+)"
-                          rf"(?:,({_SIMPLE_CURVE_PATTERN}))?((?:,[ -.0-~]*+)?)(?<! )|[^\r\n]*+)\r?$",
-                          re.MULTILINE | re.ASCII)
+_PLAIN_LINES = re.compile(r"^(?:(\d{1,5}+),(\d{1,5}+),(\d{1,9}+),(?:(\d{0,8}[13579],\d{1,9}+(?:,[ -.0-~]*+)?)"
+                          rf"|(\d{{1,9}}+,\d{{1,9}}+)(?:,({_SIMPLE_CURVE_PATTERN}))?((?:,[ -.0-~]*+)?))(?<! )"
+                          r"|[^\r\n]*+)\r?$", re.MULTILINE | re.ASCII)
 
 PlainRow = tuple[str, str, str, str, str, str, str]
 
 
 def plain_object_rows(text: str) -> list[PlainRow]:
-    """One row per line of `text` (lines ending in "\\n" or "\\r\\n"; see `document.section_rows`): (x, y, time, type,
-    hitSound, curve, rest) for a plain line, where curve is the sixth field when it is a simple curve (else
-    "") and rest is "," + the fields after it (or ""); x == "" for any other line (blank, comment, spaces,
-    decimals, non-ASCII: read those with `parse_hit_object`). One regex pass over a whole section reads
-    the common case several times faster than splitting and checking each line."""
+    """One row per line of `text` (lines ending in "\\n" or "\\r\\n"; see `document.section_rows`): (x, y,
+    time, circle, head, curve, rest) for a plain line: circle is "type,hitSound[,fields…]" of a circle (odd
+    type), else "" and head is "type,hitSound", curve the sixth field when it is a simple curve (else "") and
+    rest "," + the fields after it (or ""); x == "" for any other line (blank, comment, spaces, decimals,
+    non-ASCII: read those with `parse_hit_object`). One regex pass over a whole section reads the common
+    case several times faster than splitting and checking each line."""
     return _PLAIN_LINES.findall(text)
-
-
-_NOT_SEEN = HitSample()
 
 
 def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable[[int], HitObject | None],
@@ -287,46 +287,49 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
     `parse_hit_object` of each line. Rows of other lines are read by `read_other(line)` (None for a line
     that holds no object); each line osu! skips goes to `skipped` with the reason instead.
 
-    A map repeats a handful of type, hitSound and hitSample texts, and of slider tails (`,slides,length,
-    edgeSounds,edgeSets,hitSample`: two sliders in three share one), so each is read once per call.
-    Circles, sliders with a simple curve and holds with an end time are built here, other rows by `_build`."""
+    A map repeats a handful of circle texts (type to end), type,hitSound texts and slider tails
+    (`,slides,length,edgeSounds,edgeSets,hitSample`: two sliders in three share one), so each is read once
+    per call. Circles, sliders with a simple curve and holds with an end time are built here, other rows
+    by `_build`."""
     objects: list[HitObject] = []
-    ints: dict[str, int] = {}
-    known_int = ints.get
-    circle_samples: dict[str, HitSample | None] = {"": None}  # by `rest`
-    known_sample = circle_samples.get
+    circles: dict[str, tuple[int, int, HitSample | None]] = {}  # "type,hitSound[,…]" -> type, hitSound, hitSample
+    known_circle = circles.get
+    heads: dict[str, tuple[int, int]] = {}  # "type,hitSound" -> both
+    known_head = heads.get
     slider_tails: dict[str, SliderTail] = {}  # by `rest`
     known_tail = slider_tails.get
-    hold_samples: dict[str, HitSample] = {}  # by the text after the end time
+    hold_samples: dict[str, HitSample | None] = {}  # by the text after the end time
     known_hold_sample = hold_samples.get
     line = first_line - 1
-    for x, y, time, kind_text, sound_text, curve, rest in rows:
+    for x, y, time, circle, head, curve, rest in rows:
         line += 1
         try:
+            if circle:
+                fields = known_circle(circle)
+                if fields is None:
+                    fields = circles[circle] = _circle_fields(circle)
+                kind, hit_sound, sample = fields
+                objects.append(_new_circle(float(x), float(y), float(time), kind, hit_sound, sample, line))
+                continue
             if not x:
                 obj = read_other(line)
                 if obj is not None:
                     objects.append(obj)
                 continue
-            kind = known_int(kind_text)
-            if kind is None:
-                kind = ints[kind_text] = int(kind_text)
-            hit_sound = known_int(sound_text)
-            if hit_sound is None:
-                hit_sound = ints[sound_text] = int(sound_text)
-            if kind & CIRCLE and not curve:
-                sample = known_sample(rest, _NOT_SEEN)
-                if sample is _NOT_SEEN:
-                    sample = circle_samples[rest] = parse_hit_sample(rest[1:].split(",", 1)[0])
-                objects.append(_new_circle(float(x), float(y), float(time), kind, hit_sound, sample, line))
-            elif kind & (CIRCLE | SLIDER | SPINNER | HOLD) == HOLD and rest[1:2] not in ("", ",") and not curve:
-                head, colon, sample_text = rest[1:].split(",", 1)[0].partition(":")
-                end = parse_float(head)
+            both = known_head(head)
+            if both is None:
+                kind_text, sound_text = head.split(",")
+                both = heads[head] = (int(kind_text), int(sound_text))
+            kind, hit_sound = both
+            if kind & (SLIDER | SPINNER | HOLD) == HOLD and rest[1:2] not in ("", ",") and not curve:
+                end_text, colon, sample_text = rest[1:].split(",", 1)[0].partition(":")
+                # digits only (the pattern allows no Unicode digit): float() reads them as .NET does
+                end = float(end_text) if end_text.isdigit() and len(end_text) < 10 else parse_float(end_text)
                 sample = known_hold_sample(sample_text, _NOT_SEEN) if colon else None
                 if sample is _NOT_SEEN:
                     sample = hold_samples[sample_text] = parse_hit_sample(sample_text)
                 objects.append(_new_hold(float(x), float(y), float(time), kind, hit_sound, sample, line, end))
-            elif curve and rest and kind & (CIRCLE | SLIDER) == SLIDER:
+            elif curve and rest and kind & SLIDER:
                 tail = known_tail(rest)
                 if tail is None:
                     tail = slider_tails[rest] = _slider_tail(rest[1:].split(","))
@@ -341,6 +344,15 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
         except (ValueError, IndexError) as error:
             skipped.append((line, error))
     return objects
+
+
+_NOT_SEEN = HitSample()
+
+
+def _circle_fields(text: str) -> tuple[int, int, HitSample | None]:
+    """Type, hitSound and hitSample of a circle's "type,hitSound[,hitSample[,…]]" (as `_build` reads them)."""
+    kind_text, sound_text, *extra = text.split(",", 3)
+    return int(kind_text), int(sound_text), parse_hit_sample(extra[0]) if extra else None
 
 
 def _build(x: float, y: float, time: float, kind: int, hit_sound: int, extra: list[str],

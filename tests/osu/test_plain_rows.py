@@ -261,7 +261,7 @@ def test_a_plain_slider_is_immutable_and_edits_like_any_other() -> None:
 def test_rows_align_with_lines() -> None:
     rows = plain_object_rows("1,2,3,1,0\n\n// c\n4,5,6,1,0,0:0:0:0:\n7,8,9,2,0,L|1:-2,1,50\n")
     assert [row[0] for row in rows] == ["1", "", "", "4", "7", ""]
-    assert rows[3][5:] == ("", ",0:0:0:0:")
-    assert rows[4][5:] == ("L|1:-2", ",1,50")
+    assert rows[3][3:] == ("1,0,0:0:0:0:", "", "", "")
+    assert rows[4][3:] == ("", "2,0", "L|1:-2", ",1,50")
     points = plain_point_rows("0,500,4,2,0,100,1,0\n// c\n0,500")
     assert points == [("0", "500", "4,2,0,100,1,0"), ("", "", ""), ("", "", "")]
