@@ -18,8 +18,8 @@ from pathlib import PurePath
 from typing import Any, Literal
 
 from daemon.api.models import (
-    ErrorCode,
     EditDroppedParams,
+    ErrorCode,
     FileWrittenParams,
     FindingsPublishParams,
     JobDoneParams,
@@ -27,6 +27,7 @@ from daemon.api.models import (
     PauseState,
     StatusResult,
 )
+from daemon.bookmarks import MIRROR_JOB
 
 Connection = Literal["connecting", "connected", "unreachable", "gone"]
 SEVERITIES = ("error", "problem", "warning", "minor", "info")  # most serious first (engine.findings.Severity)
@@ -194,6 +195,8 @@ def _notified(state: TrayState, method: str, params: dict[str, Any]) -> TrayStat
         written = FileWrittenParams.model_validate(params)
         hint = f"{written.reload_hint}." + (" The change is AI-generated: disclose it (unrankable)." if written.ai else "")
         undoable = written.path if written.backup is not None else state.last_write  # a new file has nothing to undo to
+        if written.job == MIRROR_JOB:  # the findings as bookmarks, after every save: the findings were the news
+            return replace(state, last_write=undoable)
         return _notice(replace(state, last_write=undoable), f"maid wrote {file_name(written.path)}", hint)
     if method == "daemon/paused":
         paused = PauseState.model_validate(params).paused

@@ -234,6 +234,11 @@ def test_a_write_offers_undo_and_says_how_to_reload() -> None:
     created = notified(state, "file/written", {"path": "/songs/x/new [maid].osu", "backup": None, "sha256After": "2" * 64, "job": "job-4",
                                                "ai": True, "reloadHint": "press F5"})
     assert find(build_menu(created), "Undo last write").args == {"path": MAP}  # a new file has no backup to undo to
+    other = "/songs/9 x/x (y) [Hard].osu"
+    mirrored = notified(created, "file/written", {"path": other, "backup": "/b/y.osu", "sha256After": "3" * 64,
+                                                  "job": "bookmark_findings", "ai": False, "reloadHint": "press F5"})
+    assert mirrored.notices == created.notices  # findings as bookmarks after each save: no notice of its own
+    assert find(build_menu(mirrored), "Undo last write").args == {"path": other}
 
 
 def test_the_last_write_before_the_tray_started_is_offered_from_the_journal() -> None:
