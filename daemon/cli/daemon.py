@@ -128,7 +128,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     jobs, model = result["jobs"], result["model"]
     console.print(
         f"maid {result['version']} running: pid {result['pid']}, ws://127.0.0.1:{result['port']}/, "
-        f"up {result['uptimeS']:.0f} s, {result['clients']} client(s), jobs {jobs['running']} running / {jobs['queued']} queued",
+        f"up {result['uptimeS']:.0f} s, {result['clients']} client(s), jobs {jobs['running']} running / {jobs['queued']} queued"
+        + (" — PAUSED (maid resume)" if result.get("paused") else ""),
         highlight=False,
     )
     console.print(f"model: {_model_line(model)}", highlight=False)

@@ -181,6 +181,8 @@ def test_maid_pause_and_resume_ask_the_running_daemon(maid_home: Path) -> None:
             paused = await asyncio.to_thread(maid, "pause")
             assert paused.returncode == 0 and "maid is paused" in paused.stdout and daemon.services.jobs.paused
             assert (await rpc.notification("daemon/paused"))["params"] == {"paused": True}
+            status = await asyncio.to_thread(maid, "status")
+            assert status.returncode == 0 and "PAUSED (maid resume)" in status.stdout
             resumed = await asyncio.to_thread(maid, "resume", "--json")
             assert resumed.returncode == 0 and json.loads(resumed.stdout) == {"paused": False} and not daemon.services.jobs.paused
         stopped = await asyncio.to_thread(maid, "pause")
