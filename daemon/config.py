@@ -23,10 +23,12 @@ import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from integrations.tosu import DEFAULT_PORT as TOSU_PORT
+
 APP_NAME = "maid"
 ENV_PREFIX = "MAID_"
 DEFAULT_PORT = 28757
-TAKEN_PORTS = {24050: "tosu and gosumemory", 49727: "osu!lazer's websocket", 5005: "osu!'s debugger"}
+TAKEN_PORTS = {TOSU_PORT: "tosu and gosumemory", 49727: "osu!lazer's websocket", 5005: "osu!'s debugger"}
 HOTKEY_KEYS = "<ctrl>, <alt>, <shift>, <cmd> and one key, joined by '+', e.g. <ctrl>+<alt>+r"
 
 
@@ -109,6 +111,8 @@ class Settings(BaseSettings):
                                     "see them); your own bookmarks stay. Turning it off takes maid's out again.")
     auto_reload: bool = Field(False, description="After a write, press Ctrl+L in osu! for you when the editor is focused.")
     tray: bool = Field(True, description="Show the tray icon.")
+    tosu_port: int = Field(TOSU_PORT, ge=1, le=65535, description="Port of tosu (or gosumemory) on 127.0.0.1, where maid reads what the "
+                           "osu! editor shows; change it only if you moved tosu's port.")
     backups: BackupSettings = Field(default_factory=BackupSettings)
     hotkeys: HotkeySettings = Field(default_factory=HotkeySettings)
 

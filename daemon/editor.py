@@ -238,7 +238,7 @@ def start_editor_link(services: Services, broadcast: Broadcast) -> asyncio.Task[
     """Start following the editor and listening for hotkeys (daemon.app calls this once it serves); the link
     is `services.editor` (what `editor/run` uses) until the task ends, when the daemon's shutdown is requested
     or the loop cancels it."""
-    link = services.editor = EditorLink(services, broadcast)
+    link = services.editor = EditorLink(services, broadcast, tosu=TosuOptions(port=services.settings.tosu_port))
 
     async def serve() -> None:
         follow = asyncio.create_task(link.run(), name="maid-editor-state")
