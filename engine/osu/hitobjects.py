@@ -321,15 +321,7 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
                 kind_text, sound_text = head.split(",")
                 both = heads[head] = (int(kind_text), int(sound_text))
             kind, hit_sound = both
-            if kind & (SLIDER | SPINNER | HOLD) == HOLD and rest[1:2] not in ("", ",") and not curve:
-                end_text, colon, sample_text = rest[1:].split(",", 1)[0].partition(":")
-                # digits only (the pattern allows no Unicode digit): float() reads them as .NET does
-                end = float(end_text) if end_text.isdigit() and len(end_text) < 10 else parse_float(end_text)
-                sample = known_hold_sample(sample_text, _NOT_SEEN) if colon else None
-                if sample is _NOT_SEEN:
-                    sample = hold_samples[sample_text] = parse_hit_sample(sample_text)
-                objects.append(_new_hold(float(x), float(y), float(time), kind, hit_sound, sample, line, end))
-            elif curve and rest and kind & SLIDER:
+            if curve and rest and kind & SLIDER:
                 tail = known_tail(rest)
                 if tail is None:
                     tail = slider_tails[rest] = _slider_tail(rest[1:].split(","))
@@ -337,6 +329,14 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
                 # The segments stay as the curve's text until read (`_lazy_segments`).
                 objects.append(_new_slider(float(x), float(y), float(time), kind, hit_sound, sample, line, curve[0],
                                            curve, slides, length, edge_sounds, edge_sets))
+            elif not curve and kind & _HOLD_BITS == HOLD and rest[1:2] not in ("", ","):
+                end_text, colon, sample_text = rest[1:].split(",", 1)[0].partition(":")
+                # digits only (the pattern allows no Unicode digit): float() reads them as .NET does
+                end = float(end_text) if end_text.isdigit() and len(end_text) < 10 else parse_float(end_text)
+                sample = known_hold_sample(sample_text, _NOT_SEEN) if colon else None
+                if sample is _NOT_SEEN:
+                    sample = hold_samples[sample_text] = parse_hit_sample(sample_text)
+                objects.append(_new_hold(float(x), float(y), float(time), kind, hit_sound, sample, line, end))
             else:
                 extra = f",{curve}{rest}" if curve else rest
                 objects.append(_build(float(x), float(y), float(time), kind, hit_sound,
@@ -347,6 +347,7 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
 
 
 _NOT_SEEN = HitSample()
+_HOLD_BITS = SLIDER | SPINNER | HOLD  # a hold is read only when no other kind's bit is set (even types here)
 
 
 def _circle_fields(text: str) -> tuple[int, int, HitSample | None]:
