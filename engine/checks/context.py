@@ -255,6 +255,14 @@ class MapsetContext:
     check: CheckInfo | None = None
 
     @cached_property
+    def by_mode(self) -> dict[int, list[DifficultyContext]]:
+        """The difficulties of each mode, in the set's order (what cross-difficulty checks compare)."""
+        groups: dict[int, list[DifficultyContext]] = {}
+        for difficulty in self.difficulties:
+            groups.setdefault(difficulty.mode, []).append(difficulty)
+        return groups
+
+    @cached_property
     def osb_storyboards(self) -> dict[str, list[Element]]:
         """The storyboard elements of each .osb file in the folder, by its name (read once per run)."""
         if self.folder is None:

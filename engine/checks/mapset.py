@@ -204,10 +204,7 @@ def snap_consistency(ctx: MapsetContext) -> Iterator[Finding]:
     snap consistency). A lower difficulty on a coarser divisor of the same family (1/4 where the harder has
     1/16) simplifies the rhythm and is not flagged; 1/3 against 1/4 is. Harder: a higher level by name (when every name says one), else more objects
     per second."""
-    by_mode: dict[int, list[DifficultyContext]] = {}
-    for difficulty in ctx.difficulties:
-        by_mode.setdefault(difficulty.mode, []).append(difficulty)
-    for diffs in by_mode.values():
+    for diffs in ctx.by_mode.values():
         if len(diffs) < 2:
             continue
         ordered = _by_hardness(diffs)
@@ -261,10 +258,7 @@ def inconsistent_settings(ctx: MapsetContext) -> Iterator[Finding]:
     """Difficulties of one mode disagreeing on audio lead-in, countdown (when there is time for it), letterbox
     in breaks (when there are breaks), epilepsy warning, preferred skin or sample rate (Warning), or slider tick
     rate (Minor). Compared with the first difficulty of the same mode."""
-    by_mode: dict[int, list[DifficultyContext]] = {}
-    for difficulty in ctx.difficulties:
-        by_mode.setdefault(difficulty.mode, []).append(difficulty)
-    for diffs in by_mode.values():
+    for diffs in ctx.by_mode.values():
         reference = diffs[0]
         for difficulty in diffs[1:]:
             for attribute, label, applies, severity in SETTINGS:

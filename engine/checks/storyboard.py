@@ -125,10 +125,7 @@ def inconsistent_settings(ctx: MapsetContext) -> Iterator[Finding]:
     front of combo fire or skin sprites in the storyboard; or one showing a difficulty-specific storyboard
     (sprites or animations; samples alone do not count) and another none (Warning). Compared with the first
     difficulty of the same mode."""
-    by_mode: dict[int, list[DifficultyContext]] = {}
-    for difficulty in ctx.difficulties:
-        by_mode.setdefault(difficulty.mode, []).append(difficulty)
-    for diffs in by_mode.values():
+    for diffs in ctx.by_mode.values():
         if len(diffs) < 2:
             continue
         reference = diffs[0]
