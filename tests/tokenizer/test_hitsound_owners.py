@@ -16,7 +16,7 @@ FILES = corpus_files()[::12]
 
 
 @pytest.mark.parametrize("profile", [V30, V32], ids=lambda p: p.name)
-def test_every_slot_has_one_owner_at_that_objects_time(profile) -> None:
+def test_every_slot_has_one_owner_at_that_objects_time(profile, corpus_dir) -> None:  # corpus_dir: skips without ../shared
     checked = 0
     seen_modes = set()
     for path in FILES:
