@@ -70,7 +70,7 @@ def test_nearest_snapped_time() -> None:
     assert snap.error == pytest.approx(1037 - (1000 + 500 / 12))
 
 
-def test_most_objects_of_ranked_style_maps_are_snapped() -> None:
+def test_most_objects_of_ranked_style_maps_are_snapped(corpus_dir) -> None:  # corpus_dir: skips without ../shared
     snapped = total = 0
     for path in readable():
         if not path.name.startswith("asherlr23-eternity") or beatmap_of(path).version != 14:
