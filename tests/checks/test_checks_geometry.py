@@ -10,6 +10,7 @@ whose control points bound their turning under 150°: the bound holds for every 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,18 +21,25 @@ from engine.checks.hitobjects import offscreen
 from engine.checks.registry import CHECKS
 from engine.checks.slider_shapes import total_turn, turn_bound
 from engine.checks.stacking import stack_heights
-from engine.osu import OsuFormatError, Slider, read_beatmap
+from engine.osu import Beatmap, OsuFormatError, Slider, read_beatmap
 from engine.sliders import OsuPath
 from tests.conftest import corpus_files
 
 
-def test_paths_match_osu_path_approximation_on_corpus_sliders(corpus_dir: Path) -> None:
-    checked = 0
-    for path in corpus_files()[::7]:
+def corpus_maps(step: int = 1, mode: int | None = None) -> Iterator[tuple[Path, Beatmap]]:
+    """Every `step`-th corpus file osu! loads, parsed; only the maps of `mode` when it is given."""
+    for path in corpus_files()[::step]:
         try:
             beatmap = read_beatmap(path)
         except OsuFormatError:
             continue
+        if mode is None or beatmap.mode == mode:
+            yield path, beatmap
+
+
+def test_paths_match_osu_path_approximation_on_corpus_sliders(corpus_dir: Path) -> None:
+    checked = 0
+    for path, beatmap in corpus_maps(7):
         for slider in [o for o in beatmap.hit_objects if isinstance(o, Slider)][:40]:
             if len(slider.segments) != 1 or not 0 < len(slider.control_points) <= 64:
                 continue  # multi-type v128 paths, and stress-test curves of hundreds of points (sampled coarser)
@@ -59,11 +67,7 @@ def test_every_path_point_lies_within_the_reach_of_its_head_on_corpus_sliders(co
     """offscreen and stacking skip building a path when the head is far enough: that needs `path_reach` to
     hold every sampled point (and the bounds checks read) of every corpus slider with a written length."""
     checked = 0
-    for path in corpus_files()[::3]:
-        try:
-            beatmap = read_beatmap(path)
-        except OsuFormatError:
-            continue
+    for path, beatmap in corpus_maps(3):
         for slider in (o for o in beatmap.hit_objects if isinstance(o, Slider)):
             reach = path_reach(slider.pixel_length)
             played = build_path((slider.x, slider.y), [(s.curve_type, s.points) for s in slider.segments],
@@ -92,13 +96,7 @@ class _EveryPathBuilt(DifficultyContext):
 
 def test_ruling_sliders_out_by_reach_changes_no_finding_on_the_corpus(corpus_dir: Path) -> None:
     compared = 0
-    for path in corpus_files()[::4]:
-        try:
-            beatmap = read_beatmap(path)
-        except OsuFormatError:
-            continue
-        if beatmap.mode != 0:
-            continue
+    for path, beatmap in corpus_maps(4, mode=0):
         fast, full = DifficultyContext(beatmap), _EveryPathBuilt(beatmap)
         assert stack_heights(fast) == stack_heights(full), path.name
         for context in (fast, full):
@@ -110,13 +108,7 @@ def test_ruling_sliders_out_by_reach_changes_no_finding_on_the_corpus(corpus_dir
 
 def test_control_points_bound_how_far_every_corpus_path_turns(corpus_dir: Path) -> None:
     checked = 0
-    for path in corpus_files():
-        try:
-            beatmap = read_beatmap(path)
-        except OsuFormatError:
-            continue
-        if beatmap.mode != 0:
-            continue
+    for path, beatmap in corpus_maps(mode=0):
         ctx = DifficultyContext(beatmap)
         for o in ctx.objects:
             if isinstance(o.raw, Slider) and (bound := turn_bound(o.raw)) is not None:
