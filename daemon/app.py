@@ -28,7 +28,7 @@ from daemon.api.methods import RELOAD_HINT, RequestContext, Services, apply_live
 from daemon.api.server import ApiServer, ServerOptions
 from daemon.automod import AutoMod
 from daemon.bookmarks import MIRROR_JOB, SIDECAR_NAME, BookmarkMirror, BookmarkStore, BookmarkWrite
-from daemon.config import Paths, Settings
+from daemon.config import Paths, Settings, write_text_atomically
 from daemon.editor import start_editor_link
 from daemon.jobs import JobQueue
 from daemon.models import ModelManager
@@ -230,6 +230,4 @@ def _write_discovery(paths: Paths, port: int, token: Token) -> None:
         "subprotocol": "maid.jsonrpc",
     }
     paths.state_dir.mkdir(parents=True, exist_ok=True)
-    tmp = paths.discovery_file.with_name(f".{paths.discovery_file.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    os.replace(tmp, paths.discovery_file)
+    write_text_atomically(paths.discovery_file, json.dumps(record, indent=2))

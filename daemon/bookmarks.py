@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from daemon.config import write_text_atomically
 from daemon.writeback import Edit, Provenance, Region, Snapshot, WriteBack, WriteBackError, WriteConflict, WriteResult
 from engine.bookmarks import BookmarkState, add_bookmarks
 from engine.findings import Finding
@@ -66,9 +66,7 @@ class BookmarkStore:
         else:
             entries[key] = state.to_json()
         self.sidecar.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.sidecar.with_name(f".{self.sidecar.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(entries, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(temp, self.sidecar)
+        write_text_atomically(self.sidecar, json.dumps(entries, indent=1, sort_keys=True))
 
 
 def write_bookmarks(writeback: WriteBack, store: BookmarkStore, snapshot: Snapshot, findings: Sequence[Finding],

@@ -235,7 +235,7 @@ def ensure_config_file(path: Path) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, default_config_text())
+    write_text_atomically(path, default_config_text())
 
 
 def default_config_text() -> str:
@@ -285,7 +285,7 @@ def set_value(paths: Paths, key: str, value: Any) -> Settings:
         Settings(**tomllib.loads(text))  # as keyword arguments the file's values win over the environment
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, paths.config_file, {})) from exc
-    _write_atomically(paths.config_file, text)
+    write_text_atomically(paths.config_file, text)
     return load_settings(paths)
 
 
@@ -306,7 +306,9 @@ def env_overridden(key: str) -> str | None:
     return name if name in os.environ else None
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Replace one of maid's own small files (config, sidecar, discovery record, report) whole or not at all:
+    a reader never sees it half written, and a failed write leaves no temp file behind."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")

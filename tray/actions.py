@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from daemon.api.client import ApiError, NotRunning
-from daemon.config import Paths
+from daemon.config import Paths, write_text_atomically
 from daemon.secrets import get_token
 from tray.state import ActionFailed, Dismissed, Event, TrayState, current_findings, file_name
 
@@ -133,7 +133,5 @@ class Actions:
                 f"<table border=1 cellpadding=4><tr><th>time</th><th>severity</th><th>check</th><th>message</th></tr>\n{rows}</table>\n")
         self.paths.state_dir.mkdir(parents=True, exist_ok=True)
         target = self.paths.state_dir / REPORT_FILE
-        tmp = target.with_name(f".{REPORT_FILE}.tmp")
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, target)
+        write_text_atomically(target, page)
         return target
