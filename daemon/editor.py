@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from daemon.jobs import Job, JobContext, JobSpec, Priority
-from daemon.remap_flow import FlowError, LoadedModel, SelectionFlows, most_recent_osu
+from daemon.remap_flow import STABLE_RELOAD, FlowError, LoadedModel, SelectionFlows, most_recent_osu
 from daemon.watcher import SavedFile
 from daemon.writeback import WriteBackError
 from integrations.clipboard import Clipboard
@@ -201,7 +201,7 @@ class EditorLink:
         except WriteBackError as exc:
             raise FlowError("undo last write", "write", str(exc)) from exc
         self.broadcast("file/written", {"path": str(path), "backup": str(result.backup), "sha256After": result.sha256_after,
-                                        "job": "hotkey", "ai": False, "reloadHint": "reload the map in osu! (stable: Ctrl+L)"})  # fmt: skip
+                                        "job": "hotkey", "ai": False, "reloadHint": STABLE_RELOAD})  # fmt: skip
         return f"{path.name} restored to before maid's last write"
 
     def open_map(self, action: str) -> Path:
