@@ -106,11 +106,6 @@ def sections_of(spans: list[_Span], line_count: int) -> tuple[Section, ...]:
                  for span, end in zip(spans, ends, strict=True))
 
 
-def find_sections(body: bytes) -> tuple[Section, ...]:
-    """The sections of `body` (the lines joined)."""
-    return sections_of(find_spans(body), len(body.splitlines()))
-
-
 def _bracket_lines(data: bytes) -> list[tuple[int, int]]:
     """(index, first byte) of the lines of `data` that start with `[`, found by searching for `[` and counting
     the terminators before each (a line ends at `\r\n`, `\n` or `\r`), with no Python step per line."""

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.osu import OsuFormatError, parse_beatmap, read_beatmap
-from engine.osu.document import _header_name, find_sections
+from engine.osu.document import _header_name, find_spans, sections_of
 from engine.osu.lines import text as line_text
 from tests.conftest import corpus_files
 from tests.osu.corpus import EXPECTED_FAILURES, beatmap_of, golden_files, readable
@@ -129,7 +129,7 @@ def test_sections_start_at_each_header_line_whatever_the_line_ends(parts: list[b
     lines = body.splitlines(keepends=True)
     headers = [index for index, line in enumerate(lines)
                if line.startswith(b"[") and _header_name(line_text(line)) is not None]
-    sections = find_sections(body)
+    sections = sections_of(find_spans(body), len(lines))  # what a Beatmap of `body` holds
     assert [section.header for section in sections[1:]] == headers
     assert [(section.start, section.end) for section in sections] == \
         list(zip([0] + [index + 1 for index in headers], headers + [len(lines)], strict=True))
