@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.findings import Finding
-from engine.osu import Beatmap, set_value
-from engine.osu.lines import dominant_terminator, encode_line, terminator
+from engine.osu import Beatmap, edit_lines, set_value
 
 SECTION = "Editor"
 KEY = "Bookmarks"
@@ -111,8 +110,7 @@ def remove_bookmarks(beatmap: Beatmap, state: BookmarkState) -> Beatmap:
             removed |= body | {section.header}
             if section.end == len(beatmap.lines) and section.header > 0 and not beatmap.lines[section.header - 1].strip():
                 removed.add(section.header - 1)  # created at the end of the file after a blank line
-    kept = [line for index, line in enumerate(beatmap.lines) if index not in removed]
-    return Beatmap(kept, beatmap.bom, beatmap.path)
+    return edit_lines(beatmap, removed=removed)
 
 
 def _set_bookmarks(beatmap: Beatmap, value: str) -> Beatmap:
@@ -120,8 +118,4 @@ def _set_bookmarks(beatmap: Beatmap, value: str) -> Beatmap:
     sections = beatmap.sections_named(SECTION)
     if beatmap.value(SECTION, KEY) is not None or not sections or sections[0].header is None:
         return set_value(beatmap, SECTION, KEY, value)
-    header = sections[0].header
-    if not terminator(beatmap.lines[header]):  # `[Editor]` is the file's last line: append after it
-        return set_value(beatmap, SECTION, KEY, value)
-    line = encode_line(f"{KEY}: {value}", dominant_terminator(beatmap.lines))
-    return Beatmap([*beatmap.lines[:header + 1], line, *beatmap.lines[header + 1:]], beatmap.bom, beatmap.path)
+    return edit_lines(beatmap, inserted={sections[0].header + 1: [f"{KEY}: {value}"]})

@@ -16,9 +16,8 @@ from typing import Any
 
 from engine.findings import Finding, Fix, LineEdit
 from engine.osu.document import Beatmap
-from engine.osu.edits import update_hit_objects, update_timing_points
+from engine.osu.edits import edit_lines, update_hit_objects, update_timing_points
 from engine.osu.hitobjects import HitObject
-from engine.osu.lines import encode_line, terminator, text
 from engine.osu.timing import TimingPoint
 
 
@@ -71,19 +70,20 @@ def apply_fixes(beatmap: Beatmap, findings: Iterable[Finding]) -> Beatmap:
 
     Raises FixConflict, changing nothing, when a fix's line no longer reads as expected.
     """
-    lines = list(beatmap.lines)
+    replaced: dict[int, str] = {}
     for finding in findings:
         if finding.fix is None:
             continue
         for edit in finding.fix.edits:
             index = edit.line - 1
-            current = text(lines[index]) if 0 <= index < len(lines) else None
+            current = (replaced.get(index, beatmap.line_text(index))
+                       if 0 <= index < len(beatmap.lines) else None)
             new = edit.new if current == edit.old else _rebase(edit, current)
             if new is None:
                 raise FixConflict(f"line {edit.line} changed since it was checked; expected {edit.old!r}, "
                                   f"found {current!r}. Check the file again and retry.")
-            lines[index] = encode_line(new, terminator(lines[index]))
-    return Beatmap(lines, beatmap.bom, beatmap.path)
+            replaced[index] = new
+    return edit_lines(beatmap, replaced=replaced)
 
 
 def _rebase(edit: LineEdit, current: str | None) -> str | None:

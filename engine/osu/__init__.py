@@ -45,6 +45,7 @@ from engine.osu.document import Beatmap, Section, parse_beatmap, read_beatmap
 from engine.osu.edits import (
     add_hit_objects,
     add_timing_points,
+    edit_lines,
     remove_hit_objects,
     remove_timing_points,
     replace_hit_objects,
@@ -98,6 +99,7 @@ __all__ = [
     "beat_snap",
     "combos",
     "drain_time",
+    "edit_lines",
     "end_time",
     "mania_column",
     "mania_key_count",

@@ -11,6 +11,8 @@ had to change.
   would write it.
 - A modified object (one that carries the `line` it was read from) stays on its line; removing lines never
   touches their neighbours. A file that ended without a final newline still does.
+- `edit_lines` is the edit all the others are made of (replace, remove and insert whole lines by index), for
+  callers that already know the lines they change (a fix's line edits, the editor's bookmarks line).
 
 This module never reorders, re-sorts or normalises existing lines.
 """
@@ -28,6 +30,64 @@ from engine.osu.timing import TimingPoint, format_timing_point
 
 KEY_VALUE_SPELLING = {"General": "{key}: {value}", "Editor": "{key}: {value}", "Metadata": "{key}:{value}",
                       "Difficulty": "{key}:{value}", "Colours": "{key} : {value}"}
+
+
+# -- lines ---------------------------------------------------------------------------------------------------
+
+
+def edit_lines(beatmap: Beatmap, replaced: dict[int, str] | None = None, removed: Iterable[int] = (),
+               inserted: dict[int, list[str]] | None = None) -> Beatmap:
+    """The line edit every other edit is made of: `replaced[i]` is line i's new text (it keeps its own
+    terminator), lines in `removed` go, and `inserted[i]` lines go before old line i (i == len(lines): at the
+    end) with the file's dominant terminator. Indices are 0-based into `beatmap.lines`; no line's neighbours
+    change, and a file that ended without a final newline still does.
+
+    Raises OsuFormatError for an index outside the document, a line both replaced and removed, or a text with
+    a line break (one entry is one line)."""
+    replaced = replaced or {}
+    inserted = inserted or {}
+    removed = set(removed)
+    old = beatmap.lines
+    _check_lines(beatmap, replaced, removed, inserted)
+    end = dominant_terminator(old)
+    lines: list[bytes] = []
+    for index in range(len(old) + 1):
+        for new_text in inserted.get(index, ()):
+            if lines and not terminator(lines[-1]):
+                lines[-1] += end
+            lines.append(encode_line(new_text, end))
+        if index == len(old) or index in removed:
+            continue
+        if lines and not terminator(lines[-1]):
+            lines[-1] += end
+        if index in replaced:
+            lines.append(encode_line(replaced[index], terminator(old[index])))
+        else:
+            lines.append(old[index])
+    if old and not terminator(old[-1]) and lines and terminator(lines[-1]):
+        lines[-1] = lines[-1][:len(lines[-1]) - len(terminator(lines[-1]))]
+    return Beatmap(lines, beatmap.bom, beatmap.path)
+
+
+def _check_lines(beatmap: Beatmap, replaced: dict[int, str], removed: set[int],
+                 inserted: dict[int, list[str]]) -> None:
+    count = len(beatmap.lines)
+    for what, indices, last in (("replace", replaced, count - 1), ("remove", removed, count - 1),
+                                ("insert before", inserted, count)):
+        outside = sorted(index for index in indices if not 0 <= index <= last)
+        if outside:
+            raise OsuFormatError(f"cannot {what} line index {outside[0]}: the document has {count} lines "
+                                 f"(indices 0–{last}); edit the document the indices were taken from",
+                                 beatmap.path)
+    both = sorted(removed.intersection(replaced))
+    if both:
+        raise OsuFormatError(f"line {both[0] + 1} is both replaced and removed; give it to one of them",
+                             beatmap.path, both[0] + 1, beatmap.line_text(both[0]))
+    texts = [*replaced.items(), *((index, new_text) for index, new_texts in inserted.items() for new_text in new_texts)]
+    for index, new_text in texts:
+        if "\r" in new_text or "\n" in new_text:
+            raise OsuFormatError(f"a new text at line {index + 1} contains a line break ({new_text[:120]!r}); "
+                                 "give each line its own entry", beatmap.path, index + 1)
 
 
 # -- key/value sections --------------------------------------------------------------------------------------
@@ -52,7 +112,7 @@ def set_value(beatmap: Beatmap, section: str, key: str, value: str) -> Beatmap:
             body = body[:body.index("//")]
         tail = rest[len(lead) + len(body.rstrip()):]
         new_text = text[:colon + 1] + lead + value + tail
-        return _apply(beatmap, replaced={found: new_text})
+        return edit_lines(beatmap, replaced={found: new_text})
     spelling = KEY_VALUE_SPELLING.get(section, "{key}:{value}")
     return _insert_lines(beatmap, section, [spelling.format(key=key, value=value)])
 
@@ -209,9 +269,9 @@ def _edit(beatmap: Beatmap, kind: _Kind, remove: Iterable[int], items: list[HitO
         anchor = _anchor(beatmap, kind.section, kept, item.time)
         inserted.setdefault(anchor, []).append(",".join(kind.fields(item)))
     if new_items and not beatmap.sections_named(kind.section):
-        return _insert_lines(_apply(beatmap, replaced=replaced, removed=removed), kind.section,
+        return _insert_lines(edit_lines(beatmap, replaced=replaced, removed=removed), kind.section,
                              [",".join(kind.fields(item)) for item in sorted(new_items, key=lambda e: e.time)])
-    return _apply(beatmap, replaced=replaced, removed=removed, inserted=inserted)
+    return edit_lines(beatmap, replaced=replaced, removed=removed, inserted=inserted)
 
 
 def _anchor(beatmap: Beatmap, section: str, kept: list[tuple[float, int]], time: float) -> int:
@@ -237,38 +297,11 @@ def _insert_lines(beatmap: Beatmap, section: str, texts: list[str]) -> Beatmap:
     """Append lines at the end of the (last) section called `section`, creating the section if needed."""
     sections = beatmap.sections_named(section)
     if sections:
-        return _apply(beatmap, inserted={_body_end(beatmap, sections[-1]): texts})
+        return edit_lines(beatmap, inserted={_body_end(beatmap, sections[-1]): texts})
     order = SECTION_NAMES.index(section) if section in SECTION_NAMES else len(SECTION_NAMES)
     following = [s for s in beatmap.sections if s.name in SECTION_NAMES[order + 1:] and s.header is not None]
     block = [f"[{section}]", *texts]
     if following:
-        return _apply(beatmap, inserted={following[0].header: [*block, ""]})  # type: ignore[dict-item]
+        return edit_lines(beatmap, inserted={following[0].header: [*block, ""]})  # type: ignore[dict-item]
     needs_gap = bool(beatmap.lines) and bool(beatmap.lines[-1].strip())
-    return _apply(beatmap, inserted={len(beatmap.lines): ([""] if needs_gap else []) + block})
-
-
-def _apply(beatmap: Beatmap, replaced: dict[int, str] | None = None, removed: Iterable[int] = (),
-           inserted: dict[int, list[str]] | None = None) -> Beatmap:
-    """Build the new document: `inserted[i]` lines go before old line i (i == len(lines): at the end)."""
-    replaced = replaced or {}
-    inserted = inserted or {}
-    removed = set(removed)
-    old = beatmap.lines
-    end = dominant_terminator(old)
-    lines: list[bytes] = []
-    for index in range(len(old) + 1):
-        for new_text in inserted.get(index, ()):
-            if lines and not terminator(lines[-1]):
-                lines[-1] += end
-            lines.append(encode_line(new_text, end))
-        if index == len(old) or index in removed:
-            continue
-        if lines and not terminator(lines[-1]):
-            lines[-1] += end
-        if index in replaced:
-            lines.append(encode_line(replaced[index], terminator(old[index])))
-        else:
-            lines.append(old[index])
-    if old and not terminator(old[-1]) and lines and terminator(lines[-1]):
-        lines[-1] = lines[-1][:len(lines[-1]) - len(terminator(lines[-1]))]
-    return Beatmap(lines, beatmap.bom, beatmap.path)
+    return edit_lines(beatmap, inserted={len(beatmap.lines): ([""] if needs_gap else []) + block})

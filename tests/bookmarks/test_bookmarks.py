@@ -96,6 +96,18 @@ def test_a_missing_editor_section_is_created_before_metadata_and_removed_again()
     assert remove_bookmarks(edited, state).to_bytes() == data
 
 
+@pytest.mark.parametrize("cut", ["after [General]", "after the [Editor] header"])
+def test_restore_keeps_a_file_ending_without_a_final_newline(cut: str) -> None:
+    path = corpus_map("editor without bookmarks")
+    beatmap = parse_beatmap(path.read_bytes(), str(path))
+    section = beatmap.sections_named("General" if cut == "after [General]" else "Editor")[0]
+    end = section.end if cut == "after [General]" else section.header + 1  # type: ignore[operator]
+    data = b"".join(beatmap.lines[:end]).rstrip(b"\r\n")  # the map, cut there, without a final newline
+    edited, state = add_bookmarks(parse_beatmap(data, str(path)), findings_at(500))
+    assert edited.to_bytes().endswith(b"\nBookmarks: 500")
+    assert remove_bookmarks(edited, state).to_bytes() == data
+
+
 def test_new_findings_replace_maids_old_bookmarks_and_keep_the_mappers() -> None:
     path = corpus_map("bookmarks")
     data = path.read_bytes()
