@@ -44,7 +44,7 @@ SECTION_NAMES = ("General", "Editor", "Metadata", "Difficulty", "Events", "Timin
 MODES = {0: "osu", 1: "taiko", 2: "catch", 3: "mania"}
 
 T = TypeVar("T")
-Row = tuple[str, ...]
+Row = tuple[bytes, ...]
 # (rows, first line, read_other, skipped) → items: `hitobjects.read_object_rows`, `timing.read_point_rows`
 RowReader = Callable[[list[Row], int, Callable[[int], T | None], list[tuple[int, Exception]]], list[T]]
 
@@ -141,17 +141,17 @@ def entry_text(line: bytes, strip_comments: bool) -> str | None:
     return text
 
 
-def section_rows(chunk: bytes, plain_rows: Callable[[str], list[Row]]) -> list[Row]:
+def section_rows(chunk: bytes, plain_rows: Callable[[bytes], list[Row]]) -> list[Row]:
     """`plain_rows` of a section's lines (`chunk`: whole lines of a body), one row per line. The chunk is read
     as it is: the patterns take a `\r\n` end and leave a line with trailing whitespace to the line-by-line
     reader. A lone `\r` ends a line too, and the patterns give no row for a "line" that holds one, so a row
     count that is not the count of "\n"-lines means the lines must be split and joined by "\n" first."""
-    rows = plain_rows(chunk.decode("utf-8", "surrogateescape"))
+    rows = plain_rows(chunk)
     if len(rows) == chunk.count(b"\n") + 1:
         if chunk.endswith(b"\n"):
             rows.pop()  # the empty text after the last terminator is no line
         return rows
-    return plain_rows(b"\n".join(map(bytes.rstrip, chunk.splitlines(keepends=True))).decode("utf-8", "surrogateescape"))
+    return plain_rows(b"\n".join(map(bytes.rstrip, chunk.splitlines(keepends=True))))
 
 
 def _line_reader(chunk: bytes, start: int, parse_line: Callable[[str, int], T]) -> Callable[[int], T | None]:
@@ -354,7 +354,7 @@ class Beatmap:
         """Every readable object line in file order (osu! sorts by time; `derived.sorted_objects` does too)."""
         return self._read_rows("HitObjects", "hit_objects", plain_object_rows, read_object_rows, parse_hit_object)
 
-    def _read_rows(self, name: str, view: str, plain_rows: Callable[[str], list[Row]], read_rows: RowReader[T],
+    def _read_rows(self, name: str, view: str, plain_rows: Callable[[bytes], list[Row]], read_rows: RowReader[T],
                    parse_line: Callable[[str, int], T]) -> tuple[T, ...]:
         """The items of every `name` section: its plain lines read in one regex pass per section (`plain_rows`
         and `read_rows`, e.g. `hitobjects.plain_object_rows`), the others one by one (`parse_line`); the lines

@@ -8,9 +8,9 @@ object is written back with the same shape. This module never touches document l
 
 Speed: a map has thousands of object lines, and almost all are plain (integer x, y, time, type, hitSound;
 ASCII; no comment; a slider curve of one letter and integer points). `plain_object_rows` reads a whole
-section's plain lines in one regex pass and `read_object_rows` builds their objects without the
+section's plain lines in one regex pass over its bytes and `read_object_rows` builds their objects without the
 .NET-number checks they cannot need; every other line goes through `parse_hit_object`, the reference both
-must agree with (tests/osu/test_plain_rows.py). A plain slider keeps its curve's text, which the regex has
+must agree with (tests/osu/test_plain_rows.py). A plain slider keeps its curve's bytes, which the regex has
 already checked, and builds `segments` from it the first time they are read (see `_lazy_segments`): most
 readers of a map never look at control points, and building the corpus's ~930k point tuples cost more
 than the rest of its sliders.
@@ -188,15 +188,15 @@ def _simple_segments(text: str) -> tuple[CurveSegment, ...]:
 
 def _lazy_segments(slot: Any) -> property:
     """`Slider.segments` over its slot: the slot holds the segments, or, for a slider read by
-    `read_object_rows`, its curve's text (already matched by `_SIMPLE_CURVE`), which the first read replaces
+    `read_object_rows`, its curve's bytes (already matched by `_SIMPLE_CURVE`), which the first read replaces
     by the segments. Every reader (equality, hashing, repr, `replace`, pickling) goes through this property,
-    so no one sees the text."""
+    so no one sees the bytes."""
     read, write = slot.__get__, slot.__set__
 
     def segments(self: Slider) -> tuple[CurveSegment, ...]:
         value = read(self)
-        if value.__class__ is str:
-            value = _simple_segments(value)
+        if value.__class__ is bytes:
+            value = _simple_segments(value.decode("ascii"))
             write(self, value)
         return value  # type: ignore[no-any-return]
 
@@ -264,21 +264,24 @@ def parse_hit_object(text: str, line: int | None = None) -> HitObject:
 # matches each line of a text whose lines end in "\n" or "\r\n" exactly once (a line holding another `\r`
 # not at all), so `findall` over a section's lines yields one row per line, in order; rows of other lines
 # have an empty x.
-_PLAIN_LINES = re.compile(r"^(?:(\d{1,5}+),(\d{1,5}+),(\d{1,9}+),(?:(\d{0,8}[13579],\d{1,9}+(?:,[ -.0-~]*+)?)"
-                          rf"|(\d{{1,9}}+,\d{{1,9}}+)(?:,({_SIMPLE_CURVE_PATTERN}))?((?:,[ -.0-~]*+)?))(?<! )"
-                          r"|[^\r\n]*+)\r?$", re.MULTILINE | re.ASCII)
+_PLAIN_LINES = re.compile(rb"^(?:(\d{1,5}+),(\d{1,5}+),(\d{1,9}+),(?:(\d{0,8}[13579],\d{1,9}+(?:,[ -.0-~]*+)?)"
+                          rb"|(\d{1,9}+,\d{1,9}+)(?:,(" + _SIMPLE_CURVE_PATTERN.encode() + rb"))?((?:,[ -.0-~]*+)?))(?<! )"
+                          rb"|[^\r\n]*+)\r?$", re.MULTILINE)
 
-PlainRow = tuple[str, str, str, str, str, str, str]
+PlainRow = tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes]
 
 
-def plain_object_rows(text: str) -> list[PlainRow]:
-    """One row per line of `text` (lines ending in "\\n" or "\\r\\n"; see `document.section_rows`): (x, y,
+def plain_object_rows(data: bytes) -> list[PlainRow]:
+    """One row per line of `data` (lines ending in "\\n" or "\\r\\n"; see `document.section_rows`): (x, y,
     time, circle, head, curve, rest) for a plain line: circle is "type,hitSound[,fields…]" of a circle (odd
     type), else "" and head is "type,hitSound", curve the sixth field when it is a simple curve (else "") and
     rest "," + the fields after it (or ""); x == "" for any other line (blank, comment, spaces, decimals,
     non-ASCII: read those with `parse_hit_object`). One regex pass over a whole section reads the common
-    case several times faster than splitting and checking each line."""
-    return _PLAIN_LINES.findall(text)
+    case several times faster than splitting and checking each line. The rows are bytes, read from the
+    file's bytes without decoding them: a plain row is ASCII, `float`/`int` read bytes as they read text, and
+    matching and slicing bytes costs less than text; only what is kept as text is decoded (once per map for
+    the texts a map repeats, and a curve when its points are first read)."""
+    return _PLAIN_LINES.findall(data)
 
 
 def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable[[int], HitObject | None],
@@ -292,13 +295,13 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
     per call. Circles, sliders with a simple curve and holds with an end time are built here, other rows
     by `_build`."""
     objects: list[HitObject] = []
-    circles: dict[str, tuple[int, int, HitSample | None]] = {}  # "type,hitSound[,…]" -> type, hitSound, hitSample
+    circles: dict[bytes, tuple[int, int, HitSample | None]] = {}  # b"type,hitSound[,…]" -> type, hitSound, hitSample
     known_circle = circles.get
-    heads: dict[str, tuple[int, int]] = {}  # "type,hitSound" -> both
+    heads: dict[bytes, tuple[int, int]] = {}  # b"type,hitSound" -> both
     known_head = heads.get
-    slider_tails: dict[str, SliderTail] = {}  # by `rest`
+    slider_tails: dict[bytes, SliderTail] = {}  # by `rest`
     known_tail = slider_tails.get
-    hold_samples: dict[str, HitSample | None] = {}  # by the text after the end time
+    hold_samples: dict[bytes, HitSample | None] = {}  # by the text after the end time
     known_hold_sample = hold_samples.get
     line = first_line - 1
     for x, y, time, circle, head, curve, rest in rows:
@@ -307,7 +310,7 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
             if circle:
                 fields = known_circle(circle)
                 if fields is None:
-                    fields = circles[circle] = _circle_fields(circle)
+                    fields = circles[circle] = _circle_fields(circle.decode("ascii"))
                 kind, hit_sound, sample = fields
                 objects.append(_new_circle(float(x), float(y), float(time), kind, hit_sound, sample, line))
                 continue
@@ -318,27 +321,27 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
                 continue
             both = known_head(head)
             if both is None:
-                kind_text, sound_text = head.split(",")
+                kind_text, sound_text = head.split(b",")
                 both = heads[head] = (int(kind_text), int(sound_text))
             kind, hit_sound = both
             if curve and rest and kind & SLIDER:
                 tail = known_tail(rest)
                 if tail is None:
-                    tail = slider_tails[rest] = _slider_tail(rest[1:].split(","))
+                    tail = slider_tails[rest] = _slider_tail(rest[1:].decode("ascii").split(","))
                 sample, slides, length, edge_sounds, edge_sets = tail
-                # The segments stay as the curve's text until read (`_lazy_segments`).
-                objects.append(_new_slider(float(x), float(y), float(time), kind, hit_sound, sample, line, curve[0],
-                                           curve, slides, length, edge_sounds, edge_sets))
-            elif not curve and kind & _HOLD_BITS == HOLD and rest[1:2] not in ("", ","):
-                end_text, colon, sample_text = rest[1:].split(",", 1)[0].partition(":")
-                # digits only (the pattern allows no Unicode digit): float() reads them as .NET does
-                end = float(end_text) if end_text.isdigit() and len(end_text) < 10 else parse_float(end_text)
+                # The segments stay as the curve's bytes until read (`_lazy_segments`).
+                objects.append(_new_slider(float(x), float(y), float(time), kind, hit_sound, sample, line,
+                                           _CURVE_LETTERS[curve[0]], curve, slides, length, edge_sounds, edge_sets))
+            elif not curve and kind & _HOLD_BITS == HOLD and rest[1:2] not in (b"", b","):
+                end_text, colon, sample_text = rest[1:].split(b",", 1)[0].partition(b":")
+                # digits only: float() reads them as .NET does
+                end = float(end_text) if end_text.isdigit() and len(end_text) < 10 else parse_float(end_text.decode())
                 sample = known_hold_sample(sample_text, _NOT_SEEN) if colon else None
                 if sample is _NOT_SEEN:
-                    sample = hold_samples[sample_text] = parse_hit_sample(sample_text)
+                    sample = hold_samples[sample_text] = parse_hit_sample(sample_text.decode("ascii"))
                 objects.append(_new_hold(float(x), float(y), float(time), kind, hit_sound, sample, line, end))
             else:
-                extra = f",{curve}{rest}" if curve else rest
+                extra = (b"," + curve + rest if curve else rest).decode("ascii")
                 objects.append(_build(float(x), float(y), float(time), kind, hit_sound,
                                       extra[1:].split(",") if extra else [], line))
         except (ValueError, IndexError) as error:
@@ -347,6 +350,7 @@ def read_object_rows(rows: list[PlainRow], first_line: int, read_other: Callable
 
 
 _NOT_SEEN = HitSample()
+_CURVE_LETTERS = {ord(letter): letter for letter in CURVE_TYPES}
 _HOLD_BITS = SLIDER | SPINNER | HOLD  # a hold is read only when no other kind's bit is set (even types here)
 
 

@@ -101,20 +101,19 @@ _new_point = positional_constructor(TimingPoint)
 # Eight fields: two decimals of at most 9 integer digits (so within int32), then the tail: a meter that does
 # not start with 0 (one that does is read as 4), three unsigned ints, 0 or 1, an unsigned int.
 # `(?m)^(?:PLAIN|[^\r\n]*+)\r?$` matches each line exactly once (see `hitobjects._PLAIN_LINES`).
-_PLAIN_LINES = re.compile(r"^(?:(-?\d{1,9}+(?:\.\d++)?),(-?\d{1,9}+(?:\.\d++)?),"
-                          r"([1-9]\d{0,8}+,\d{1,9}+,\d{1,9}+,\d{1,9}+,[01],\d{1,9}+)|[^\r\n]*+)\r?$",
-                          re.MULTILINE | re.ASCII)
+_PLAIN_LINES = re.compile(rb"^(?:(-?\d{1,9}+(?:\.\d++)?),(-?\d{1,9}+(?:\.\d++)?),"
+                          rb"([1-9]\d{0,8}+,\d{1,9}+,\d{1,9}+,\d{1,9}+,[01],\d{1,9}+)|[^\r\n]*+)\r?$", re.MULTILINE)
 
-PlainRow = tuple[str, str, str]
+PlainRow = tuple[bytes, bytes, bytes]
 # meter, sample_set, sample_index, volume, uninherited, effects
 PointTail = tuple[int, int, int, int, bool, int]
 
 
-def plain_point_rows(text: str) -> list[PlainRow]:
-    """One row per line of `text` (lines ending in "\\n" or "\\r\\n"): (time, beat length,
-    the six other fields) of a plain line, time == "" for any other line (read those with
-    `parse_timing_point`)."""
-    return _PLAIN_LINES.findall(text)
+def plain_point_rows(data: bytes) -> list[PlainRow]:
+    """One row per line of `data` (lines ending in "\\n" or "\\r\\n"): (time, beat length,
+    the six other fields) of a plain line, time == b"" for any other line (read those with
+    `parse_timing_point`). Bytes, as `hitobjects.plain_object_rows` reads them."""
+    return _PLAIN_LINES.findall(data)
 
 
 def read_point_rows(rows: list[PlainRow], first_line: int, read_other: Callable[[int], TimingPoint | None],
@@ -122,7 +121,7 @@ def read_point_rows(rows: list[PlainRow], first_line: int, read_other: Callable[
     """`hitobjects.read_object_rows` for timing points: `parse_timing_point` of each line, plain ones built here
     (a map repeats a few dozen tails: each is read once per call)."""
     points: list[TimingPoint] = []
-    tails: dict[str, PointTail] = {}
+    tails: dict[bytes, PointTail] = {}
     known_tail = tails.get
     line = first_line - 1
     for time, beat_length, tail_text in rows:
@@ -130,7 +129,7 @@ def read_point_rows(rows: list[PlainRow], first_line: int, read_other: Callable[
         if time:
             tail = known_tail(tail_text)
             if tail is None:
-                meter, sample_set, sample_index, volume, uninherited, effects = map(int, tail_text.split(","))
+                meter, sample_set, sample_index, volume, uninherited, effects = map(int, tail_text.split(b","))
                 tail = tails[tail_text] = (meter, sample_set, sample_index, volume, uninherited == 1, effects)
             meter, sample_set, sample_index, volume, uninherited, effects = tail
             points.append(_new_point(float(time), float(beat_length), meter, sample_set, sample_index, volume,
