@@ -30,7 +30,7 @@ from daemon.automod import AutoMod
 from daemon.bookmarks import MIRROR_JOB, SIDECAR_NAME, BookmarkMirror, BookmarkStore, BookmarkWrite
 from daemon.config import Paths, Settings, write_text_atomically
 from daemon.editor import start_editor_link
-from daemon.jobs import JobQueue
+from daemon.jobs import Hold, JobQueue
 from daemon.models import ModelManager
 from daemon.secrets import Token, ensure_api_token
 from daemon.songs_folder import find_songs_folder
@@ -116,9 +116,9 @@ class Daemon:
 
     def _on_saved(self, saved: SavedFile) -> None:
         """On the event loop, for each editor save: warn when it dropped maid's edit; auto-mod it when enabled and
-        the daemon is not paused (daemon/pause)."""
+        the user has not paused the daemon (daemon/pause: the queue's user hold)."""
         warn_if_dropped(self.server, self.services.writeback, saved)
-        if self.services.settings.automod_on_save and not self.services.jobs.paused:
+        if self.services.settings.automod_on_save and Hold.USER not in self.services.jobs.holds:
             self.services.automod.submit(saved)
 
 

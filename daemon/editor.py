@@ -3,14 +3,15 @@
 `EditorLink.run` consumes integrations.tosu's stream for the daemon's life: every change (other than the
 playhead moving, which is sent at most once a second) goes to clients as `editor/state`; the open map's
 folder becomes the watcher's active mapset (a lazer external-edit copy included); while osu! is in play
-mode the model lanes are held by a pause job, so queued background model work (MaiMod) waits until the
-player leaves gameplay. When tosu is unavailable the state says why and file watching carries on alone.
+mode the job queue holds model work (`Hold.PLAY`): queued model jobs (MaiMod on save, a hotkey's generation)
+wait, silently, until the player leaves gameplay (or tosu stops telling), and editor actions still run. When
+tosu is unavailable the state says why and file watching carries on alone.
 
 Hotkeys (config [hotkeys]) run the selection flows (daemon.remap_flow), the checks on the open map, and
 undo of maid's last write; the API's `editor/run` runs the same actions (`start`). Each outcome is sent as
-`editor/action` (what ran, ok, the failed step and why). While the daemon is paused (`daemon/pause`) an
-action does nothing but say so. Hotkey callbacks arrive on pynput's thread and are handed to the event
-loop. This module never writes a file itself (the flows and undo go through WriteBack) and never stops the
+`editor/action` (what ran, ok, the failed step and why). While the user has paused maid (`daemon/pause`,
+`Hold.USER`) an action does nothing but say so. Hotkey callbacks arrive on pynput's thread and are handed to
+the event loop. This module never writes a file itself (the flows and undo go through WriteBack) and never stops the
 daemon when tosu, the display or the keyboard is missing.
 """
 
@@ -18,14 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daemon.jobs import Job, JobContext, JobSpec, Priority
+from daemon.jobs import Hold, Job
 from daemon.remap_flow import STABLE_RELOAD, FlowError, LoadedModel, SelectionFlows, most_recent_osu
 from daemon.watcher import SavedFile
 from daemon.writeback import WriteBackError
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLAYHEAD_BROADCAST_S = 1.0
-PAUSE_POLL_S = 0.2
 ACTIONS = ("remap_selection", "hitsound_selection", "check_now", "undo_last_write")  # the [hotkeys] names
 PAUSED = "maid is paused: resume it first (the tray's Resume, or daemon/pause with paused false)"
 
@@ -74,7 +73,6 @@ class EditorLink:
         self.state: EditorState | None = None
         self._sent: EditorState | None = None
         self._sent_at = 0.0
-        self._resume: threading.Event | None = None
         self._make_keyboard = keyboard
         self._actions: set[asyncio.Task[Outcome]] = set()  # actions running now
         self.keyboard: Keyboard | None = None
@@ -101,11 +99,10 @@ class EditorLink:
         if not moved_only or now - self._sent_at >= PLAYHEAD_BROADCAST_S:
             self._sent, self._sent_at = state, now
             self.broadcast("editor/state", {"state": state.to_json()})
-        if state.state is GameState.PLAYING and (previous is None or previous.state is not GameState.PLAYING):
-            self._pause_model_lanes()
-        elif state.state is not GameState.PLAYING and self._resume is not None:
-            self._resume.set()
-            self._resume = None
+        if state.state is GameState.PLAYING:
+            self.services.jobs.hold(Hold.PLAY)
+        else:
+            self.services.jobs.release(Hold.PLAY)
         folder = self._open_folder(state)
         if folder is not None and self.services.watcher is not None and (previous is None or self._open_folder(previous) != folder):
             self.services.watcher.focus(folder)
@@ -117,19 +114,6 @@ class EditorLink:
             mounted = find_external_edit(state.version) if state.version else None
             return mounted.parent if mounted else None
         return state.beatmap_path.parent
-
-    def _pause_model_lanes(self) -> None:
-        """Hold the loaded model's lane until play mode ends: queued model jobs wait behind this one."""
-        current = self.services.models.current
-        if current is None:
-            return
-        resume = self._resume = threading.Event()
-
-        def hold(ctx: JobContext) -> None:
-            while not resume.wait(PAUSE_POLL_S):
-                ctx.cancel.raise_if_cancelled()
-
-        self.services.jobs.submit(JobSpec("pause", hold, Priority.INTERACTIVE, device=current.device, title="model work paused: osu! is in play mode"))
 
     # ---- hotkeys --------------------------------------------------------------------------------
 
@@ -162,7 +146,7 @@ class EditorLink:
         return task
 
     async def _action(self, name: str, on_job: OnJob | None) -> str:
-        if self.services.jobs.paused:
+        if Hold.USER in self.services.jobs.holds:  # play mode (Hold.PLAY) only defers the model work they queue
             raise FlowError(name.replace("_", " "), "paused", PAUSED)
         if name == "remap_selection":
             return await self.remap_selection(on_job)
@@ -177,8 +161,7 @@ class EditorLink:
     def stop(self) -> None:
         if self.keyboard is not None:
             self.keyboard.stop()
-        if self._resume is not None:
-            self._resume.set()
+        self.services.jobs.release(Hold.PLAY)  # nothing follows play mode any more
 
     async def remap_selection(self, on_job: OnJob | None = None) -> str:
         result = await self.flows.remap_selection(on_job=on_job)

@@ -6,11 +6,15 @@ CPU-only jobs run concurrently on a small thread pool. A newer job of the same k
 supersedes an older background one. Job functions run in worker threads and get a `JobContext`: they
 report progress through it and check its cancel token between windows (engine code never sees asyncio).
 
-`pause()` holds the model lanes: a queued job on a model device does not start until `resume()` (jobs
-already running finish; CPU-pool jobs and `model/unload`, which only frees memory, still run).
+Holds keep model work waiting: `hold(reason)` puts one on, `release(reason)` takes it off, and while any hold
+is on, a queued job on a model device does not start (jobs already running finish; CPU-pool jobs and
+`model/unload`, which only frees memory, still run). The queue treats every reason alike and says which are on
+(`holds`, and `jobs/holds` to clients on each change); what else a hold means is its caller's: the user's pause
+(`Hold.USER`, daemon/pause) also refuses editor actions and stops auto-mod on save, while play mode
+(`Hold.PLAY`, daemon.editor) only defers model work until the player leaves gameplay.
 
-Runs on the daemon's event loop: `submit`, `cancel` and `list` must be called from the loop thread.
-It must never run two model jobs on one device at once, never send progress notifications out of order
+Runs on the daemon's event loop: `submit`, `cancel`, `list`, `hold` and `release` must be called from the loop
+thread. It must never run two model jobs on one device at once, never send progress notifications out of order
 (reports that arrive faster than the loop runs are coalesced: clients get the newest), and never let a
 failing job take the queue down.
 """
@@ -36,13 +40,20 @@ from engine.cancel import Cancelled
 log = logging.getLogger(__name__)
 
 CPU_LANE = "cpu-pool"
-RUN_WHILE_PAUSED = {"model/unload"}  # giving memory back is never held by a pause
+RUN_WHILE_HELD = {"model/unload"}  # giving memory back is never held
 
 
 class Priority(IntEnum):
     INTERACTIVE = 0
     REQUESTED = 1
     BACKGROUND = 2
+
+
+class Hold(StrEnum):
+    """Why model work waits (the API's `holds`)."""
+
+    USER = "user"  # the user paused maid (daemon/pause, `maid pause`, the tray's Pause all)
+    PLAY = "play"  # osu! is in play mode (daemon.editor): nothing may take the player's GPU/CPU
 
 
 class JobState(StrEnum):
@@ -148,8 +159,8 @@ class JobQueue:
         self._executors: dict[str, ThreadPoolExecutor] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._closed = False
-        self._paused = False
-        self._held: list[tuple[str, Job]] = []  # (lane, job) taken off a model lane while paused
+        self._holds: set[Hold] = set()
+        self._waiting: list[tuple[str, Job]] = []  # (lane, job) taken off a model lane while a hold is on
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -187,20 +198,32 @@ class JobQueue:
         return len(self._active) - running, running
 
     @property
-    def paused(self) -> bool:
-        return self._paused
+    def holds(self) -> list[Hold]:
+        """The holds on now (sorted); queued model jobs wait while there is any."""
+        return sorted(self._holds)
 
-    def pause(self) -> None:
-        """Hold the model lanes: no queued model job starts until `resume` (running ones finish)."""
-        self._paused = True
+    def hold(self, reason: Hold) -> bool:
+        """Put the hold `reason` on: no queued model job starts until every hold is released (running ones
+        finish). False when it was on already."""
+        if reason in self._holds:
+            return False
+        self._holds.add(reason)
+        self._send("jobs/holds", {"holds": self.holds})
+        return True
 
-    def resume(self) -> None:
-        """Put the held jobs back on their lanes, in their priority and submission order."""
-        self._paused = False
-        held, self._held = self._held, []
-        for lane, job in held:
-            if job.state is JobState.QUEUED:
-                self._lanes[lane].put_nowait((int(job.spec.priority), job.seq, job))
+    def release(self, reason: Hold) -> bool:
+        """Take the hold `reason` off; once none is left, the waiting jobs go back on their lanes in their
+        priority and submission order. False when it was not on."""
+        if reason not in self._holds:
+            return False
+        self._holds.discard(reason)
+        self._send("jobs/holds", {"holds": self.holds})
+        if not self._holds:
+            waiting, self._waiting = self._waiting, []
+            for lane, job in waiting:
+                if job.state is JobState.QUEUED:
+                    self._lanes[lane].put_nowait((int(job.spec.priority), job.seq, job))
+        return True
 
     async def wait(self, job: Job) -> Job:
         return await asyncio.shield(job.future)
@@ -246,8 +269,8 @@ class JobQueue:
             _, _, job = await queue.get()
             if job.state is not JobState.QUEUED:
                 continue  # cancelled or superseded while waiting
-            if self._paused and lane != CPU_LANE and job.spec.kind not in RUN_WHILE_PAUSED:
-                self._held.append((lane, job))
+            if self._holds and lane != CPU_LANE and job.spec.kind not in RUN_WHILE_HELD:
+                self._waiting.append((lane, job))
                 continue
             job.state, job.started = JobState.RUNNING, time.time()
             context = JobContext(job.cancel_token, lambda fraction, message, job=job: self._report(loop, job, fraction, message))
@@ -289,7 +312,7 @@ class JobQueue:
         try:
             self._notify(method, params)
         except Exception:  # a client-side problem must never stop a lane's worker
-            log.exception("could not send %s for job %s", method, params.get("id"))
+            log.exception("could not send %s (%s)", method, params.get("id", params))
 
     def _finish(self, job: Job, state: JobState) -> None:
         job.state, job.finished = state, time.time()

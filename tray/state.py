@@ -3,9 +3,11 @@
 `TrayState` is frozen plain data; `apply(state, event)` returns the next state (a pure function, so every
 daemon state can be built in a test without a daemon or a display). Events are the link's (connected,
 notification, status refreshed, disconnected, gave up) and the actions' (action failed, dismissed). Whether
-the daemon is paused is the daemon's (`status`, `daemon/paused`); the last write that can be undone comes
-from the journal at connect and from `file/written` after. Notices the user should see (findings after a save, a job done or failed, a conflict, "reload
-the map") are collected in `state.notices` until the app shows them.
+the daemon is paused is the daemon's (`status.paused`, `daemon/paused`): the user's pause only; the daemon's
+hold on model work while osu! is in play mode (`holds`, `jobs/holds`) is silent here. The last write that can
+be undone comes from the journal at connect and from `file/written` after. Notices the user should see
+(findings after a save, a job done or failed, a conflict, "reload the map") are collected in `state.notices`
+until the app shows them.
 
 This module must never do I/O: no network, no files, no display.
 """
@@ -71,7 +73,7 @@ class TrayState:
     current_file: str | None = None  # the map the findings are shown for
     last_write: str | None = None  # the file maid last changed (backed up first): what "undo last write" restores
     conflicts: tuple[Conflict, ...] = ()
-    paused: bool = False  # the daemon's pause (daemon/pause)
+    paused: bool = False  # the user's pause of the daemon (daemon/pause), not its play-mode hold
     error: str | None = None  # the last failure, shown until dismissed
     notices: tuple[Notice, ...] = ()
 
@@ -199,9 +201,10 @@ def _notified(state: TrayState, method: str, params: dict[str, Any]) -> TrayStat
             return replace(state, last_write=undoable)
         return _notice(replace(state, last_write=undoable), f"maid wrote {file_name(written.path)}", hint)
     if method == "daemon/paused":
-        paused = PauseState.model_validate(params).paused
-        return _notice(replace(state, paused=paused), "maid paused" if paused else "maid resumed",
-                       "auto-mod on save, hotkeys and model jobs wait until you resume" if paused else "maid works again")
+        pause = PauseState.model_validate(params)
+        works = "maid works again" + ("; model jobs wait until osu! leaves play mode" if "play" in pause.holds else "")
+        return _notice(replace(state, paused=pause.paused), "maid paused" if pause.paused else "maid resumed",
+                       "auto-mod on save, hotkeys and model jobs wait until you resume" if pause.paused else works)
     if method == "edit/dropped":
         dropped = EditDroppedParams.model_validate(params)
         conflict = Conflict(dropped.file, f"a save dropped maid's edit ({dropped.summary})", reapply=True)

@@ -62,7 +62,7 @@ from daemon.api.models import (
 )
 from daemon.automod import AutoMod, FindingsReport, maimod_runner
 from daemon.config import ConfigError, Paths, Settings, env_overridden, load_settings, set_value
-from daemon.jobs import Job, JobContext, JobQueue, JobSpec, JobState, Priority
+from daemon.jobs import Hold, Job, JobContext, JobQueue, JobSpec, JobState, Priority
 from daemon.models import ModelError, ModelManager
 from daemon.watcher import SavedFile, Watcher
 from daemon.writeback import Edit, NoSuchBackup, Provenance, Region, Retention, WriteBack, WriteBackError, WriteConflict, WriteResult
@@ -154,7 +154,8 @@ async def status(ctx: RequestContext, params: NoParams) -> StatusResult:
         songs_folder=str(s.songs_folder) if s.songs_folder else None,
         songs_folder_source=s.songs_folder_source,  # type: ignore[arg-type]
         watched_folders=len(s.watcher.watched_folders) if s.watcher else 0,
-        paused=s.jobs.paused,
+        paused=Hold.USER in s.jobs.holds,
+        holds=s.jobs.holds,
     )
 
 
@@ -169,16 +170,14 @@ async def shutdown(ctx: RequestContext, params: NoParams) -> Empty:
 async def daemon_pause(ctx: RequestContext, params: PauseParams) -> PauseState:
     """Pause or resume everything maid does on its own: while paused, saves are not auto-modded, hotkeys and
     editor/run do nothing, and queued model jobs wait (running ones finish). Every client is told with
-    `daemon/paused`. A restart resumes: the pause is not kept."""
+    `daemon/paused`. A restart resumes: the pause is not kept. The pause is the job queue's `user` hold: after a
+    resume, model work still waits while another hold is on (`holds`, e.g. `play`)."""
     jobs = ctx.services.jobs
-    if params.paused != jobs.paused:
-        if params.paused:
-            jobs.pause()
-        else:
-            jobs.resume()
-        log.info("maid %s (asked by client %s)", "paused" if jobs.paused else "resumed", ctx.client.client_name or ctx.client.id)
-        ctx.server.broadcast("daemon/paused", {"paused": jobs.paused})
-    return PauseState(paused=jobs.paused)
+    changed = jobs.hold(Hold.USER) if params.paused else jobs.release(Hold.USER)
+    if changed:
+        log.info("maid %s (asked by client %s)", "paused" if params.paused else "resumed", ctx.client.client_name or ctx.client.id)
+        ctx.server.broadcast("daemon/paused", {"paused": params.paused, "holds": jobs.holds})
+    return PauseState(paused=params.paused, holds=jobs.holds)
 
 
 @rpc.method("$/cancelRequest", CancelRequestParams, None)
@@ -276,7 +275,8 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 @rpc.method("jobs/list", NoParams, JobsListResult)
 async def jobs_list(ctx: RequestContext, params: NoParams) -> JobsListResult:
     """Running and queued jobs in run order, then finished ones, newest first."""
-    return JobsListResult(jobs=[JobInfo.model_validate(job.info()) for job in ctx.services.jobs.list()])
+    jobs = ctx.services.jobs
+    return JobsListResult(jobs=[JobInfo.model_validate(job.info()) for job in jobs.list()], holds=jobs.holds)
 
 
 @rpc.method("jobs/cancel", JobsCancelParams, JobsCancelResult)

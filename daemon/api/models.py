@@ -112,6 +112,11 @@ class InitializeResult(Model):
     capabilities: ServerCapabilities
 
 
+HoldName = Literal["user", "play"]  # daemon.jobs.Hold
+HOLDS = ("why queued model jobs wait now (jobs/holds tells each change): 'user' = daemon/pause; 'play' = osu! is in "
+         "play mode, model work waits until the player leaves gameplay (editor actions still run); empty = they run")
+
+
 class JobCounts(Model):
     queued: int
     running: int
@@ -150,7 +155,8 @@ class StatusResult(Model):
     songs_folder_source: Literal["config", "osu! install", "demo", "none"] = Field(
         description="where the Songs folder came from: the setting, the osu! install found, or maid's demo mapset copy")
     watched_folders: int = Field(description="mapset folders watched for saves (auto-mod)")
-    paused: bool = Field(description="daemon/pause is on: no auto-mod on save, no editor actions, queued model jobs wait")
+    paused: bool = Field(description="the user's pause (daemon/pause) is on: no auto-mod on save, no editor actions, queued model jobs wait")
+    holds: list[HoldName] = Field(description=HOLDS)
 
 
 class PauseParams(Model):
@@ -158,11 +164,19 @@ class PauseParams(Model):
 
 
 class PauseState(Model):
-    """Whether the daemon is paused (the `daemon/pause` result, and the `daemon/paused` notification sent to every
-    client when it changes). While paused, saves are not auto-modded, hotkeys and `editor/run` do nothing, and queued
-    model jobs wait; running jobs finish. A restarted daemon is never paused."""
+    """Whether the user paused the daemon (the `daemon/pause` result, and the `daemon/paused` notification sent to
+    every client when it changes). While paused, saves are not auto-modded, hotkeys and `editor/run` do nothing, and
+    queued model jobs wait; running jobs finish. A restarted daemon is never paused."""
 
     paused: bool
+    holds: list[HoldName] = Field(description=HOLDS + "; after a resume, 'play' may still hold model work")
+
+
+class HoldsParams(Model):
+    """The holds on model work changed (a hold put on or taken off): while any is on, queued jobs on a model device
+    wait (running ones finish; CPU jobs such as `check` and `model/unload` still run)."""
+
+    holds: list[HoldName] = Field(description=HOLDS)
 
 
 # ---- config -------------------------------------------------------------------------------
@@ -208,6 +222,7 @@ class JobInfo(Model):
 
 class JobsListResult(Model):
     jobs: list[JobInfo]
+    holds: list[HoldName] = Field(description=HOLDS)
 
 
 class JobsCancelParams(Model):
@@ -532,4 +547,5 @@ NOTIFICATIONS: dict[str, type[Model]] = {
     "editor/action": EditorActionParams,
     "edit/dropped": EditDroppedParams,
     "daemon/paused": PauseState,
+    "jobs/holds": HoldsParams,
 }

@@ -114,6 +114,7 @@ def _alive(pid: int) -> bool:
 def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Is the daemon running, and what is it doing."""
     from daemon.api.client import ApiError, NotRunning, call
+    from daemon.cli.pause import hold_notes
 
     try:
         result = call(_paths(), "status", timeout=10)
@@ -129,7 +130,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     console.print(
         f"maid {result['version']} running: pid {result['pid']}, ws://127.0.0.1:{result['port']}/, "
         f"up {result['uptimeS']:.0f} s, {result['clients']} client(s), jobs {jobs['running']} running / {jobs['queued']} queued"
-        + (" — PAUSED (maid resume)" if result.get("paused") else ""),
+        + hold_notes(result["holds"]),
         highlight=False,
     )
     console.print(f"model: {_model_line(model)}", highlight=False)

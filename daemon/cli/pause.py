@@ -1,13 +1,18 @@
 """`maid pause` and `maid resume`: the running daemon's pause (`daemon/pause`), the same as the tray's Pause all
 and Resume. While paused, saves are not auto-modded, hotkeys do nothing and queued model jobs wait; a restart
-resumes. It only asks the daemon: it never changes the config file.
+resumes. The pause is one of the job queue's holds on model work; `hold_notes` says each hold in words (here
+and in `maid status`). It only asks the daemon: it never changes the config file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import typer
 
 from daemon.cli.app import app, console, fail, print_json
+
+HOLD_WORDS = {"user": "PAUSED (maid resume)", "play": "model work waits: osu! is in play mode"}  # daemon.jobs.Hold
 
 
 @app.command()
@@ -33,4 +38,10 @@ def _set_paused(paused: bool, as_json: bool) -> None:
     if as_json:
         print_json(result)
     else:
-        console.print("maid is paused: `maid resume` (or the tray's Resume) ends it" if result["paused"] else "maid resumed")
+        console.print("maid is paused: `maid resume` (or the tray's Resume) ends it" if result["paused"]
+                      else "maid resumed" + hold_notes(result["holds"]), highlight=False)
+
+
+def hold_notes(holds: Iterable[str]) -> str:
+    """The holds on model work (the API's `holds`) as " — why" notes after a status line; "" when none."""
+    return "".join(f" — {HOLD_WORDS.get(hold, hold)}" for hold in holds)

@@ -135,9 +135,10 @@ def test_initialize_status_and_discovery(maid_home: Path, tmp_path: Path, monkey
                 caps = init["capabilities"]
                 assert {"status", "check", "backups/restore", "config/set", "jobs/cancel"} <= set(caps["methods"])
                 assert set(caps["unavailable"]) == set(MODEL_METHODS) <= set(caps["methods"])  # they answer MODEL_NOT_INSTALLED
-                assert set(caps["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "editor/action", "edit/dropped", "daemon/paused"}
+                assert set(caps["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "editor/action", "edit/dropped", "daemon/paused", "jobs/holds"}
                 status = await rpc.result("status")
                 assert status["clients"] == 1 and status["jobs"] == {"queued": 0, "running": 0}
+                assert status["paused"] is False and status["holds"] == []
                 missing = status["model"].pop("missing")
                 assert "maid model pull OliBomby/Mapperatorinator-v30" in missing
                 assert status["model"] == {"loaded": False, "source": "OliBomby/Mapperatorinator-v30", "device": "auto", "installed": False,
@@ -468,5 +469,6 @@ def test_api_schema_covers_every_method_and_notification() -> None:
     assert schema["methods"]["remap"]["params"]["required"] == ["path"]
     assert "GenerationOptions" in schema["methods"]["remap"]["params"]["$defs"]
     assert schema["methods"]["$/cancelRequest"]["notification"] is True
-    assert set(schema["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "editor/action", "edit/dropped", "daemon/paused"}
+    assert set(schema["notifications"]) == {"job/progress", "job/done", "findings/publish", "file/written", "editor/state", "editor/action", "edit/dropped", "daemon/paused", "jobs/holds"}
+    assert schema["notifications"]["jobs/holds"]["properties"]["holds"]["items"]["enum"] == ["user", "play"]
     assert schema["errors"]["CONFLICT"] == -32001 and schema["errors"]["REQUEST_CANCELLED"] == -32800

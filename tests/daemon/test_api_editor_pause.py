@@ -3,12 +3,15 @@ action runs what its hotkey runs (the selection → a job → write-back) and an
 is an error naming the step, announced to every client; a paused daemon holds queued model jobs (running
 ones finish, model/unload and CPU jobs still run), refuses editor actions, does not auto-mod saves (but
 still warns when a save drops maid's edit), tells every client, reports it in `status`, and is not paused
-after a restart; `maid pause` / `maid resume` ask it. `backups/journal` with `last` gives the newest entries."""
+after a restart; `maid pause` / `maid resume` ask it. Play mode holds model work too, silently and without
+refusing editor actions; the two holds are independent, and `status`, `jobs/list` and `jobs/holds` say which
+are on. `backups/journal` with `last` gives the newest entries."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -18,7 +21,7 @@ import pytest
 import torch
 
 from daemon.api.models import ErrorCode
-from daemon.jobs import JobContext, JobSpec, JobState, Priority
+from daemon.jobs import Hold, JobContext, JobSpec, JobState, Priority
 from daemon.writeback import sha256
 from engine.demo import demo_mapset_folder
 from engine.findings import Finding, Severity
@@ -51,8 +54,21 @@ def in_editor(path: Path) -> EditorState:
     return EditorState(GameState.EDITOR, source="v2", client="stable", state_number=1, beatmap_path=path, time_ms=1000, focused=True)
 
 
+def playing(path: Path) -> EditorState:
+    return EditorState(GameState.PLAYING, source="v2", client="stable", state_number=2, beatmap_path=path, time_ms=5000, focused=True)
+
+
 def params_of(notifications: list[dict[str, Any]], method: str) -> list[dict[str, Any]]:
     return [n["params"] for n in notifications if n["method"] == method]
+
+
+async def first_params(rpc: Any, method: str, **match: Any) -> dict[str, Any]:
+    """The params of the first `method` notification that holds `match`, waiting for it (10 s for each frame)."""
+    while not (found := [p for p in params_of(rpc.notifications, method) if match.items() <= p.items()]):
+        message = json.loads(await asyncio.wait_for(rpc.ws.recv(), 10))
+        if "method" in message and "id" not in message:
+            rpc.notifications.append(message)
+    return found[0]
 
 
 def holding(started: threading.Event, release: threading.Event) -> Any:
@@ -136,9 +152,11 @@ def test_pause_holds_model_jobs_and_editor_actions_tells_every_client_and_ends_w
             running_job = jobs.submit(JobSpec("remap", holding(started, release), Priority.REQUESTED, device="cpu"))
             assert await asyncio.to_thread(started.wait, 10)
 
-            assert await rpc.result("daemon/pause", {"paused": True}) == {"paused": True}
-            assert (await observer.notification("daemon/paused"))["params"] == {"paused": True}
-            assert (await observer.result("status"))["paused"] is True
+            assert await rpc.result("daemon/pause", {"paused": True}) == {"paused": True, "holds": ["user"]}
+            assert (await observer.notification("daemon/paused"))["params"] == {"paused": True, "holds": ["user"]}
+            assert (await observer.notification("jobs/holds"))["params"] == {"holds": ["user"]}
+            status = await observer.result("status")
+            assert status["paused"] is True and status["holds"] == ["user"]
             ran: list[str] = []
             waiting = jobs.submit(JobSpec("mod", lambda ctx: ran.append("mod"), Priority.BACKGROUND, device="cpu"))
             urgent = jobs.submit(JobSpec("hitsound", lambda ctx: ran.append("hitsound"), Priority.INTERACTIVE, device="cpu"))
@@ -151,6 +169,8 @@ def test_pause_holds_model_jobs_and_editor_actions_tells_every_client_and_ends_w
             await asyncio.sleep(0.3)
             assert [waiting.state, urgent.state, other_lane.state] == [JobState.QUEUED] * 3 and sorted(ran) == ["check", "unload"]
             assert (await rpc.result("status"))["jobs"] == {"queued": 3, "running": 0}
+            listed = await rpc.result("jobs/list")
+            assert listed["holds"] == ["user"] and [j["state"] for j in listed["jobs"][:3]] == ["queued"] * 3
 
             link = daemon.services.editor
             assert link is not None
@@ -161,12 +181,13 @@ def test_pause_holds_model_jobs_and_editor_actions_tells_every_client_and_ends_w
             assert "resume" in reply["error"]["message"]
             assert (await observer.notification("editor/action"))["params"]["step"] == "paused"
 
-            assert await rpc.result("daemon/pause", {"paused": True}) == {"paused": True}  # already paused: nothing changes
-            assert await observer.result("daemon/pause", {"paused": False}) == {"paused": False}
+            assert await rpc.result("daemon/pause", {"paused": True}) == {"paused": True, "holds": ["user"]}  # already paused: nothing changes
+            assert await observer.result("daemon/pause", {"paused": False}) == {"paused": False, "holds": []}
             await asyncio.wait_for(asyncio.gather(*(jobs.wait(j) for j in (waiting, urgent, other_lane))), 10)
             assert sorted(ran[2:]) == ["hitsound", "mod", "remap"] and ran.index("hitsound") < ran.index("mod")  # priority order on a lane
-            assert (await rpc.result("status"))["paused"] is False
+            assert (await rpc.result("status"))["paused"] is False and (await rpc.result("jobs/list"))["holds"] == []
             assert [p["paused"] for p in params_of(rpc.notifications, "daemon/paused")] == [True, False]  # one per change
+            assert [p["holds"] for p in params_of(rpc.notifications, "jobs/holds")] == [["user"], []]
             await rpc.result("daemon/pause", {"paused": True})
 
         async with running() as restarted, client(restarted) as rpc:
@@ -175,16 +196,96 @@ def test_pause_holds_model_jobs_and_editor_actions_tells_every_client_and_ends_w
     asyncio.run(main())
 
 
-def test_maid_pause_and_resume_ask_the_running_daemon(maid_home: Path) -> None:
+def test_play_mode_defers_model_work_silently_and_never_refuses_editor_actions(maid_home: Path, demo_map: Path,
+                                                                               golden_dir: Path) -> None:
+    before = demo_map.read_bytes()
+    settings = {"model_source": str(golden_dir / "tiny-v30"), "device": "cpu", "songs_folder": str(demo_map.parent.parent),
+                "maimod": False}
+
+    async def main() -> None:
+        async with running(settings) as daemon, client(daemon) as rpc:
+            link = daemon.services.editor
+            assert link is not None
+            assert (await rpc.result("model/load", {}))["loaded"] is True
+            link.on_state(in_editor(demo_map))  # the watcher follows the open map's folder
+            await asyncio.to_thread(os.utime, demo_map)  # in play mode an action edits the newest .osu there: this one
+            link.flows.clipboard = MemoryClipboard(selection(demo_map, 8, 14))
+            link.on_state(playing(demo_map))  # the mapper test-plays the map
+            assert (await rpc.notification("jobs/holds"))["params"] == {"holds": ["play"]}
+            status = await rpc.result("status")
+            assert status["paused"] is False and status["holds"] == ["play"]
+
+            started = await rpc.result("editor/run", {"action": "hitsound_selection"})  # not refused: its job is queued
+            assert started["jobId"].startswith("job-") and started["message"].endswith("queued")
+            checked = await rpc.result("editor/run", {"action": "check_now"})  # rule checks are CPU work: they run now
+            assert checked["message"] == f"checking {NORMAL}"
+            assert (await rpc.notification("findings/publish"))["params"]["file"] == str(demo_map)
+            await asyncio.sleep(0.5)
+            listed = await rpc.result("jobs/list")
+            waiting = [(j["id"], j["state"]) for j in listed["jobs"] if j["state"] in ("queued", "running")]
+            assert listed["holds"] == ["play"] and waiting == [(started["jobId"], "queued")]  # no job stands for the hold
+            assert demo_map.read_bytes() == before
+
+            link.on_state(in_editor(demo_map))  # back in the editor: the hitsounding runs
+            outcome = await first_params(rpc, "editor/action", action="hitsound_selection")
+            assert outcome["ok"] is True and outcome["message"].endswith(f"objects hitsounded in {NORMAL}"), outcome
+            assert [p["path"] for p in params_of(rpc.notifications, "file/written")] == [str(demo_map)]
+            assert [p["holds"] for p in params_of(rpc.notifications, "jobs/holds")] == [["play"], []]
+            assert params_of(rpc.notifications, "daemon/paused") == []  # the play hold is not the user's pause
+            assert (await rpc.result("status"))["holds"] == []
+
+    asyncio.run(main())
+    assert demo_map.read_bytes() != before
+
+
+def test_the_users_pause_and_play_mode_hold_model_work_together(maid_home: Path, demo_map: Path) -> None:
     async def main() -> None:
         async with running() as daemon, client(daemon) as rpc:
+            jobs, link = daemon.services.jobs, daemon.services.editor
+            assert link is not None
+            ran: list[str] = []
+            link.on_state(playing(demo_map))
+            job = jobs.submit(JobSpec("mod", lambda ctx: ran.append("mod"), Priority.BACKGROUND, device="cpu"))
+            assert await rpc.result("daemon/pause", {"paused": True}) == {"paused": True, "holds": ["play", "user"]}
+            assert await rpc.result("daemon/pause", {"paused": False}) == {"paused": False, "holds": ["play"]}
+            await asyncio.sleep(0.3)
+            assert job.state is JobState.QUEUED and ran == []  # resumed by the user, still in play mode: it waits
+
+            await rpc.result("daemon/pause", {"paused": True})
+            link.on_state(in_editor(demo_map))  # play mode ends while the user has paused maid
+            await asyncio.sleep(0.3)
+            status = await rpc.result("status")
+            assert job.state is JobState.QUEUED and status["paused"] is True and status["holds"] == ["user"]
+            reply = await rpc.call("editor/run", {"action": "check_now"})
+            assert reply["error"]["code"] == ErrorCode.PAUSED  # the user's pause still refuses editor actions
+
+            await rpc.result("daemon/pause", {"paused": False})
+            assert (await asyncio.wait_for(jobs.wait(job), 10)).state is JobState.DONE and ran == ["mod"]
+            assert [p["paused"] for p in params_of(rpc.notifications, "daemon/paused")] == [True, False, True, False]
+            assert [p["holds"] for p in params_of(rpc.notifications, "jobs/holds")] == [
+                ["play"], ["play", "user"], ["play"], ["play", "user"], ["user"], []]
+
+    asyncio.run(main())
+
+
+def test_maid_pause_and_resume_ask_the_running_daemon_and_status_says_why_model_work_waits(maid_home: Path, demo_map: Path) -> None:
+    async def main() -> None:
+        async with running() as daemon, client(daemon) as rpc:
+            jobs, link = daemon.services.jobs, daemon.services.editor
+            assert link is not None
             paused = await asyncio.to_thread(maid, "pause")
-            assert paused.returncode == 0 and "maid is paused" in paused.stdout and daemon.services.jobs.paused
-            assert (await rpc.notification("daemon/paused"))["params"] == {"paused": True}
+            assert paused.returncode == 0 and "maid is paused" in paused.stdout and jobs.holds == [Hold.USER]
+            assert (await rpc.notification("daemon/paused"))["params"] == {"paused": True, "holds": ["user"]}
             status = await asyncio.to_thread(maid, "status")
-            assert status.returncode == 0 and "PAUSED (maid resume)" in status.stdout
-            resumed = await asyncio.to_thread(maid, "resume", "--json")
-            assert resumed.returncode == 0 and json.loads(resumed.stdout) == {"paused": False} and not daemon.services.jobs.paused
+            assert status.returncode == 0 and "PAUSED (maid resume)" in status.stdout and "play mode" not in status.stdout
+            link.on_state(playing(demo_map))  # the mapper test-plays the map while maid is paused
+            resumed = await asyncio.to_thread(maid, "resume")
+            assert resumed.returncode == 0 and "maid resumed — model work waits: osu! is in play mode" in resumed.stdout
+            status = await asyncio.to_thread(maid, "status")
+            assert "model work waits: osu! is in play mode" in status.stdout and "PAUSED" not in status.stdout
+            link.on_state(in_editor(demo_map))
+            again = await asyncio.to_thread(maid, "resume", "--json")
+            assert again.returncode == 0 and json.loads(again.stdout) == {"paused": False, "holds": []} and jobs.holds == []
         stopped = await asyncio.to_thread(maid, "pause")
         assert stopped.returncode == 1 and "maid is not running" in stopped.stderr
 

@@ -1,4 +1,4 @@
-"""The job queue with real CPU work in worker threads: priority order, cancel, supersede, progress order."""
+"""The job queue with real CPU work in worker threads: priority order, cancel, supersede, progress order, holds."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import hashlib
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from daemon.jobs import JobContext, JobQueue, JobSpec, JobState, Priority
+from daemon.api.models import HoldName
+from daemon.jobs import Hold, JobContext, JobQueue, JobSpec, JobState, Priority
 
 
 class Recorder:
@@ -20,7 +21,10 @@ class Recorder:
         self.events.append((method, params))
 
     def of(self, job_id: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(m, p) for m, p in self.events if p["id"] == job_id]
+        return [(m, p) for m, p in self.events if p.get("id") == job_id]
+
+    def holds(self) -> list[list[str]]:
+        return [p["holds"] for m, p in self.events if m == "jobs/holds"]
 
 
 def hashing_job(rounds: int, log: list[str] | None = None, name: str = "", gate: threading.Event | None = None):  # type: ignore[no-untyped-def]
@@ -186,6 +190,58 @@ def test_results_that_are_not_json_and_a_failing_notifier_never_stop_a_lane() ->
         assert opaque.state is JobState.DONE and isinstance(opaque.result, type(threading.Lock()))
         later = [await asyncio.wait_for(queue.wait(queue.submit(JobSpec("load", hashing_job(1), device="cpu"))), 10) for _ in range(2)]
         assert [j.state for j in later] == [JobState.DONE, JobState.DONE]
+        await queue.close()
+
+    asyncio.run(main())
+
+
+def test_model_work_waits_while_any_hold_is_on_and_runs_in_order_when_the_last_is_released() -> None:
+    async def main() -> None:
+        notes = Recorder()
+        queue = JobQueue(notes, cpu_workers=1)
+        ran: list[str] = []
+        assert queue.hold(Hold.PLAY) and queue.hold(Hold.USER) and not queue.hold(Hold.USER)  # once per reason
+        assert queue.holds == [Hold.PLAY, Hold.USER] and notes.holds() == [["play"], ["play", "user"]]
+        background = queue.submit(JobSpec("mod", lambda ctx: ran.append("mod"), Priority.BACKGROUND, device="cuda:0"))
+        urgent = queue.submit(JobSpec("remap", lambda ctx: ran.append("remap"), Priority.INTERACTIVE, device="cuda:0"))
+        unload = queue.submit(JobSpec("model/unload", lambda ctx: ran.append("unload"), device="cuda:0"))
+        check = queue.submit(JobSpec("check", lambda ctx: ran.append("check")))
+        await asyncio.wait_for(asyncio.gather(queue.wait(unload), queue.wait(check)), 10)  # never held
+        assert queue.release(Hold.USER) and not queue.release(Hold.USER)
+        await asyncio.sleep(0.3)
+        assert [background.state, urgent.state] == [JobState.QUEUED] * 2 and queue.holds == [Hold.PLAY]  # play still holds
+        assert queue.counts() == (2, 0)
+        assert queue.release(Hold.PLAY) and queue.holds == []
+        await asyncio.wait_for(asyncio.gather(queue.wait(background), queue.wait(urgent)), 10)
+        assert sorted(ran[:2]) == ["check", "unload"] and ran[2:] == ["remap", "mod"]  # priority order once released
+        assert notes.holds() == [["play"], ["play", "user"], ["play"], []]  # one notification per change
+        await queue.close()
+
+    asyncio.run(main())
+    assert set(get_args(HoldName)) == {hold.value for hold in Hold}  # the API names every reason the queue knows
+
+
+def test_a_hold_lets_the_running_job_finish_and_a_second_hold_keeps_work_waiting_after_the_first_ends() -> None:
+    async def main() -> None:
+        queue = JobQueue(Recorder(), cpu_workers=1)
+        gate, ran = threading.Event(), []
+        running = queue.submit(JobSpec("remap", hashing_job(1, ran, "running", gate), device="cpu"))
+        while running.state is not JobState.RUNNING:
+            await asyncio.sleep(0.01)
+        queue.hold(Hold.USER)
+        queued = queue.submit(JobSpec("mod", hashing_job(1, ran, "queued"), device="cpu"))
+        gate.set()
+        assert (await asyncio.wait_for(queue.wait(running), 10)).state is JobState.DONE
+        queue.hold(Hold.PLAY)
+        queue.release(Hold.USER)  # the user resumes while the player is still in play mode
+        await asyncio.sleep(0.3)
+        assert queued.state is JobState.QUEUED and ran == ["running"]
+        queue.hold(Hold.USER)
+        queue.release(Hold.PLAY)  # play mode ends while the user has paused maid
+        await asyncio.sleep(0.3)
+        assert queued.state is JobState.QUEUED
+        queue.release(Hold.USER)
+        assert (await asyncio.wait_for(queue.wait(queued), 10)).state is JobState.DONE and ran == ["running", "queued"]
         await queue.close()
 
     asyncio.run(main())

@@ -1,5 +1,5 @@
 """daemon.editor on a built (not served) daemon: editor states become `editor/state` notifications (the
-playhead at most once a second), play mode holds the model lane so background model work waits, the open
+playhead at most once a second), play mode holds model work (the job queue's play hold) until it ends, the open
 map's folder is watched, and hotkeys run their actions and report the outcome as `editor/action`."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from daemon.app import build_daemon
 from daemon.config import load_settings, user_paths
 from daemon.editor import EditorLink
-from daemon.jobs import JobSpec, JobState, Priority
+from daemon.jobs import Hold, JobSpec, JobState, Priority
 from daemon.watcher import Watcher
 from integrations.clipboard import MemoryClipboard
 from integrations.hotkeys import FakeKeyboard
@@ -36,7 +35,7 @@ def editing(path: Path, time_ms: int) -> EditorState:
     return EditorState(GameState.EDITOR, source="v2", client="stable", state_number=1, beatmap_path=path, time_ms=time_ms, focused=True)
 
 
-def test_states_are_broadcast_and_play_mode_pauses_model_work(tmp_path: Path) -> None:
+def test_states_are_broadcast_and_play_mode_holds_model_work_until_it_ends(tmp_path: Path) -> None:
     folder = tmp_path / "Songs" / "1 demo"
     folder.mkdir(parents=True)
     shutil.copyfile(DEMO_MAP, folder / DEMO_MAP.name)
@@ -48,14 +47,13 @@ def test_states_are_broadcast_and_play_mode_pauses_model_work(tmp_path: Path) ->
         while True:
             yield await feed.get()
 
-    async def main() -> tuple[list, list, JobState]:
+    async def main() -> tuple[list, list, JobState, list]:
         paths = user_paths()
         daemon = build_daemon(paths, load_settings(paths))
         notices: list[tuple[str, dict]] = []
         services = daemon.services
         services.watcher = Watcher(lambda saved: None)  # watches only what the link focuses
         services.watcher.start()
-        services.models.current = SimpleNamespace(device="cpu", model=None, source="tiny")  # a model on the cpu lane
         link = EditorLink(services, lambda m, p: notices.append((m, p)), MemoryClipboard(), FakeKeyboard, states=states)
         runner = asyncio.create_task(link.run())
         ran: list[float] = []
@@ -63,26 +61,33 @@ def test_states_are_broadcast_and_play_mode_pauses_model_work(tmp_path: Path) ->
             for state in (unavailable("tosu not reachable"), editing(path, 1000), editing(path, 1150), playing):
                 await feed.put(state)
                 await asyncio.sleep(0.05)
+            assert services.jobs.holds == [Hold.PLAY]  # whether a model is loaded or not
             background = services.jobs.submit(JobSpec("mod", lambda ctx: ran.append(time.monotonic()), Priority.BACKGROUND, device="cpu"))
             await asyncio.sleep(0.6)
             waited = background.state
+            assert [j.spec.kind for j in services.jobs.list()] == ["mod"]  # no job stands for the hold
             left = time.monotonic()
             await feed.put(editing(path, 5000))
             await asyncio.wait_for(services.jobs.wait(background), 5)
-            assert ran and ran[0] >= left
+            assert ran and ran[0] >= left and services.jobs.holds == []
+            await feed.put(playing)
+            await asyncio.sleep(0.05)
+            assert services.jobs.holds == [Hold.PLAY]
+            link.stop()  # the link ends (the daemon stops, tosu's stream ends): nothing is left held
+            released = services.jobs.holds
             watched = list(services.watcher.watched_folders)
         finally:
             runner.cancel()
             link.stop()
             services.watcher.stop()
             await services.jobs.close()
-        return notices, watched, waited
+        return notices, watched, waited, released
 
-    notices, watched, waited = asyncio.run(main())
+    notices, watched, waited, released = asyncio.run(main())
     sent = [p["state"] for m, p in notices if m == "editor/state"]
-    assert [s["state"] for s in sent] == ["unavailable", "editor", "playing", "editor"]  # 1150: the playhead only, within 1 s
+    assert [s["state"] for s in sent] == ["unavailable", "editor", "playing", "editor", "playing"]  # 1150: the playhead only, within 1 s
     assert "tosu not reachable" in sent[0]["reason"] and sent[1]["beatmap_path"] == str(path) and sent[1]["time_ms"] == 1000
-    assert waited is JobState.QUEUED  # held behind the pause while playing
+    assert waited is JobState.QUEUED and released == []  # held while playing
     assert watched == [folder.resolve()]
 
 

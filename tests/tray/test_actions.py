@@ -13,7 +13,7 @@ import pytest
 
 from daemon.api.models import ErrorCode
 from daemon.config import load_settings, user_paths
-from daemon.jobs import JobContext, JobSpec, Priority
+from daemon.jobs import Hold, JobContext, JobSpec, Priority
 from daemon.secrets import get_token
 from integrations.tosu import EditorState, GameState
 from tests.daemon.conftest import middle_range, nudge_objects
@@ -110,7 +110,7 @@ def test_pause_is_the_daemons_it_holds_model_jobs_and_a_tray_that_connects_later
         ran = threading.Event()
         jobs = daemon.daemon.services.jobs  # type: ignore[union-attr]
         tray.actions.run("pause", {"on": True})
-        assert daemon.calls_of("daemon/pause") == [{"paused": True}] and jobs.paused
+        assert daemon.calls_of("daemon/pause") == [{"paused": True}] and jobs.holds == [Hold.USER]
         wait_until(lambda: tray.state.paused, what="daemon/paused")
         assert icon_kind(tray.state) is IconKind.PAUSED and find_item(build_menu(tray.state), "Resume").args == {"on": False}
         job = daemon.on_loop(jobs.submit, JobSpec("remap", lambda ctx: ran.set(), Priority.REQUESTED, device="cpu", title="a remap"))
@@ -120,13 +120,33 @@ def test_pause_is_the_daemons_it_holds_model_jobs_and_a_tray_that_connects_later
         later = connected_tray()  # a tray started while maid is paused
         assert later.state.paused and icon_kind(later.state) is IconKind.PAUSED and not later.of(ActionFailed)
         later.actions.run("pause", {"on": False})
-        assert ran.wait(10) and not jobs.paused
+        assert ran.wait(10) and jobs.holds == []
         wait_until(lambda: not tray.state.paused and not later.state.paused, what="both trays to hear of the resume")
         assert [n["paused"] for n in tray.notified("daemon/paused")] == [True, False]
     finally:
         tray.link.close()
         if later is not None:
             later.link.close()
+
+
+def test_play_mode_holds_model_jobs_without_showing_the_tray_paused(daemon: DaemonThread) -> None:
+    tray = connected_tray()
+    try:
+        ran = threading.Event()
+        services = daemon.daemon.services  # type: ignore[union-attr]
+        assert services.editor is not None
+        daemon.on_loop(services.editor.on_state, EditorState(GameState.PLAYING, source="v2", client="stable", state_number=2))
+        wait_until(lambda: tray.notified("jobs/holds"), what="jobs/holds")
+        job = daemon.on_loop(services.jobs.submit, JobSpec("remap", lambda ctx: ran.set(), Priority.REQUESTED, device="cpu", title="a remap"))
+        assert not ran.wait(0.5) and job.state.value == "queued"  # held while the player plays
+        assert not tray.state.paused and icon_kind(tray.state) is not IconKind.PAUSED and tray.state.notices == ()
+        assert find_item(build_menu(tray.state), "Pause all").args == {"on": True}  # the user's pause is still theirs to take
+        daemon.on_loop(services.editor.on_state, EditorState(GameState.EDITOR, source="v2", client="stable", state_number=1))
+        assert ran.wait(10) and not tray.state.paused
+        wait_until(lambda: len(tray.notified("jobs/holds")) == 2, what="the hold's release")
+        assert tray.notified("jobs/holds") == [{"holds": ["play"]}, {"holds": []}] and tray.notified("daemon/paused") == []
+    finally:
+        tray.link.close()
 
 
 def test_the_selection_actions_run_the_hotkeys_flow_and_its_outcome_is_one_notice(daemon: DaemonThread, mapset: list[Path]) -> None:

@@ -81,10 +81,10 @@ def test_the_real_icon_docks_and_its_menu_drives_the_daemon(xvfb_display: str, d
             click("Pause all")
             wait_until(lambda: app._shown_kind is not None and app._shown_kind[0] is IconKind.PAUSED, what="the paused icon")
             assert app.state.paused and app.icon.title == "maid: paused" and daemon.calls_of("daemon/pause") == [{"paused": True}]
-            assert daemon.daemon.services.jobs.paused  # type: ignore[union-attr]
+            assert daemon.daemon.services.jobs.holds == ["user"]  # type: ignore[union-attr]
             click("Resume")
             wait_until(lambda: not app.state.paused, what="resume")
-            assert daemon.calls_of("daemon/pause")[-1] == {"paused": False} and not daemon.daemon.services.jobs.paused  # type: ignore[union-attr]
+            assert daemon.calls_of("daemon/pause")[-1] == {"paused": False} and daemon.daemon.services.jobs.holds == []  # type: ignore[union-attr]
 
             # another client (the CLI) checks the map and applies a fix: the tray shows the findings, learns of
             # the write, and its menu undoes it

@@ -25,6 +25,7 @@ from tray.state import (
     Disconnected,
     Dismissed,
     GaveUp,
+    Notice,
     Notified,
     StatusRefreshed,
     TrayState,
@@ -34,13 +35,14 @@ from tray.state import (
 MAP = "/songs/123 Artist - Title/Artist - Title (mapper) [Insane].osu"
 
 
-def status(paused: bool = False, **model: Any) -> dict[str, Any]:
+def status(paused: bool = False, holds: list[str] | None = None, **model: Any) -> dict[str, Any]:
     """A status result as the daemon answers it (validated by its model, so the test follows the API)."""
     return StatusResult(
         version="0.1.0", pid=4242, uptime_s=3.0, port=28757, clients=1, jobs=JobCounts(queued=0, running=0),
         model=ModelStatus(loaded=False, source="OliBomby/Mapperatorinator-v30", device="auto").model_copy(update=model),
         config_file="/home/u/.config/maid/config.toml", backup_folder="/home/u/.local/share/maid/backups",
         songs_folder="/songs", songs_folder_source="config", watched_folders=3, paused=paused,
+        holds=(["user"] if paused else []) if holds is None else holds,
     ).model_dump(mode="json", by_alias=True)
 
 
@@ -271,7 +273,7 @@ def test_conflicts_offer_reapply_and_show_the_error_icon() -> None:
 def test_paused_by_the_daemon_offers_resume_and_greys_out_auto_mod_the_selection_actions_and_loading() -> None:
     state = notified(connected(model_installed=True, installed=True), "editor/state", editor(GameState.EDITOR, beatmap_path=Path(MAP)))
     assert find(build_menu(state), "Hitsound selection").enabled and find(build_menu(state), "Load model").enabled
-    paused = notified(state, "daemon/paused", {"paused": True})  # another client paused maid
+    paused = notified(state, "daemon/paused", {"paused": True, "holds": ["user"]})  # another client paused maid
     menu = build_menu(paused)
     resume = find(menu, "Resume")
     assert resume.action == "pause" and resume.args == {"on": False} and resume.enabled and not [i for i in menu if i.label == "Pause all"]
@@ -281,9 +283,9 @@ def test_paused_by_the_daemon_offers_resume_and_greys_out_auto_mod_the_selection
     assert icon_kind(paused) is IconKind.PAUSED and tooltip(paused) == "maid: paused" and paused.notices[-1].title == "maid paused"
     loaded = apply(paused, StatusRefreshed(status(True, loaded=True, device="cpu", dtype="float32", version="v30"), settings()))
     assert find(build_menu(loaded), "Unload model").enabled  # freeing memory is never held
-    resumed = notified(paused, "daemon/paused", {"paused": False})
+    resumed = notified(paused, "daemon/paused", {"paused": False, "holds": []})
     assert find(build_menu(resumed), "Pause all").args == {"on": True} and find(build_menu(resumed), "Hitsound selection").enabled
-    assert icon_kind(resumed) is IconKind.IDLE and resumed.notices[-1].title == "maid resumed"
+    assert icon_kind(resumed) is IconKind.IDLE and resumed.notices[-1] == Notice("maid resumed", "maid works again")
 
 
 def test_a_tray_that_connects_to_a_paused_daemon_shows_it_paused() -> None:
@@ -292,6 +294,19 @@ def test_a_tray_that_connects_to_a_paused_daemon_shows_it_paused() -> None:
     assert not connected().paused
     # resumed elsewhere while the tray was away: the status poll says so
     assert not apply(state, StatusRefreshed(status(False), settings())).paused
+
+
+def test_the_tray_shows_paused_only_for_the_users_pause_not_for_play_modes_hold() -> None:
+    playing = apply(connected(model_installed=True, installed=True), StatusRefreshed(status(holds=["play"]), settings()))
+    playing = notified(playing, "jobs/holds", {"holds": ["play"]})
+    assert not playing.paused and icon_kind(playing) is not IconKind.PAUSED and playing.notices == ()  # silent
+    assert find(build_menu(playing), "Pause all").args == {"on": True}
+    both = notified(playing, "daemon/paused", {"paused": True, "holds": ["play", "user"]})
+    assert both.paused and icon_kind(both) is IconKind.PAUSED
+    resumed = notified(both, "daemon/paused", {"paused": False, "holds": ["play"]})  # resumed while osu! is in play mode
+    assert not resumed.paused and icon_kind(resumed) is not IconKind.PAUSED
+    assert resumed.notices[-1] == Notice("maid resumed", "maid works again; model jobs wait until osu! leaves play mode")
+    assert connected(paused=True).paused and not apply(both, StatusRefreshed(status(holds=["play"]), settings())).paused
 
 
 def test_daemon_unreachable_leaves_only_local_items() -> None:
