@@ -12,8 +12,6 @@ import typer
 
 from daemon.cli.app import app, console, fail, print_json
 
-HOLD_WORDS = {"user": "PAUSED (maid resume)", "play": "model work waits: osu! is in play mode"}  # daemon.jobs.Hold
-
 
 @app.command()
 def pause(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
@@ -23,7 +21,7 @@ def pause(as_json: bool = typer.Option(False, "--json", help="Machine-readable o
 
 @app.command()
 def resume(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Resume a paused maid: auto-mod on save and hotkeys work again, the held model jobs start."""
+    """Resume a paused maid: auto-mod on save and hotkeys work again, the held model jobs start (once osu! is out of play mode)."""
     _set_paused(False, as_json)
 
 
@@ -44,4 +42,7 @@ def _set_paused(paused: bool, as_json: bool) -> None:
 
 def hold_notes(holds: Iterable[str]) -> str:
     """The holds on model work (the API's `holds`) as " — why" notes after a status line; "" when none."""
-    return "".join(f" — {HOLD_WORDS.get(hold, hold)}" for hold in holds)
+    from daemon.jobs import Hold
+
+    words = {Hold.USER: "PAUSED (maid resume)", Hold.PLAY: "model work waits: osu! is in play mode"}
+    return "".join(f" — {words.get(hold, hold)}" for hold in holds)
