@@ -34,10 +34,10 @@ from engine.model import Mapperatorinator, ModelDimensions
 from engine.osu import read_beatmap
 from engine.supertiming import beat_passes
 from engine.tasks import generate_timing, remap_region
+from shared_dir import GOLDEN
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "engine" / "demo" / "mapset"
-GOLDEN = REPO.parent / "shared" / "fixtures" / "reference"
 
 
 @dataclass

@@ -11,7 +11,7 @@ Three ways, which must give the same scores (checked):
 torch runs on 1 thread (the steady setting on the 2-core development machine); figures are the best of
 --repeat runs.
 
-    .venv/bin/python benchmarks/maimod.py [--batch 8] [--repeat 2] [--golden ../shared/fixtures/reference]
+    .venv/bin/python benchmarks/maimod.py [--batch 8] [--repeat 2] [--golden DIR] [--device cuda]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from engine.audio import load_audio, plan_windows
 from engine.checkpoint import load_model
 from engine.model import Mapperatorinator
 from engine.osu import read_beatmap
+from shared_dir import GOLDEN
 from stopwatch import best_of
 
 
@@ -39,19 +40,19 @@ def full_head_logits(model: Mapperatorinator, tokens: torch.Tensor, features: to
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--golden", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-                        / "reference")
+    parser.add_argument("--golden", type=Path, default=GOLDEN)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    model = load_model(args.golden / "tiny-v30")
+    model = load_model(args.golden / "tiny-v30", device=args.device)
     beatmap = read_beatmap(args.golden / "tokens" / "maps" / "miiro_extra.osu")
     clip = load_audio(args.golden / "audio" / "clip_16k_mono.wav")
     map_ms = max(o.time for o in beatmap.hit_objects) + 2000
     whole = np.tile(clip, int(np.ceil(map_ms * 16 / len(clip))))
-    print("MaiMod on miiro_extra, tiny v30, 1 thread (best of", args.repeat, "runs)")
+    print(f"MaiMod on miiro_extra, tiny v30 on {args.device}, 1 CPU thread (best of {args.repeat} runs)")
     for label, audio in (("fixture clip (10 s)", clip), (f"whole map ({len(whole) / 16000:.0f} s)", whole)):
         windows = plan_windows(len(audio), 4096).count
 
