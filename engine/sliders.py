@@ -188,111 +188,175 @@ def _catmull(points: Sequence[Point], progress: float) -> Point:
     return xy[0], xy[1]
 
 
-# --- osu!'s path approximation, for writing generated sliders (engine.postprocess) ----------------
-# Generated sliders are measured the way osu! (lazer) draws them, as the reference post-processor did:
-# adaptive bezier subdivision (tolerance 0.25), circular arcs (tolerance 0.1), catmull with 50 samples
-# per span, and lengths summed over the resulting polyline.
+# --- osu!'s path approximation: generated sliders (engine.postprocess) and the rule checks ------------
+# Paths are approximated the way osu! (lazer) draws them, as the reference post-processor did: adaptive
+# bezier subdivision (tolerance 0.25), circular arcs (tolerance 0.1), catmull with 50 samples per span, and
+# lengths summed over the resulting polyline. `osu_polylines` draws many paths in one pass: the beziers of all
+# of them are subdivided level by level together (grouped by control-point count) and the arcs are computed
+# together, which is what makes it fast enough for the checks, which draw every slider of a map on each save
+# (one curve at a time costs ~10x as much, almost all of it numpy's per-call overhead on 2-element arrays).
+# Every number is the one the reference's point-by-point code gives: dot products are BLAS dots
+# (`np.vecdot`, as `np.inner` and `np.linalg.norm` are; FMA makes them differ from x*x + y*y in the last
+# bit), and arctan2 is taken per value (numpy's array loop differs from its scalar one in the last bit).
 
-_BEZIER_TOLERANCE = 0.25
+_BEZIER_FLAT = 0.25 * 0.25 * 4  # squared second difference above which a bezier is subdivided further
 _ARC_TOLERANCE = 0.1
 _CATMULL_DETAIL = 50
 
+Segment = tuple[str, np.ndarray]  # curve letter, control points from the segment's first point, (n, 2)
 
-def _bezier_subdivide(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """De Casteljau halves of one bezier (left, right)."""
-    count = len(points)
-    mid = points.copy()
-    left, right = np.empty_like(points), np.empty_like(points)
+
+def osu_polylines(paths: Sequence[Sequence[Segment]]) -> list[np.ndarray]:
+    """The (m, 2) polyline osu! draws for each path. A path is its segments (one for a classic slider; v128
+    maps may change the curve type mid-path), each split at repeated points (red anchors); a piece is a
+    bezier, a circular arc (a `P` segment of exactly three points; a bezier when they are collinear), a
+    catmull spline or straight lines. Consecutive equal points are merged."""
+    pieces: list[tuple[int, str, np.ndarray]] = []  # (path index, curve kind, control points)
+    for index, segments in enumerate(paths):
+        for curve_type, points in segments:
+            kind = curve_type[:1]
+            arc = kind == PERFECT and len(points) == 3
+            for group in _split_at_repeats(np.asarray(points, dtype=np.float64)):
+                if kind in (LINEAR, CATMULL):
+                    pieces.append((index, kind, group))
+                else:
+                    pieces.append((index, PERFECT if arc and len(group) == 3 else BEZIER, group))
+    drawn: list[np.ndarray | None] = [None] * len(pieces)
+    arcs = [j for j, (_, kind, _) in enumerate(pieces) if kind == PERFECT]
+    for j, points in zip(arcs, _arcs([pieces[j][2] for j in arcs])):
+        drawn[j] = points
+    curves = [j for j, (_, kind, _) in enumerate(pieces) if kind == BEZIER or (kind == PERFECT and drawn[j] is None)]
+    for j, points in zip(curves, _beziers([pieces[j][2] for j in curves])):
+        drawn[j] = points
+    for j, (_, kind, points) in enumerate(pieces):
+        if kind == LINEAR:
+            drawn[j] = points
+        elif kind == CATMULL:
+            drawn[j] = _catmull_polyline(points)
+    by_path: list[list[np.ndarray]] = [[] for _ in paths]
+    for (index, _, _), points in zip(pieces, drawn):
+        by_path[index].append(points)  # type: ignore[arg-type]
+    return [_merge_repeats(np.concatenate(parts) if parts else np.empty((0, 2))) for parts in by_path]
+
+
+def _split_at_repeats(points: np.ndarray) -> list[np.ndarray]:
+    """A point equal to the one after it ends a piece; the next piece starts at the repeat."""
+    ends = np.flatnonzero((points[1:] == points[:-1]).all(axis=1)) + 1
+    return [piece for piece in np.split(points, ends) if len(piece)]
+
+
+def _merge_repeats(points: np.ndarray) -> np.ndarray:
+    if len(points) < 2:
+        return points
+    return points[np.concatenate([[True], (points[1:] != points[:-1]).any(axis=1)])]
+
+
+def _subdivide(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """De Casteljau halves (left, right) of (k, n, 2) beziers."""
+    count = curves.shape[1]
+    mid = curves.copy()
+    left, right = np.empty_like(curves), np.empty_like(curves)
     for i in range(count):
-        left[i] = mid[0]
-        right[count - i - 1] = mid[count - i - 1]
-        for j in range(count - i - 1):
-            mid[j] = (mid[j] + mid[j + 1]) / 2
+        left[:, i] = mid[:, 0]
+        right[:, count - i - 1] = mid[:, count - i - 1]
+        rest = count - i - 1
+        mid[:, :rest] = (mid[:, :rest] + mid[:, 1:rest + 1]) / 2
     return left, right
 
 
-def _bezier_flat_enough(points: np.ndarray) -> bool:
-    for i in range(1, len(points) - 1):
-        p = points[i - 1] - 2 * points[i] + points[i + 1]
-        if np.inner(p, p) > _BEZIER_TOLERANCE * _BEZIER_TOLERANCE * 4:
-            return False
-    return True
+def _beziers(curves: list[np.ndarray]) -> list[np.ndarray]:
+    """osu!'s adaptive polyline of each bezier: a piece whose control polygon bends more than the tolerance is
+    halved, and each flat piece gives its first point and the smoothed midpoints of its halves; the curve's
+    last point ends it. Curves with the same number of points are subdivided together, level by level; a
+    piece's key (where its parameter range starts) puts the pieces back in order."""
+    drawn: list[np.ndarray] = [np.empty((0, 2))] * len(curves)
+    by_count: dict[int, list[int]] = {}
+    for index, curve in enumerate(curves):
+        by_count.setdefault(len(curve), []).append(index)
+    for count, members in by_count.items():
+        control = np.stack([curves[i] for i in members])  # (k, count, 2)
+        pending, owner, key, step = control, np.arange(len(members)), np.zeros(len(members)), 0.5
+        flat_pieces, flat_owner, flat_key = [], [], []
+        while len(pending):
+            bend = pending[:, :-2] - 2 * pending[:, 1:-1] + pending[:, 2:]  # (k, count - 2, 2)
+            flat = ~(np.vecdot(bend, bend) > _BEZIER_FLAT).any(axis=1)
+            flat_pieces.append(pending[flat])
+            flat_owner.append(owner[flat])
+            flat_key.append(key[flat])
+            left, right = _subdivide(pending[~flat])
+            pending = np.concatenate([left, right])
+            owner = np.tile(owner[~flat], 2)
+            key = np.concatenate([key[~flat], key[~flat] + step])
+            step /= 2
+        owners, keys = np.concatenate(flat_owner), np.concatenate(flat_key)
+        order = np.lexsort((keys, owners))
+        pieces, owners = np.concatenate(flat_pieces)[order], owners[order]
+        if count > 2:
+            left, right = _subdivide(pieces)
+            joined = np.concatenate([left, right[:, 1:]], axis=1)
+            k = 2 * np.arange(1, count - 1)
+            smoothed = 0.25 * (joined[:, k - 1] + 2 * joined[:, k] + joined[:, k + 1])
+            points = np.concatenate([pieces[:, :1], smoothed], axis=1)  # (pieces, count - 1, 2)
+        else:
+            points = pieces[:, :1]
+        per_piece = points.shape[1]
+        starts = np.searchsorted(owners, np.arange(len(members) + 1)) * per_piece
+        points = points.reshape(-1, 2)
+        for j, index in enumerate(members):
+            drawn[index] = np.concatenate([points[starts[j]:starts[j + 1]], control[j, -1:]])
+    return drawn
 
 
-def _bezier_emit(points: np.ndarray, output: list[np.ndarray]) -> None:
-    count = len(points)
-    left, right = _bezier_subdivide(points)
-    joined = np.concatenate([left, right[1:]])
-    output.append(points[0].copy())
-    for i in range(1, count - 1):
-        k = 2 * i
-        output.append(0.25 * (joined[k - 1] + 2 * joined[k] + joined[k + 1]))
-
-
-def approximate_bezier(points: np.ndarray) -> list[np.ndarray]:
-    """osu!'s adaptive bezier polyline."""
-    if len(points) == 0:
+def _arcs(triples: list[np.ndarray]) -> list[np.ndarray | None]:
+    """osu!'s circular arc through each three points, None where they are collinear or coincide."""
+    if not triples:
         return []
-    output: list[np.ndarray] = []
-    stack = [points.copy()]
-    while stack:
-        parent = stack.pop()
-        if _bezier_flat_enough(parent):
-            _bezier_emit(parent, output)
-            continue
-        left, right = _bezier_subdivide(parent)
-        stack += [right, left]
-    output.append(points[-1].copy())
-    return output
-
-
-def approximate_arc(points: np.ndarray) -> list[np.ndarray]:
-    """osu!'s circular arc through three points; [] when they are collinear or coincide."""
-    a, b, c = points[0], points[1], points[2]
-    a_sq, b_sq, c_sq = np.inner(b - c, b - c), np.inner(a - c, a - c), np.inner(a - b, a - b)
-    if np.isclose(a_sq, 0) or np.isclose(b_sq, 0) or np.isclose(c_sq, 0):
-        return []
+    a, b, c = np.stack(triples).transpose(1, 0, 2)  # each (k, 2)
+    a_sq, b_sq, c_sq = np.vecdot(b - c, b - c), np.vecdot(a - c, a - c), np.vecdot(a - b, a - b)
     s, t, u = a_sq * (b_sq + c_sq - a_sq), b_sq * (a_sq + c_sq - b_sq), c_sq * (a_sq + b_sq - c_sq)
     total = s + t + u
-    if np.isclose(total, 0):
-        return []
-    centre = (s * a + t * b + u * c) / total
-    d_a, d_c = a - centre, c - centre
-    r = np.linalg.norm(d_a)
-    start, end = np.arctan2(d_a[1], d_a[0]), np.arctan2(d_c[1], d_c[0])
-    while end < start:
-        end += 2 * np.pi
-    direction, theta = 1, end - start
-    ortho = np.array([(c - a)[1], -(c - a)[0]])
-    if np.dot(ortho, b - a) < 0:
-        direction, theta = -1, 2 * np.pi - theta
-    if 2 * r <= _ARC_TOLERANCE:
-        count = 2
-    else:
-        count = int(max(2, np.ceil(theta / (2 * np.arccos(1 - _ARC_TOLERANCE / r)))))
-    return [centre + np.array([np.cos(angle), np.sin(angle)]) * r
-            for angle in (start + direction * (i / (count - 1)) * theta for i in range(count))]
+    proper = ~(np.isclose(a_sq, 0) | np.isclose(b_sq, 0) | np.isclose(c_sq, 0) | np.isclose(total, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = (s[:, None] * a + t[:, None] * b + u[:, None] * c) / total[:, None]
+        d_a, d_c = a - centre, c - centre
+        r = np.sqrt(np.vecdot(d_a, d_a))
+        start = np.array([np.arctan2(y, x) for x, y in d_a])
+        end = np.array([np.arctan2(y, x) for x, y in d_c])
+        for index in np.flatnonzero(proper):
+            while end[index] < start[index]:
+                end[index] += 2 * np.pi
+        theta = end - start
+        ortho = np.stack([(c - a)[:, 1], -(c - a)[:, 0]], axis=1)
+        backwards = np.vecdot(ortho, b - a) < 0
+        direction = np.where(backwards, -1, 1)
+        theta = np.where(backwards, 2 * np.pi - theta, theta)
+        wide = np.maximum(2, np.ceil(theta / (2 * np.arccos(1 - _ARC_TOLERANCE / r))))
+    arcs: list[np.ndarray | None] = []
+    for index in range(len(triples)):
+        if not proper[index]:
+            arcs.append(None)
+            continue
+        count = 2 if 2 * r[index] <= _ARC_TOLERANCE else int(wide[index])
+        angles = start[index] + direction[index] * (np.arange(count) / (count - 1)) * theta[index]
+        arcs.append(centre[index] + np.stack([np.cos(angles), np.sin(angles)], axis=1) * r[index])
+    return arcs
 
 
-def _catmull_point(v1: np.ndarray, v2: np.ndarray, v3: np.ndarray, v4: np.ndarray, t: float) -> np.ndarray:
-    t2, t3 = t * t, t * t * t
-    return np.array([0.5 * (2 * v2[k] + (-v1[k] + v3[k]) * t + (2 * v1[k] - 5 * v2[k] + 4 * v3[k] - v4[k]) * t2
-                            + (-v1[k] + 3 * v2[k] - 3 * v3[k] + v4[k]) * t3) for k in (0, 1)])
-
-
-def approximate_catmull(points: np.ndarray) -> list[np.ndarray]:
-    """osu!'s catmull polyline: 50 sample pairs per span."""
-    out = []
+def _catmull_polyline(points: np.ndarray) -> np.ndarray:
+    """osu!'s catmull polyline: 50 sample pairs per span (each span's samples t = c/50 and (c + 1)/50)."""
     n = len(points)
-    for i in range(n - 1):
-        v1 = points[i - 1] if i > 0 else points[i]
-        v2 = points[i]
-        v3 = points[i + 1] if i < n - 1 else v2 + v2 - v1
-        v4 = points[i + 2] if i < n - 2 else v3 + v3 - v2
-        for c in range(_CATMULL_DETAIL):
-            out += [_catmull_point(v1, v2, v3, v4, c / _CATMULL_DETAIL),
-                    _catmull_point(v1, v2, v3, v4, (c + 1) / _CATMULL_DETAIL)]
-    return out
+    if n < 2:
+        return np.empty((0, 2))
+    v1 = np.concatenate([points[:1], points[:-2]])  # the point before each span's start (itself at the first)
+    v2, v3 = points[:-1], points[1:]
+    v4 = np.concatenate([points[2:], [v3[-1] + v3[-1] - v2[-1]]])
+    v1, v2, v3, v4 = (v[:, None] for v in (v1, v2, v3, v4))  # (spans, 1, 2)
+    c = np.arange(_CATMULL_DETAIL)
+    t = np.stack([c / _CATMULL_DETAIL, (c + 1) / _CATMULL_DETAIL], axis=1).reshape(1, -1, 1)  # (1, 100, 1)
+    t2, t3 = t * t, t * t * t
+    curve = 0.5 * (2 * v2 + (-v1 + v3) * t + (2 * v1 - 5 * v2 + 4 * v3 - v4) * t2
+                   + (-v1 + 3 * v2 - 3 * v3 + v4) * t3)
+    return curve.reshape(-1, 2)
 
 
 class OsuPath:
@@ -301,37 +365,20 @@ class OsuPath:
     def __init__(self, kind: str, points: np.ndarray) -> None:
         self.kind = kind
         self.points = np.asarray(points, dtype=np.float64)
-        self.path: list[np.ndarray] = []
-        start = 0
-        for i in range(len(self.points)):
-            if i == len(self.points) - 1 or (self.points[i] == self.points[i + 1]).all():
-                for p in self._segment(self.points[start:i + 1]):
-                    if not self.path or (self.path[-1] != p).any():
-                        self.path.append(p)
-                start = i + 1
-        self.cumulative = [0.0]
-        for a, b in zip(self.path, self.path[1:]):
-            self.cumulative.append(self.cumulative[-1] + np.linalg.norm(b - a))
-
-    def _segment(self, points: np.ndarray) -> list[np.ndarray]:
-        if self.kind == LINEAR:
-            return [p.copy() for p in points]
-        if self.kind == PERFECT and len(self.points) == 3 and len(points) == 3:
-            return approximate_arc(points) or approximate_bezier(points)
-        if self.kind == CATMULL:
-            return approximate_catmull(points)
-        return approximate_bezier(points)
+        self.path = osu_polylines([[(kind, self.points)]])[0]
+        legs = np.diff(self.path, axis=0)
+        self.cumulative = np.concatenate([[0.0], np.cumsum(np.sqrt(np.vecdot(legs, legs)))])
 
     @property
     def length(self) -> float:
-        return self.cumulative[-1]
+        return float(self.cumulative[-1])
 
     def position_at(self, progress: float) -> np.ndarray:
         """The point at `progress` (clipped to [0, 1]) of the path's length."""
+        if not len(self.path):
+            return np.zeros(2)
         d = np.clip(progress, 0, 1) * self.length
         i = _search(self.cumulative, d)
-        if not self.path:
-            return np.zeros(2)
         if i <= 0:
             return self.path[0]
         if i >= len(self.path):
