@@ -79,9 +79,6 @@ class _Span:
     first_byte: int
     end_byte: int
 
-    def lines(self, body: bytes) -> list[bytes]:
-        return body[self.first_byte:self.end_byte].splitlines(keepends=True)
-
 
 _LINE = re.compile(rb"[^\r\n]*+(?:\r\n|\r|\n)?")
 
@@ -127,18 +124,26 @@ def _first_text(lines: list[bytes]) -> tuple[int, str] | None:
     return next(((index, text) for index, line in enumerate(lines) if (text := line_text(line).strip())), None)
 
 
-def entry_text(line: bytes, strip_comments: bool) -> str | None:
-    """The text osu! reads from a line: None for a blank or `//` line, else a trailing `// comment` cut
-    (unless `strip_comments` is false, as in [Metadata]) and trailing whitespace trimmed."""
-    text = line.decode("utf-8", "surrogateescape").rstrip()
-    if not text:
-        return None
-    if "//" in text:
-        if text.lstrip().startswith("//"):
-            return None
-        if strip_comments:
-            text = text[:text.index("//")].rstrip()
-    return text
+def section_entries(chunk: bytes, start: int, strip_comments: bool,
+                    skip: tuple[bytes, ...] = ()) -> list[tuple[int, str]]:
+    """(line index, text) of every line osu! reads among a section's lines (`chunk`, the first being line
+    `start`): not blank or `//` lines, a trailing `// comment` cut (unless `strip_comments` is false, as in
+    [Metadata]) and trailing whitespace trimmed; lines whose bytes start with one of `skip` are left out
+    before decoding. One loop per section, not a call per line: a map has thousands of such lines."""
+    found = []
+    for index, line in enumerate(chunk.splitlines(), start):
+        if skip and line.startswith(skip):
+            continue
+        text = line.decode("utf-8", "surrogateescape").rstrip()
+        if not text:
+            continue
+        if "//" in text:
+            if text.lstrip().startswith("//"):
+                continue
+            if strip_comments:
+                text = text[:text.index("//")].rstrip()
+        found.append((index, text))
+    return found
 
 
 def section_rows(chunk: bytes, plain_rows: Callable[[bytes], list[Row]]) -> list[Row]:
@@ -161,9 +166,9 @@ def _line_reader(chunk: bytes, start: int, parse_line: Callable[[str, int], T]) 
 
     def read(index: int) -> T | None:
         if not lines:
-            lines.extend(chunk.splitlines(keepends=True))
-        text = entry_text(lines[index - start], True)
-        return None if text is None else parse_line(text, index)
+            lines.extend(chunk.splitlines())
+        entry = section_entries(lines[index - start], index, True)
+        return parse_line(entry[0][1], index) if entry else None
 
     return read
 
@@ -225,18 +230,13 @@ class Beatmap:
         return [section for section in self.sections if section.name == name]
 
     def entries(self, name: str, skip: tuple[bytes, ...] = ()) -> Iterator[tuple[int, str]]:
-        """(line index, text) of every line osu! reads in the sections called `name` (see `entry_text`), but
-        for the lines whose bytes start with one of `skip`."""
+        """(line index, text) of every line osu! reads in the sections called `name` (see `section_entries`),
+        but for the lines whose bytes start with one of `skip`."""
         strip_comments = name != "Metadata"
         for span in self._spans:
-            if span.name != name:
-                continue
-            for index, line in enumerate(span.lines(self._body), span.start):
-                if skip and line.startswith(skip):
-                    continue
-                text = entry_text(line, strip_comments)
-                if text is not None:
-                    yield index, text
+            if span.name == name:
+                yield from section_entries(self._body[span.first_byte:span.end_byte], span.start, strip_comments,
+                                           skip)
 
     def key_values(self, section: str) -> Iterator[tuple[int, str, str]]:
         """(line index, key, value) of a key/value section, in file order (duplicates included)."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from engine.osu.construct import positional_constructor
+from engine.osu.construct import fast_constructor
 from engine.osu.numbers import MAX_COORDINATE_VALUE, format_number, parse_float, parse_int
 
 CIRCLE = 1
@@ -177,7 +177,7 @@ def _parse_point(token: str) -> tuple[float, float]:
     return parse_float(x, MAX_COORDINATE_VALUE), parse_float(y, MAX_COORDINATE_VALUE)
 
 
-_new_segment = positional_constructor(CurveSegment)
+_new_segment = fast_constructor(CurveSegment)
 
 
 def _simple_segments(text: str) -> tuple[CurveSegment, ...]:
@@ -239,10 +239,10 @@ def format_curve(segments: tuple[CurveSegment, ...]) -> str:
     return "|".join(parts)
 
 
-_new_circle = positional_constructor(Circle)
-_new_slider = positional_constructor(Slider)
-_new_spinner = positional_constructor(Spinner)
-_new_hold = positional_constructor(HoldNote)
+_new_circle = fast_constructor(Circle)
+_new_slider = fast_constructor(Slider)
+_new_spinner = fast_constructor(Spinner)
+_new_hold = fast_constructor(HoldNote)
 
 
 def parse_hit_object(text: str, line: int | None = None) -> HitObject:

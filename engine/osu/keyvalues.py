@@ -9,10 +9,11 @@ document only. This module must never change a line; edits go through `engine.os
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from engine.osu.construct import fast_constructor
 from engine.osu.errors import Problem
 from engine.osu.numbers import parse_float, parse_int
 
@@ -235,11 +236,10 @@ def read_values(section: str, pairs: Iterable[tuple[int, str, str]], problems: l
 
 
 def build(cls: type, values: dict[str, Any]) -> Any:
-    """Instantiate one of the dataclasses above from `read_values` output."""
-    names = _field_names(cls)
-    return cls(**{name: value for name, value in values.items() if name in names})
+    """Instantiate one of the dataclasses above from `read_values` output (every name it gives is a field)."""
+    return _constructor(cls)(**values)
 
 
 @cache
-def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls))
+def _constructor(cls: type) -> Callable[..., Any]:
+    return fast_constructor(cls)
