@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from engine.checks.fixes import Change
-from engine.checks.geometry import SliderPath, build_path, circle_radius, path_reach, preempt_ms
+from engine.checks.geometry import SliderPath, circle_radius, draw_paths, fit_path, path_reach, preempt_ms
 from engine.checks.levels import Level, interpret_level
 from engine.checks.registry import MANIA, CheckInfo
 from engine.checks.snapping import unsnap
@@ -164,9 +166,15 @@ class DifficultyContext:
         """Objects starting in [start, end)."""
         return self.objects[bisect_left(self.object_times, start):bisect_left(self.object_times, end)]
 
+    @cached_property
+    def _drawn(self) -> dict[int, np.ndarray]:
+        """The polyline osu! draws for each slider of the map (by id), all drawn in one batch on first use."""
+        sliders = [o for o in self.beatmap.hit_objects if isinstance(o, Slider)]
+        drawn = draw_paths([((s.x, s.y), [(g.curve_type, g.points) for g in s.segments]) for s in sliders])
+        return {id(slider): polyline for slider, polyline in zip(sliders, drawn)}
+
     def _measured_length(self, slider: Slider) -> float:
-        segments = [(segment.curve_type, segment.points) for segment in slider.segments]
-        return build_path((slider.x, slider.y), segments, None).length
+        return fit_path(self._drawn[id(slider)], None).length
 
     def span_duration(self, slider: Slider) -> float:
         """ms for one pass over the path."""
@@ -176,8 +184,7 @@ class DifficultyContext:
         """The slider's played path (cached)."""
         key = id(slider)
         if key not in self._paths:
-            segments = [(segment.curve_type, segment.points) for segment in slider.segments]
-            self._paths[key] = build_path((slider.x, slider.y), segments, slider.pixel_length)
+            self._paths[key] = fit_path(self._drawn[key], slider.pixel_length)
         return self._paths[key]
 
     def reach(self, o: Obj) -> float | None:

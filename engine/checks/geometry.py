@@ -1,10 +1,10 @@
 """Playfield constants and slider path geometry the checks need (positions along a slider's path).
 
-The path follows lazer's rules (osu-format.md §11.6): Bézier segments split at repeated points ("red
-anchors"), linear and (uniform) Catmull-Rom segments, a perfect-circle arc for exactly three non-collinear
-points, and the path cut to — or extended in a straight line up to — the written pixel length. Curves are
-sampled finely enough for checks (a few px), not bit-exactly as the game draws them (tests/checks compare
-them with `engine.sliders.OsuPath`, which is about ten times slower). Nothing here reads files.
+A path is drawn as osu! draws it (`engine.sliders.osu_polylines`: Bézier segments split at repeated points,
+linear and Catmull-Rom segments, a circular arc for exactly three non-collinear points) and then cut to — or
+extended in a straight line up to — the written pixel length (osu-format.md §11.6). `draw_paths` draws the
+sliders of a whole map in one batch, which is what keeps the checks as fast as the coarse sampler this
+module used to keep for itself. Nothing here reads files or draws a curve of its own.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from itertools import accumulate
 
 import numpy as np
+
+from engine.sliders import LINEAR, osu_polylines
 
 Point = tuple[float, float]
 
@@ -24,7 +26,6 @@ PLAYFIELD_WIDTH = 512.0
 PLAYFIELD_HEIGHT = 384.0
 # The 4:3 screen around the playfield, in osu!px (Mapset Verifier / lazer "offscreen" limits).
 SCREEN_LEFT, SCREEN_RIGHT, SCREEN_TOP, SCREEN_BOTTOM = -67.0, 579.0, -60.0, 428.0
-_BEZIER_STEP_PX = 4.0
 
 
 def circle_radius(circle_size: float) -> float:
@@ -82,96 +83,23 @@ def path_reach(pixel_length: float | None) -> float | None:
 
 def build_path(head: Point, segments: Sequence[tuple[str, Sequence[Point]]], pixel_length: float | None) -> SliderPath:
     """The played path of a slider from its head, its (type letter, control points) segments and length."""
-    pieces: list[np.ndarray] = [np.array([head], dtype=np.float64)]
-    anchors: list[Point] = [head]
-    for index, (curve_type, points) in enumerate(segments):
-        anchors = [_last(pieces)] + list(points) if index else anchors + list(points)
-        pieces.append(_segment_points(curve_type[:1], anchors)[1:])
-    return _fit_length(np.concatenate(pieces), pixel_length)
+    return fit_path(draw_paths([(head, segments)])[0], pixel_length)
 
 
-def _last(pieces: list[np.ndarray]) -> Point:
-    """The last point of the polyline so far (a segment may add no points)."""
-    point = next(piece for piece in reversed(pieces) if len(piece))[-1].tolist()
-    return point[0], point[1]
+def draw_paths(sliders: Sequence[tuple[Point, Sequence[tuple[str, Sequence[Point]]]]]) -> list[np.ndarray]:
+    """The (n, 2) polylines osu! draws for sliders given by their head and (type letter, control points)
+    segments, all in one batch; each segment starts at the last control point before it."""
+    paths = []
+    for head, segments in sliders:
+        start, path = head, []
+        for curve_type, points in segments:
+            path.append((curve_type, np.array([start, *points], dtype=np.float64)))
+            start = points[-1] if points else start
+        paths.append(path or [(LINEAR, np.array([head], dtype=np.float64))])
+    return osu_polylines(paths)
 
 
-def _segment_points(curve_type: str, anchors: list[Point]) -> np.ndarray:
-    """(n, 2) points of one segment, starting at its first anchor."""
-    if len(anchors) < 2 or curve_type == "L":
-        return np.array(anchors, dtype=np.float64)
-    if curve_type == "P" and len(anchors) == 3:
-        arc = _circular_arc(anchors)
-        if arc is not None:
-            return np.array(arc, dtype=np.float64)
-    if curve_type == "C":
-        return np.array(_catmull(anchors), dtype=np.float64)
-    pieces: list[np.ndarray] = [np.array(anchors[:1], dtype=np.float64)]
-    group: list[Point] = [anchors[0]]
-    for point in anchors[1:]:
-        if point == group[-1]:
-            pieces.append(_bezier(group)[1:])
-            group = [point]
-        else:
-            group.append(point)
-    pieces.append(_bezier(group)[1:])
-    return np.concatenate(pieces)
-
-
-@cache
-def _bezier_parameters(steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """(t, 1 − t) as (steps+1, 1, 1) columns: the same few step counts recur on every slider of a map."""
-    t = np.linspace(0.0, 1.0, steps + 1)[:, None, None]
-    return t, 1 - t
-
-
-def _bezier(control: list[Point]) -> np.ndarray:
-    if len(control) <= 2:
-        return np.array(control, dtype=np.float64)
-    rough = sum(math.dist(a, b) for a, b in zip(control, control[1:]))
-    steps = max(2, min(2000, int(rough / _BEZIER_STEP_PX)))
-    t, rest = _bezier_parameters(steps)
-    points = np.array(control, dtype=np.float64)[None]  # (1, n, 2), broadcast to (steps+1, ·, 2) below
-    while points.shape[1] > 1:  # de Casteljau, all parameters at once
-        points = points[:, :-1] * rest + points[:, 1:] * t
-    return points[:, 0]
-def _circular_arc(anchors: list[Point]) -> list[Point] | None:
-    (ax, ay), (bx, by), (cx, cy) = anchors
-    d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by))
-    if abs(d) < 1e-3:
-        return None
-    a2, b2, c2 = ax * ax + ay * ay, bx * bx + by * by, cx * cx + cy * cy
-    ox = (a2 * (by - cy) + b2 * (cy - ay) + c2 * (ay - by)) / d
-    oy = (a2 * (cx - bx) + b2 * (ax - cx) + c2 * (bx - ax)) / d
-    radius = math.dist((ax, ay), (ox, oy))
-    start = math.atan2(ay - oy, ax - ox)
-    end = math.atan2(cy - oy, cx - ox)
-    # Travel from a to c through b: turn direction from the sign of the cross product.
-    clockwise = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax) < 0
-    while clockwise and end > start:
-        end -= 2 * math.pi
-    while not clockwise and end < start:
-        end += 2 * math.pi
-    steps = max(2, int(abs(end - start) * radius / _BEZIER_STEP_PX))
-    return [(ox + radius * math.cos(start + (end - start) * i / steps),
-             oy + radius * math.sin(start + (end - start) * i / steps)) for i in range(steps + 1)]
-
-
-def _catmull(anchors: list[Point]) -> list[Point]:
-    points: list[Point] = [anchors[0]]
-    for i in range(len(anchors) - 1):
-        p0 = anchors[i - 1] if i > 0 else anchors[i]
-        p1, p2 = anchors[i], anchors[i + 1]
-        p3 = anchors[i + 2] if i + 2 < len(anchors) else (2 * p2[0] - p1[0], 2 * p2[1] - p1[1])
-        for step in range(1, 51):
-            t = step / 50
-            points.append(tuple(  # type: ignore[arg-type]
-                0.5 * (2 * p1[k] + (-p0[k] + p2[k]) * t + (2 * p0[k] - 5 * p1[k] + 4 * p2[k] - p3[k]) * t * t
-                       + (-p0[k] + 3 * p1[k] - 3 * p2[k] + p3[k]) * t ** 3) for k in (0, 1)))
-    return points
-
-
-def _fit_length(polyline: np.ndarray, pixel_length: float | None) -> SliderPath:
+def fit_path(polyline: np.ndarray, pixel_length: float | None) -> SliderPath:
     """Cut the (n, 2) polyline to `pixel_length`, or extend its last leg in a straight line up to it."""
     coordinates = polyline.tolist()
     # math.dist, not np.hypot: the two differ in the last bit now and then, and lengths decide where paths end.

@@ -1,7 +1,7 @@
-"""The checks' slider geometry agrees with osu!'s path approximation (`engine.sliders.OsuPath`) on the corpus.
+"""The checks' slider geometry is osu!'s path approximation (`engine.sliders`) fitted to the written length.
 
-engine/checks/geometry.py samples paths with a vectorised evaluation because the checks build every slider
-path of every difficulty on each save; this test keeps it honest against the project's reference port.
+engine/checks/geometry.py draws the sliders of a map in one batch (`draw_paths`) because the checks build
+every slider path of every difficulty on each save; a path drawn in the batch is the one `OsuPath` draws alone.
 The checks skip building a path where the slider's reach rules it out: the reach holds every point, and
 skipping changes no offscreen finding and no stack height on the corpus. The slider shape checks skip sliders
 whose control points bound their turning under 150°: the bound holds for every corpus slider.
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from engine.checks.context import DifficultyContext, Obj
 from engine.checks.geometry import build_path, path_reach
@@ -37,18 +38,21 @@ def corpus_maps(step: int = 1, mode: int | None = None) -> Iterator[tuple[Path, 
             yield path, beatmap
 
 
-def test_paths_match_osu_path_approximation_on_corpus_sliders(corpus_dir: Path) -> None:
+def test_paths_are_osus_path_approximation_on_corpus_sliders(corpus_dir: Path) -> None:
     checked = 0
     for path, beatmap in corpus_maps(7):
+        context = DifficultyContext(beatmap)
         for slider in [o for o in beatmap.hit_objects if isinstance(o, Slider)][:40]:
-            if len(slider.segments) != 1 or not 0 < len(slider.control_points) <= 64:
-                continue  # multi-type v128 paths, and stress-test curves of hundreds of points (sampled coarser)
-            points = [(slider.x, slider.y), *slider.control_points]
-            reference = OsuPath(slider.curve_type, np.array(points))
-            ours = build_path((slider.x, slider.y), [(slider.curve_type, slider.control_points)], None)
-            tolerance = 0.5 + 0.005 * reference.length  # half a pixel, or 0.5 % on long curvy paths
-            assert abs(ours.length - reference.length) < tolerance, (path.name, slider.time)
-            assert math.dist(ours.points[-1], tuple(reference.position_at(1.0))) < tolerance, (path.name, slider.time)
+            drawn = context.path_of(slider)
+            alone = build_path((slider.x, slider.y), [(s.curve_type, s.points) for s in slider.segments],
+                               slider.pixel_length)
+            assert np.array_equal(drawn.points, alone.points) and np.array_equal(drawn.distances, alone.distances)
+            if len(slider.segments) != 1:
+                continue  # OsuPath takes one curve type (v128 maps may change it mid-path)
+            reference = OsuPath(slider.curve_type, np.array([(slider.x, slider.y), *slider.control_points]))
+            unfitted = build_path((slider.x, slider.y), [(slider.curve_type, slider.control_points)], None)
+            assert np.array_equal(unfitted.points, reference.path), (path.name, slider.time)
+            assert unfitted.length == pytest.approx(reference.length, rel=1e-12, abs=1e-9), (path.name, slider.time)
             checked += 1
     assert checked > 500
 
