@@ -154,16 +154,13 @@ class SliderPath:
         return self.position_at(1.0)
 
 
-def split_at_repeats(points: Sequence[Point]) -> list[list[Point]]:
-    """Bezier segments: a point equal to the one before it (a red anchor) starts a new segment."""
-    groups, start = [], 0
-    for n in range(1, len(points)):
-        if points[n] == points[n - 1]:
-            groups.append(list(points[start:n]))
-            start = n
-    if points[start:]:
-        groups.append(list(points[start:]))
-    return groups
+def split_at_repeats(points: Sequence[Point] | np.ndarray) -> list:
+    """Bezier segments: a point equal to the one before it (a red anchor) starts a new segment. The segments
+    are slices of `points`: lists of its points for a sequence, (n, 2) arrays for an array."""
+    coordinates = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    cuts = [0, *(np.flatnonzero((coordinates[1:] == coordinates[:-1]).all(axis=1)) + 1).tolist(), len(coordinates)]
+    pieces = [points[start:end] for start, end in zip(cuts, cuts[1:]) if end > start]
+    return pieces if isinstance(points, np.ndarray) else [list(piece) for piece in pieces]
 
 
 def _rotate(point: Point, centre: Point, radians: float) -> Point:
@@ -216,7 +213,7 @@ def osu_polylines(paths: Sequence[Sequence[Segment]]) -> list[np.ndarray]:
         for curve_type, points in segments:
             kind = curve_type[:1]
             arc = kind == PERFECT and len(points) == 3
-            for group in _split_at_repeats(np.asarray(points, dtype=np.float64)):
+            for group in split_at_repeats(np.asarray(points, dtype=np.float64)):
                 if kind in (LINEAR, CATMULL):
                     pieces.append((index, kind, group))
                 else:
@@ -237,12 +234,6 @@ def osu_polylines(paths: Sequence[Sequence[Segment]]) -> list[np.ndarray]:
     for (index, _, _), points in zip(pieces, drawn):
         by_path[index].append(points)  # type: ignore[arg-type]
     return [_merge_repeats(np.concatenate(parts) if parts else np.empty((0, 2))) for parts in by_path]
-
-
-def _split_at_repeats(points: np.ndarray) -> list[np.ndarray]:
-    """A point equal to the one after it ends a piece; the next piece starts at the repeat."""
-    ends = np.flatnonzero((points[1:] == points[:-1]).all(axis=1)) + 1
-    return [piece for piece in np.split(points, ends) if len(piece)]
 
 
 def _merge_repeats(points: np.ndarray) -> np.ndarray:
