@@ -157,8 +157,8 @@ class SliderPath:
 def split_at_repeats(points: Sequence[Point] | np.ndarray) -> list:
     """Bezier segments: a point equal to the one before it (a red anchor) starts a new segment. The segments
     are slices of `points`: lists of its points for a sequence, (n, 2) arrays for an array."""
-    coordinates = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    cuts = [0, *(np.flatnonzero((coordinates[1:] == coordinates[:-1]).all(axis=1)) + 1).tolist(), len(coordinates)]
+    rows = points.tolist() if isinstance(points, np.ndarray) else points
+    cuts = [0, *(n for n in range(1, len(rows)) if rows[n] == rows[n - 1]), len(rows)]
     pieces = [points[start:end] for start, end in zip(cuts, cuts[1:]) if end > start]
     return pieces if isinstance(points, np.ndarray) else [list(piece) for piece in pieces]
 
@@ -200,7 +200,7 @@ _BEZIER_FLAT = 0.25 * 0.25 * 4  # squared second difference above which a bezier
 _ARC_TOLERANCE = 0.1
 _CATMULL_DETAIL = 50
 
-Segment = tuple[str, np.ndarray]  # curve letter, control points from the segment's first point, (n, 2)
+Segment = tuple[str, Sequence[Point] | np.ndarray]  # curve letter, control points from the segment's first point
 
 
 def osu_polylines(paths: Sequence[Sequence[Segment]]) -> list[np.ndarray]:
@@ -208,12 +208,12 @@ def osu_polylines(paths: Sequence[Sequence[Segment]]) -> list[np.ndarray]:
     maps may change the curve type mid-path), each split at repeated points (red anchors); a piece is a
     bezier, a circular arc (a `P` segment of exactly three points; a bezier when they are collinear), a
     catmull spline or straight lines. Consecutive equal points are merged."""
-    pieces: list[tuple[int, str, np.ndarray]] = []  # (path index, curve kind, control points)
+    pieces: list[tuple[int, str, Sequence[Point] | np.ndarray]] = []  # (path index, curve kind, control points)
     for index, segments in enumerate(paths):
         for curve_type, points in segments:
             kind = curve_type[:1]
             arc = kind == PERFECT and len(points) == 3
-            for group in split_at_repeats(np.asarray(points, dtype=np.float64)):
+            for group in split_at_repeats(points):
                 if kind in (LINEAR, CATMULL):
                     pieces.append((index, kind, group))
                 else:
@@ -227,19 +227,28 @@ def osu_polylines(paths: Sequence[Sequence[Segment]]) -> list[np.ndarray]:
         drawn[j] = points
     for j, (_, kind, points) in enumerate(pieces):
         if kind == LINEAR:
-            drawn[j] = points
+            drawn[j] = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         elif kind == CATMULL:
             drawn[j] = _catmull_polyline(points)
-    by_path: list[list[np.ndarray]] = [[] for _ in paths]
-    for (index, _, _), points in zip(pieces, drawn):
-        by_path[index].append(points)  # type: ignore[arg-type]
-    return [_merge_repeats(np.concatenate(parts) if parts else np.empty((0, 2))) for parts in by_path]
+    return _merge_repeats(drawn, [index for index, _, _ in pieces], len(paths))  # type: ignore[arg-type]
 
 
-def _merge_repeats(points: np.ndarray) -> np.ndarray:
-    if len(points) < 2:
-        return points
-    return points[np.concatenate([[True], (points[1:] != points[:-1]).any(axis=1)])]
+def _merge_repeats(drawn: list[np.ndarray], owners: list[int], count: int) -> list[np.ndarray]:
+    """The pieces' points joined into one polyline per path (pieces come in path order), a point equal to the
+    one before it in its path left out."""
+    if not drawn:
+        return [np.empty((0, 2)) for _ in range(count)]
+    points = np.concatenate(drawn)
+    owner = np.repeat(owners, [len(piece) for piece in drawn])
+    keep = np.ones(len(points), dtype=bool)
+    keep[1:] = (points[1:] != points[:-1]).any(axis=1) | (owner[1:] != owner[:-1])
+    return _pieces(points[keep], np.bincount(owner[keep], minlength=count))
+
+
+def _pieces(points: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """`points` cut into consecutive runs of `sizes` rows (views; np.split takes ten times as long)."""
+    bounds = [0, *np.cumsum(sizes).tolist()]
+    return [points[start:end] for start, end in zip(bounds, bounds[1:])]
 
 
 def _subdivide(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -255,7 +264,7 @@ def _subdivide(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
-def _beziers(curves: list[np.ndarray]) -> list[np.ndarray]:
+def _beziers(curves: list[Sequence[Point] | np.ndarray]) -> list[np.ndarray]:
     """osu!'s adaptive polyline of each bezier: a piece whose control polygon bends more than the tolerance is
     halved, and each flat piece gives its first point and the smoothed midpoints of its halves; the curve's
     last point ends it. Curves with the same number of points are subdivided together, level by level; a
@@ -265,7 +274,7 @@ def _beziers(curves: list[np.ndarray]) -> list[np.ndarray]:
     for index, curve in enumerate(curves):
         by_count.setdefault(len(curve), []).append(index)
     for count, members in by_count.items():
-        control = np.stack([curves[i] for i in members])  # (k, count, 2)
+        control = np.array([curves[i] for i in members], dtype=np.float64)  # (k, count, 2)
         pending, owner, key, step = control, np.arange(len(members)), np.zeros(len(members)), 0.5
         flat_pieces, flat_owner, flat_key = [], [], []
         while len(pending):
@@ -290,19 +299,18 @@ def _beziers(curves: list[np.ndarray]) -> list[np.ndarray]:
             points = np.concatenate([pieces[:, :1], smoothed], axis=1)  # (pieces, count - 1, 2)
         else:
             points = pieces[:, :1]
-        per_piece = points.shape[1]
-        starts = np.searchsorted(owners, np.arange(len(members) + 1)) * per_piece
-        points = points.reshape(-1, 2)
-        for j, index in enumerate(members):
-            drawn[index] = np.concatenate([points[starts[j]:starts[j + 1]], control[j, -1:]])
+        ends = np.searchsorted(owners, np.arange(1, len(members) + 1)) * points.shape[1]
+        points = np.insert(points.reshape(-1, 2), ends, control[:, -1], axis=0)  # each curve's last point
+        for index, curve in zip(members, _pieces(points, np.diff(ends, prepend=0) + 1)):
+            drawn[index] = curve
     return drawn
 
 
-def _arcs(triples: list[np.ndarray]) -> list[np.ndarray | None]:
+def _arcs(triples: list[Sequence[Point] | np.ndarray]) -> list[np.ndarray | None]:
     """osu!'s circular arc through each three points, None where they are collinear or coincide."""
     if not triples:
         return []
-    a, b, c = np.stack(triples).transpose(1, 0, 2)  # each (k, 2)
+    a, b, c = np.array(triples, dtype=np.float64).transpose(1, 0, 2)  # each (k, 2)
     a_sq, b_sq, c_sq = np.vecdot(b - c, b - c), np.vecdot(a - c, a - c), np.vecdot(a - b, a - b)
     s, t, u = a_sq * (b_sq + c_sq - a_sq), b_sq * (a_sq + c_sq - b_sq), c_sq * (a_sq + b_sq - c_sq)
     total = s + t + u
@@ -322,22 +330,22 @@ def _arcs(triples: list[np.ndarray]) -> list[np.ndarray | None]:
         direction = np.where(backwards, -1, 1)
         theta = np.where(backwards, 2 * np.pi - theta, theta)
         wide = np.maximum(2, np.ceil(theta / (2 * np.arccos(1 - _ARC_TOLERANCE / r))))
-    arcs: list[np.ndarray | None] = []
-    for index in range(len(triples)):
-        if not proper[index]:
-            arcs.append(None)
-            continue
-        count = 2 if 2 * r[index] <= _ARC_TOLERANCE else int(wide[index])
-        angles = start[index] + direction[index] * (np.arange(count) / (count - 1)) * theta[index]
-        arcs.append(centre[index] + np.stack([np.cos(angles), np.sin(angles)], axis=1) * r[index])
-    return arcs
+        counts = np.where(2 * r <= _ARC_TOLERANCE, 2, wide)
+    counts = np.where(proper, counts, 0).astype(int)
+    arc = np.repeat(np.arange(len(triples)), counts)  # the arc of each point
+    step = np.arange(len(arc)) - np.repeat(np.cumsum(counts) - counts, counts)  # i = 0 … count − 1 per arc
+    angles = start[arc] + direction[arc] * (step / (counts[arc] - 1)) * theta[arc]
+    points = centre[arc] + np.stack([np.cos(angles), np.sin(angles)], axis=1) * r[arc, None]
+    drawn = _pieces(points, counts)
+    return [arc_points if fine else None for arc_points, fine in zip(drawn, proper)]
 
 
-def _catmull_polyline(points: np.ndarray) -> np.ndarray:
+def _catmull_polyline(points: Sequence[Point] | np.ndarray) -> np.ndarray:
     """osu!'s catmull polyline: 50 sample pairs per span (each span's samples t = c/50 and (c + 1)/50)."""
     n = len(points)
     if n < 2:
         return np.empty((0, 2))
+    points = np.asarray(points, dtype=np.float64)
     v1 = np.concatenate([points[:1], points[:-2]])  # the point before each span's start (itself at the first)
     v2, v3 = points[:-1], points[1:]
     v4 = np.concatenate([points[2:], [v3[-1] + v3[-1] - v2[-1]]])

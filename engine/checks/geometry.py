@@ -93,9 +93,9 @@ def draw_paths(sliders: Sequence[tuple[Point, Sequence[tuple[str, Sequence[Point
     for head, segments in sliders:
         start, path = head, []
         for curve_type, points in segments:
-            path.append((curve_type, np.array([start, *points], dtype=np.float64)))
+            path.append((curve_type, [start, *points]))
             start = points[-1] if points else start
-        paths.append(path or [(LINEAR, np.array([head], dtype=np.float64))])
+        paths.append(path or [(LINEAR, [head])])
     return osu_polylines(paths)
 
 
