@@ -1,4 +1,6 @@
-"""Slider path geometry as the checkpoints' tokenizer saw it: curve kinds, lengths and positions.
+"""Slider path geometry, twice: as the checkpoints' tokenizer saw it (`SliderPath`: curve kinds, lengths and
+positions), and as osu! draws it (`osu_polylines`, `OsuPath`: for generated sliders and the rule checks; see
+the comment above them).
 
 The published models were trained on events built with the `slider` library (OliBomby's fork), so
 the anchor types and the slider-end positions here follow that library's geometry, not osu!'s path
@@ -191,7 +193,7 @@ def _catmull(points: Sequence[Point], progress: float) -> Point:
 # lengths summed over the resulting polyline. `osu_polylines` draws many paths in one pass: the beziers of all
 # of them are subdivided level by level together (grouped by control-point count) and the arcs are computed
 # together, which is what makes it fast enough for the checks, which draw every slider of a map on each save
-# (one curve at a time costs ~10x as much, almost all of it numpy's per-call overhead on 2-element arrays).
+# (drawn one path at a time, the corpus' sliders take about three times as long: numpy's per-call overhead).
 # Every number is the one the reference's point-by-point code gives: dot products are BLAS dots
 # (`np.vecdot`, as `np.inner` and `np.linalg.norm` are; FMA makes them differ from x*x + y*y in the last
 # bit), and arctan2 is taken per value (numpy's array loop differs from its scalar one in the last bit).
