@@ -142,6 +142,9 @@ def bench_model(name: str, model: Any, audio: Any, options: GenerateOptions, nai
     if Row.verbose:
         print(f"\n{name} ({params} M parameters)", flush=True)
     row: dict[str, Any] = Row(model=name, params_M=params)
+    if next(model.parameters()).is_cuda:  # CUDA's one-time start (context, libraries, kernels) is in no figure
+        generate_contexts(model, tok, audio, replace(options, max_new_tokens=8), conditioning=options.conditioning(),
+                          outputs=outputs)  # fmt: skip
     wall, result = timed(lambda: generate_contexts(model, tok, audio, options, conditioning=options.conditioning(),
                                                    outputs=outputs))  # fmt: skip
     row["map_maid"] = figures([result.stats], wall)
