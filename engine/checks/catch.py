@@ -140,22 +140,31 @@ def hyperdash_chains(ctx: DifficultyContext) -> list[list[tuple[Fruit, Fruit]]]:
 
 # level → (limit for chains of basic-snapped hyperdashes, for higher-snapped ones, gap below which it is higher)
 CHAIN_LIMITS = {Level.HARD: (2, 1, 250), Level.INSANE: (4, 1, 125)}
+SLIDER_CHAIN_LIMIT = {Level.INSANE: 2}  # Rain: basic-snapped chains that start a hyperdash inside a juice stream
+IN_SLIDER = ("head", "droplet", "repeat")  # a hyperdash from the tail is fine (Mapset Verifier)
 
 
 @check("catch.consecutive-hyperdashes", "Too many consecutive hyperdashes", category=MODE,
        severity=Severity.PROBLEM, modes=ONLY)
 def consecutive_hyperdashes(ctx: DifficultyContext) -> Iterator[Finding]:
     """Platter: more than 2 hyperdashes in a row (more than 1 if any is higher-snapped, i.e. under 250 ms);
-    Rain: more than 4 (more than 1 under 125 ms) (Problem)."""
+    Rain: more than 4 (more than 1 under 125 ms), and more than 2 when any of them starts from a juice stream's
+    head, droplet or repeat ("within a slider") (Problem; Mapset Verifier's CheckConsecutiveHyperdash)."""
     limits = CHAIN_LIMITS.get(ctx.level) if ctx.level is not None else None
     if limits is None:
         return
     basic, higher, gap = limits
     for chain in hyperdash_chains(ctx):
-        limit = higher if any(b.time - a.time < gap for a, b in chain) else basic
+        if any(b.time - a.time < gap for a, b in chain):
+            kind, limit = "higher-snapped hyperdashes were used", higher
+        elif ctx.level in SLIDER_CHAIN_LIMIT and any(a.edge in IN_SLIDER for a, _ in chain):
+            kind, limit = "basic-snapped hyperdashes were used within a slider", SLIDER_CHAIN_LIMIT[ctx.level]
+        else:
+            kind, limit = "basic-snapped hyperdashes were used", basic
         if len(chain) > limit:
-            yield ctx.flag(f"{len(chain)} hyperdashes in a row.", objects=[chain[0][0].source, chain[-1][1].source],
-                           time=chain[0][0].time, suggestion="Break the chain with a walk or a dash.")
+            yield ctx.flag(f"Too many consecutive {kind} and should be at most {limit}, currently {len(chain)}.",
+                           objects=[chain[0][0].source, chain[-1][1].source], time=chain[0][0].time,
+                           suggestion="Break the chain with a walk or a dash.")
 
 
 EDGE_LEVEL = {Level.NORMAL: Severity.PROBLEM, Level.HARD: Severity.PROBLEM, Level.INSANE: Severity.WARNING,

@@ -181,3 +181,28 @@ def test_hyperdash_from_a_droplet() -> None:
     text = catch(juice(300), timing=[RED, "1000,-10,4,2,0,60,0,0", "2000,-100,4,2,0,60,0,0"])
     found = flagged(text.replace("SliderTickRate:1", "SliderTickRate:8"), "catch.juice-stream-hyperdash")
     assert {f.message for f in found} == {"Hyperdash from a droplet.", "Hyperdash from a repeat."}
+
+
+def bouncing_juice(spans: int) -> str:
+    """Rain: a juice stream bouncing `spans` times across 350 px at SV ×10 (2.8 px/ms): 125 ms per span, no droplets,
+    a basic-snapped hyperdash from the head and every repeat; then `zigzag(80)`."""
+    return catch([f"50,192,1000,6,0,L|400:192,{spans},350"] + zigzag(80)[4:], version="Rain",
+                 timing=[RED, "1000,-10,4,2,0,60,0,0", "2000,-100,4,2,0,60,0,0"])
+
+
+def test_rain_allows_two_basic_snapped_hyperdashes_within_a_slider() -> None:
+    [finding] = flagged(bouncing_juice(3), "catch.consecutive-hyperdashes")
+    assert finding.message == ("Too many consecutive basic-snapped hyperdashes were used within a slider and should "
+                               "be at most 2, currently 3.")
+    assert finding.severity.name == "PROBLEM" and finding.start_ms == 1000
+    assert not flagged(bouncing_juice(2), "catch.consecutive-hyperdashes")
+
+
+def test_rain_chain_ending_on_a_juice_stream_is_not_within_the_slider() -> None:
+    # Three 250 ms hyperdashes between fruits, the last landing on a slow juice stream's head: the Rain limit of 4.
+    fruits = ["30,192,1000,5,0,0:0:0:0:", "480,192,1250,1,0,0:0:0:0:", "30,192,1500,1,0,0:0:0:0:",
+              "480,192,1750,6,0,L|400:192,1,80"]
+    assert not flagged(catch(fruits + zigzag(80)[6:], version="Rain"), "catch.consecutive-hyperdashes")
+    # The same three hyperdashes on a Platter break its limit of 2.
+    [finding] = flagged(catch(fruits + zigzag(80)[6:]), "catch.consecutive-hyperdashes")
+    assert finding.message.endswith("should be at most 2, currently 3.")
