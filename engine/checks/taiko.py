@@ -3,11 +3,14 @@ scroll speed changes on lower difficulties, kiai flashes, barlines too close aft
 hidden by the last note or left behind by a scroll speed change.
 
 Thresholds are Mapset Verifier's (checks.md §4), measured in beats of the red line in effect. The finisher
-rules for Inner/Hell Oni (colour-change exceptions) are simplified to a ¼-beat Warning.
+rules for Inner/Hell Oni (colour-change exceptions) are simplified to a ¼-beat Warning. Barlines lie where osu!
+draws them (`barlines`: lazer's generator, bars accumulated and put on the whole ms when a hair off it), which
+settles the cases Mapset Verifier leaves to be double-checked by hand.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from collections.abc import Iterator
@@ -17,6 +20,7 @@ from engine.checks.levels import Level
 from engine.checks.registry import TAIKO, check
 from engine.findings import Finding, Severity
 from engine.osu.hitobjects import HITSOUND_FINISH
+from engine.osu.timing import BEAT_LENGTH_RANGE
 
 MODE = "osu!taiko"
 ONLY = frozenset({TAIKO})
@@ -218,32 +222,53 @@ def close_barlines(ctx: DifficultyContext) -> Iterator[Finding]:
                            suggestion="Omit the first barline on this red line, or move it.")
 
 
-def offset_from_next_barline(ctx: DifficultyContext, time: float) -> float | None:
-    """ms from the first barline at or after `time` back to `time` (≤ 0): the red line in effect's next measure,
-    or the next red line when it draws a barline and comes sooner. None before the first red line."""
-    red = ctx.red_line_at(time)
-    if red is None:
-        return None
-    measure = red.beat_length * red.meter
-    candidates = [time - (red.time + -(-(time - red.time) // measure) * measure)] if measure > 0 else []
-    following = next((r for r in ctx.red_lines if r.time > time), None)
-    if following is not None and not following.omit_first_barline:
-        candidates.append(time - following.time)
-    return max(candidates) if candidates else None
+PRECISION = 1e-7  # osu!framework's Precision.DOUBLE_EPSILON
+
+
+def barlines(ctx: DifficultyContext) -> list[float]:
+    """Barline times as osu! places them (lazer's BarLineGenerator): each red line's bars from the line (one bar
+    later when it omits its first barline) up to the next red line, the last red line's to one bar past the map's
+    last object, none before 0 or the first object. Each bar is the previous bar plus beat length × meter, put
+    on the whole ms when within 1e-7 of it — so the 7th bar of 571.428571428571 ms beats from 1000 ms (a hair short
+    of 17000) lies on 17000, and an object or line on that ms is on the barline, not 1 ms off. Of red
+    lines at one time the first in the file counts (lazer's decoder)."""
+    if not ctx.objects:
+        return []
+    reds = [red for previous, red in zip([None, *ctx.red_lines], ctx.red_lines)
+            if previous is None or previous.time != red.time]
+    earliest = min(0.0, ctx.objects[0].time)
+    last = 1 + max(o.end_time for o in ctx.objects)
+    times: list[float] = []
+    for red, following in zip(reds, [*reds[1:], None]):
+        bar = min(max(red.beat_length, BEAT_LENGTH_RANGE[0]), BEAT_LENGTH_RANGE[1]) * red.meter
+        end = following.time if following is not None else last + bar
+        t = red.time if red.time > earliest else red.time + math.ceil((earliest - red.time) / bar) * bar
+        t += bar if red.omit_first_barline else 0.0
+        while end - PRECISION > t:
+            whole = math.copysign(math.floor(abs(t) + 0.5), t)
+            t = whole if abs(t - whole) <= PRECISION else t
+            times.append(t)
+            t += bar
+    return times
 
 
 @check("taiko.last-note-hiding-barline", "Unsnapped last note hiding its barline", category=MODE,
        severity=Severity.PROBLEM, modes=ONLY)
 def last_note_hiding_barline(ctx: DifficultyContext) -> Iterator[Finding]:
-    """The map's last object ending 1–2 ms before a barline: osu! draws no barline after the last object, so that
-    barline disappears (Problem for a note; Minor for a drumroll or spinner end)."""
+    """The map's last object ending 1–2 ms before a barline (`barlines`): osu! draws no barline after the last
+    object, so that barline disappears (Problem for a note; Minor for a drumroll or spinner end). Mapset
+    Verifier, working on unrounded bar times, cannot tell a bar a hair short of 17000 ms from one on it and asks
+    to double-check such cases by hand; here the bar is on 17000 as in osu!, so a note at 16999 is flagged."""
     if not ctx.objects:
         return
     last = max(ctx.objects, key=lambda o: o.end_time)
-    offset = offset_from_next_barline(ctx, last.end_time)
-    if offset is not None and -2 < offset <= -1:
-        yield ctx.flag(f"The last {'note' if last.kind == 'circle' else last.kind + ' end'} is {-offset:g} ms before "
-                       "a barline, which therefore is not shown.", objects=[last], time=last.end_time,
+    bars = barlines(ctx)
+    following = bisect.bisect_right(bars, last.end_time)
+    offset = last.end_time - bars[following] if following < len(bars) else 0.0
+    if -2 < offset <= -1:
+        part = "note" if last.kind == "circle" else f"{last.kind} end"
+        yield ctx.flag(f"Last {part} in the map is hiding its barline, due to being unsnapped {-offset:g} ms early.",
+                       objects=[last], time=last.end_time,
                        severity=Severity.PROBLEM if last.kind == "circle" else Severity.MINOR,
                        suggestion="Snap it onto the barline (Ctrl+Shift+S in the editor).")
 
@@ -254,18 +279,20 @@ BARLINE_SV_MS = 5
 @check("taiko.barline-unaffected-by-sv", "Barline just before a scroll speed change", category=MODE,
        severity=Severity.WARNING, modes=ONLY)
 def barline_unaffected_by_sv(ctx: DifficultyContext) -> Iterator[Finding]:
-    """A green line changing the scroll speed up to 5 ms after a barline: the barline keeps the old speed and
-    drifts apart from the notes on it (Warning; usually a 1 ms unsnap from copying lines)."""
+    """A green line changing the scroll speed up to 5 ms after a barline (`barlines`): the barline keeps the old
+    speed and drifts apart from the notes on it (Warning; usually a 1 ms unsnap from copying lines). A line on
+    the whole ms osu! puts a barline on is on it, whichever side of that ms the bar's unrounded time falls
+    (Mapset Verifier asks to double-check such lines by hand, or flags them 0 ms late), so it is not flagged."""
+    bars = barlines(ctx)
     for point in ctx.timing_points:
         if point.uninherited:
             continue
         before = ctx.beatmap.timing.slider_velocity_at(point.time - 1, TAIKO)
-        red = ctx.red_line_at(point.time)
-        if red is None or abs(point.slider_velocity(TAIKO) - before) < 1e-9 or red.beat_length * red.meter <= 0:
+        previous = bisect.bisect_left(bars, point.time) - 1
+        if previous < 0 or abs(point.slider_velocity(TAIKO) - before) < 1e-9:
             continue
-        measure = red.beat_length * red.meter
-        offset = (point.time - red.time) % measure
-        if 0 < offset <= BARLINE_SV_MS and point.time - offset >= red.time:
-            yield ctx.flag(f"The scroll speed changes {offset:.2f} ms after a barline, which keeps the old speed.",
-                           time=point.time - offset, line=None if point.line is None else point.line + 1,
+        offset = point.time - bars[previous]
+        if offset <= BARLINE_SV_MS:
+            yield ctx.flag(f"Barline is snapped {round(offset, 2):g} ms before a line which would modify its slider "
+                           "velocity.", time=bars[previous], line=None if point.line is None else point.line + 1,
                            suggestion="Move the green line onto the barline.")

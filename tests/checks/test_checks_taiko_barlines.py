@@ -1,0 +1,111 @@
+"""Taiko barline times as osu! places them, where floating-point rounding decides whether an object or a green
+line is on a barline or 1 ms off it: on a made-up map and on every corpus taiko map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.checks.context import DifficultyContext
+from engine.checks.taiko import barlines
+from engine.osu import Beatmap, read_beatmap
+from engine.osu.edits import add_hit_objects, add_timing_points, remove_hit_objects
+from engine.osu.hitobjects import Circle
+from engine.osu.timing import TimingPoint
+from tests.checks.maps import flagged, parse
+from tests.checks.test_checks_modes import drums, taiko
+from tests.conftest import corpus_files
+
+# 105 BPM as the editor writes it: 571.428571428571 ms, a hair under 4000/7. Seven bars (16000 ms) after 1000 ms,
+# 1000 + 7 × 4 × beat length comes to 16999.999999999985 ms (16999.99999999999 added bar by bar); osu! puts that
+# barline on 17000.
+SHORT_BEAT = "1000,571.428571428571,4,2,0,60,1,0"
+ROUNDED_BAR = 17000
+
+
+def short_beat_map(last_note: int, green_line: int | None = None) -> str:
+    timing = [SHORT_BEAT] + ([] if green_line is None else [f"{green_line},-50,4,2,0,60,0,0"])
+    return taiko(drums([1000 + i * 500 for i in range(31)] + [last_note]), timing=timing)
+
+
+def test_a_bar_a_hair_short_of_a_whole_ms_lies_on_it() -> None:
+    ctx = DifficultyContext(parse(short_beat_map(ROUNDED_BAR)))
+    assert 1000 + 7 * 4 * 571.428571428571 < ROUNDED_BAR
+    assert ROUNDED_BAR in barlines(ctx)
+    assert barlines(ctx)[:2] == [1000, 1000 + 4 * 571.428571428571]
+
+
+def test_last_note_one_ms_before_a_rounded_barline_hides_it() -> None:
+    [finding] = flagged(short_beat_map(ROUNDED_BAR - 1), "taiko.last-note-hiding-barline")
+    assert finding.message == "Last note in the map is hiding its barline, due to being unsnapped 1 ms early."
+    assert finding.severity.name == "PROBLEM" and finding.start_ms == ROUNDED_BAR - 1
+    assert not flagged(short_beat_map(ROUNDED_BAR), "taiko.last-note-hiding-barline")
+
+
+def test_green_line_on_a_rounded_barline_changes_its_speed() -> None:
+    [finding] = flagged(short_beat_map(20000, green_line=ROUNDED_BAR + 1), "taiko.barline-unaffected-by-sv")
+    assert finding.message == "Barline is snapped 1 ms before a line which would modify its slider velocity."
+    assert finding.start_ms == ROUNDED_BAR
+    assert not flagged(short_beat_map(20000, green_line=ROUNDED_BAR), "taiko.barline-unaffected-by-sv")
+
+
+def test_omitted_first_barline_and_the_next_red_line_end_a_section() -> None:
+    # A red line at 9100 omitting its first barline: the first section's bars stop before it, the second's start a
+    # bar after it, the last ones to a bar past the last note; a note 1 ms before 9100 hides nothing, one 1 ms
+    # before 11100 hides that bar.
+    timing = ["1000,500,4,2,0,60,1,0", "9100,500,4,2,0,60,1,8"]
+    ctx = DifficultyContext(parse(taiko(drums([1000, 12000]), timing=timing)))
+    assert barlines(ctx) == [1000, 3000, 5000, 7000, 9000, 11100, 13100]
+    assert not flagged(taiko(drums([1000, 9099]), timing=timing), "taiko.last-note-hiding-barline")
+    assert flagged(taiko(drums([1000, 11099]), timing=timing), "taiko.last-note-hiding-barline")
+
+
+def whole_ms_barline(ctx: DifficultyContext) -> tuple[float, bool] | None:
+    """The last barline on a whole ms well before the map's last object, preferring one that osu! moves onto the
+    whole ms from just below it, and whether it is such a one (None when no barline is on a whole ms)."""
+    end = max(o.end_time for o in ctx.objects)
+    whole = [t for t in barlines(ctx) if t < end - 10 and t == int(t)]
+    for bar in reversed(whole):
+        red = ctx.red_line_at(bar)
+        assert red is not None
+        measure = red.beat_length * red.meter
+        if red.time + round((bar - red.time) / measure) * measure < bar:
+            return bar, True
+    return (whole[-1], False) if whole else None
+
+
+def taiko_corpus() -> list[Path]:
+    return [path for path in corpus_files() if b"Mode: 1" in path.read_bytes()[:2000]]
+
+
+def last_note_at(beatmap: Beatmap, time: float) -> Beatmap:
+    """The map with every object ending after `time` - 3 ms removed and a don at `time`."""
+    late = [o.raw for o in DifficultyContext(beatmap).objects if o.end_time >= time - 3]
+    return add_hit_objects(remove_hit_objects(beatmap, late), [Circle(x=256, y=192, time=time, type=1)])
+
+
+def findings_at(beatmap: Beatmap, check_id: str, time: float) -> list[str]:
+    return [f.severity.name for f in flagged(beatmap, check_id) if f.start_ms == int(time)]
+
+
+@pytest.mark.parametrize("path", taiko_corpus(), ids=lambda path: path.name[:40])
+def test_corpus_taiko_maps_last_note_and_green_line_on_a_barline(path: Path, corpus_dir: Path) -> None:
+    beatmap = read_beatmap(path)
+    ctx = DifficultyContext(beatmap)
+    found = whole_ms_barline(ctx)
+    if found is None:
+        pytest.skip("no barline of this map is on a whole ms")
+    bar = found[0]
+    assert findings_at(last_note_at(beatmap, bar - 1), "taiko.last-note-hiding-barline", bar - 1) == ["PROBLEM"]
+    assert findings_at(last_note_at(beatmap, bar), "taiko.last-note-hiding-barline", bar) == []
+    speed = 100 / 37.5 if ctx.beatmap.timing.slider_velocity_at(bar, 1) != 100 / 37.5 else 100 / 40
+    for time, expected in ((bar, []), (bar + 1, ["WARNING"])):
+        changed = add_timing_points(beatmap, [TimingPoint(time=time, beat_length=-100 / speed, uninherited=False)])
+        assert findings_at(changed, "taiko.barline-unaffected-by-sv", bar) == expected
+
+
+def test_rounding_decides_on_some_corpus_taiko_maps(corpus_dir: Path) -> None:
+    """The corpus test above meets barlines that only rounding puts on their whole ms."""
+    found = [whole_ms_barline(DifficultyContext(read_beatmap(path))) for path in taiko_corpus()]
+    assert any(item is not None and item[1] for item in found)
