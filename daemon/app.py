@@ -60,6 +60,7 @@ class Daemon:
     _warm_start: asyncio.Task[None] | None = None
 
     async def start(self) -> int:
+        await self._clear_leftover_bookmarks()
         port = await self.server.start()
         try:
             removed = await asyncio.to_thread(self.services.writeback.prune_all)
@@ -79,6 +80,20 @@ class Daemon:
         if self.services.settings.load_model_at_start:
             self._warm_start = asyncio.create_task(self._load_model(), name="maid-model-start")
         return port
+
+    async def _clear_leftover_bookmarks(self) -> None:
+        """`bookmark_findings` off while the sidecar still names files the mirror wrote (switched off while the
+        daemon was not running): take maid's bookmarks out of them as switching off live does, before a save or
+        a client can switch it on again. Failures are logged, never raised; their files stay in the sidecar,
+        so the next start tries again."""
+        mirror = self.services.automod.bookmarks
+        if self.services.settings.bookmark_findings or mirror is None:
+            return
+        written = await asyncio.to_thread(mirror.clear_all)
+        if written:
+            failed = sum(w.error is not None for w in written)
+            log.info("bookmark_findings is off: maid's bookmarks taken out of %d files it had marked while it was on%s",
+                     len(written) - failed, f"; {failed} could not be (see above); the next start tries again" if failed else "")
 
     async def _load_model(self) -> None:
         """`load_model_at_start`: load and warm up the configured model now; a missing model is only logged."""

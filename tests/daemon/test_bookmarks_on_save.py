@@ -2,22 +2,29 @@
 
 Driven like a mapper drives it: real corpus maps in a Songs folder, the real daemon (watcher, rule checks,
 write-back) and a websocket client; the editor's saves are in-place writes of what osu! would write (with
-or without maid's bookmarks, depending on whether the mapper reloaded).
+or without maid's bookmarks, depending on whether the mapper reloaded). Switched off while the daemon is
+not running, the daemon's next start takes the mirror's bookmarks out as switching off live does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import stat
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+from typer.testing import CliRunner
+
+from daemon.app import user_writeback
 from daemon.automod import rule_checks
 from daemon.bookmarks import MIRROR_JOB, SIDECAR_NAME, BookmarkMirror, BookmarkStore
-from daemon.config import user_paths
+from daemon.cli import app
+from daemon.config import load_settings, user_paths
 from daemon.writeback import Snapshot, WriteBack, sha256
 from engine.bookmarks import finding_times, format_bookmarks, parse_bookmarks
 from engine.osu import parse_beatmap, set_value
@@ -230,3 +237,106 @@ def test_an_unreadable_bookmark_record_is_reported_and_the_map_left_alone(tmp_pa
     written = BookmarkMirror(wb, BookmarkStore(sidecar)).mirror(Snapshot(path, data, sha256(data)), rule_checks(path, data))
     assert written.result is None and str(sidecar) in (written.error or "") and "move it away" in (written.error or "")
     assert path.read_bytes() == data and wb.journal() == []
+
+
+def test_switched_off_while_the_daemon_was_not_running_its_next_start_takes_maids_bookmarks_out(
+        maid_home: Path, mapset: list[Path], caplog: pytest.LogCaptureFixture) -> None:
+    mirrored, edited_since, asked_for = mapset  # the mirror's two, and one the mapper bookmarked with `maid bookmarks`
+    saves = {path: path.read_bytes() for path in (mirrored, edited_since)}
+    own = set(bookmarks(edited_since))
+    mapper_added = next(t for t in range(1000, 10**6, 7) if t not in set(finding_times(rule_checks(edited_since, saves[edited_since]))) | own)
+    store = BookmarkStore(user_paths().data_dir / SIDECAR_NAME)
+
+    async def mirror_two_saves() -> None:
+        async with running({"songs_folder": mirrored.parent.parent}) as daemon, client(daemon) as rpc:
+            await rpc.result("config/set", {"key": "bookmark_findings", "value": True})
+            for path in (mirrored, edited_since):
+                await asyncio.to_thread(editor_saves, path, saves[path])
+                assert (await next_notification(rpc, "file/written"))["path"] == str(path)
+
+    asyncio.run(mirror_two_saves())
+    with_maids = {path: path.read_bytes() for path in (mirrored, edited_since)}
+    assert all(with_maids[path] != saves[path] for path in with_maids)
+    assert CliRunner().invoke(app, ["bookmarks", str(asked_for)]).exit_code == 0
+    asked_for_bytes = asked_for.read_bytes()
+    assert store.get(asked_for) is not None
+
+    # The daemon is not running: the mapper turns the setting off by hand, and in the editor (maid's bookmarks
+    # reloaded) renames the difficulty, adds a bookmark of their own and saves.
+    config = user_paths().config_file
+    config.write_text(config.read_text(encoding="utf-8").replace("bookmark_findings = true", "bookmark_findings = false"), encoding="utf-8")
+    mapper_save = with_bookmarks(with_maids[edited_since].replace(b"\nVersion:", b"\nVersion:renamed ", 1),
+                                 set(bookmarks(edited_since)) | {mapper_added})
+    editor_saves(edited_since, mapper_save)
+
+    async def start_again() -> None:
+        with caplog.at_level(logging.INFO):
+            async with running({"songs_folder": mirrored.parent.parent}) as daemon, client(daemon) as rpc:
+                assert daemon.services.settings.bookmark_findings is False
+                wb = daemon.services.writeback
+                # Done by the time the daemon serves: the mapper's bytes back exactly; the file edited since keeps
+                # the mapper's edit and their new bookmark, without maid's.
+                assert mirrored.read_bytes() == saves[mirrored]
+                assert edited_since.read_bytes() == with_bookmarks(mapper_save, own | {mapper_added})
+                assert b"Version:renamed " in edited_since.read_bytes()
+                # Derived writes of the mirror's job, each with a backup of what it replaced.
+                cleared = [e for e in wb.journal() if e["provenance"]["summary"] == "maid's bookmarks removed"]  # type: ignore[index]
+                assert {e["file"] for e in cleared} == {str(mirrored), str(edited_since)} and {e["job"] for e in cleared} == {MIRROR_JOB}
+                assert {Path(str(e["backup"])).read_bytes() for e in cleared} == {with_maids[mirrored], mapper_save}
+                # What the mapper asked for by hand stays, and so does its record.
+                assert asked_for.read_bytes() == asked_for_bytes and store.paths(MIRROR_JOB) == []
+                assert store.get(asked_for) is not None and store.get(mirrored) is None and store.get(edited_since) is None
+                assert (await rpc.result("status"))["pid"] == os.getpid()
+        assert any("maid's bookmarks taken out of 2 files" in r.getMessage() for r in caplog.records)
+
+    asyncio.run(start_again())
+
+
+def test_a_map_that_cannot_be_written_at_start_is_reported_and_tried_again_at_the_next(
+        maid_home: Path, mapset: list[Path], caplog: pytest.LogCaptureFixture) -> None:
+    path = mapset[0]
+    save = path.read_bytes()
+    paths = user_paths()
+    store = BookmarkStore(paths.data_dir / SIDECAR_NAME)
+    mirror = BookmarkMirror(user_writeback(paths, load_settings(paths)), store)  # the daemon's mirror, run while it was on
+    assert mirror.mirror(Snapshot(path, save, sha256(save)), rule_checks(path, save)).result.changed  # type: ignore[union-attr]
+    with_maids = path.read_bytes()
+    os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+
+    async def start(then_check: Any) -> None:
+        async with running({"songs_folder": path.parent.parent}) as daemon, client(daemon) as rpc:
+            then_check(daemon)
+            assert (await rpc.result("status"))["pid"] == os.getpid()  # serving either way
+
+    def left_alone(daemon: Any) -> None:
+        assert path.read_bytes() == with_maids and store.paths(MIRROR_JOB) == [path]
+
+    try:
+        with caplog.at_level(logging.INFO):
+            asyncio.run(start(left_alone))
+    finally:
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and path.name in r.getMessage()]
+    assert warnings and "read-only" in warnings[0]
+    assert any("1 could not be" in r.getMessage() and "next start tries again" in r.getMessage() for r in caplog.records)
+
+    asyncio.run(start(lambda daemon: None))
+    assert path.read_bytes() == save and store.paths(MIRROR_JOB) == []
+
+
+def test_a_record_from_before_jobs_were_recorded_counts_as_the_mirrors(maid_home: Path, mapset: list[Path]) -> None:
+    path = mapset[1]
+    save = path.read_bytes()
+    paths = user_paths()
+    sidecar = paths.data_dir / SIDECAR_NAME
+    mirror = BookmarkMirror(user_writeback(paths, load_settings(paths)), BookmarkStore(sidecar))
+    assert mirror.mirror(Snapshot(path, save, sha256(save)), rule_checks(path, save)).result.changed  # type: ignore[union-attr]
+    record = json.loads(sidecar.read_text(encoding="utf-8"))
+    assert record[str(path)].pop("job") == MIRROR_JOB
+    sidecar.write_text(json.dumps(record), encoding="utf-8")  # as maid wrote it before it named the job
+
+    async def start() -> None:
+        async with running({"songs_folder": path.parent.parent}):
+            assert path.read_bytes() == save and json.loads(sidecar.read_text(encoding="utf-8")) == {}
+
+    asyncio.run(start())
