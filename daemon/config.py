@@ -108,7 +108,8 @@ class Settings(BaseSettings):
     automod_on_save: bool = Field(True, description="Run the rule checks every time the map is saved.")
     maimod: bool = Field(True, description="Also run MaiMod (the model's surprisal analysis) after a save, in the background.")
     bookmark_findings: bool = Field(False, description="After each save, mark the rule checks' findings as editor bookmarks (reload the map to "
-                                    "see them); your own bookmarks stay. Turning it off takes maid's out again.")
+                                    "see them); your own bookmarks stay. Turning it off takes maid's out again (at the next start if "
+                                    "maid is not running).")
     auto_reload: bool = Field(False, description="After a write, press Ctrl+L in osu! for you when the editor is focused.")
     tray: bool = Field(True, description="Show the tray icon.")
     tosu_port: int = Field(TOSU_PORT, ge=1, le=65535, description="Port of tosu (or gosumemory) on 127.0.0.1, where maid reads what the "
