@@ -18,9 +18,10 @@ those the mapper asked for with `maid bookmarks FILE`.
 The daemon and `maid bookmarks` are separate processes writing the same sidecar: every read-modify-write of
 it, and every bookmark write from reading the file's entry to saving the new one, holds a lock on the file
 `bookmarks.json.lock` beside it (`BookmarkStore.locked`). It is the operating system's lock (flock on
-Linux and macOS, LockFileEx on Windows, through filelock, which maid already uses for its single-instance
-lock): the system drops it when the process holding it dies, so a crashed maid never leaves a stale lock to
-detect and break, and no guess from a pid (reused) or an age (a slow disk) can take a live holder's lock.
+Linux and macOS, a byte-range lock on Windows, through filelock, which maid already uses for its
+single-instance lock): the system drops it when the process holding it dies, so a crashed maid never leaves
+a stale lock to detect and break, and no guess from a pid (reused) or an age (a slow disk) can take a live
+holder's lock.
 
 This module never writes a .osu other than through `WriteBack.write`.
 """
@@ -46,8 +47,6 @@ log = logging.getLogger(__name__)
 
 SIDECAR_NAME = "bookmarks.json"
 MIRROR_JOB = "bookmark_findings"  # the journal's job for the daemon's writes (the setting's name)
-
-
 LOCK_TIMEOUT_S = 15.0  # far above one write (a read, a parse and two fsyncs), below a mapper's patience
 
 
