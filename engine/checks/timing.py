@@ -40,7 +40,8 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
     """An object edge ≥ 2 ms off every supported divisor (1/16, 1/12, 1/9, 1/7, 1/5) → Problem, ≥ 1 ms → Minor.
 
     Starts and spinner/hold ends come with a resnap fix. A slider's first unsnapped repeat or tail comes with a
-    length change that puts every repeat and the tail on the grid, where one does (`slider_length_fix`).
+    length change that puts every repeat and the tail on the grid, where one does, moving an unsnapped head onto
+    the grid with it (`slider_length_fix`).
     """
     for o in ctx.objects:
         length_fix_offered = False
@@ -62,25 +63,36 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
 
 
 def slider_length_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
-    """A new pixel length for a slider with a snapped head whose repeats or tail are unsnapped: the span that
-    puts the tail, or else the first repeat, on its nearest tick, kept only when every repeat and the tail then
-    lie within 1 ms of the grid. None for a slider whose timing comes from its measured path (no written length,
-    or a path ending on a repeated point) or whose head is unsnapped (resnap it first)."""
+    """A fix for a slider whose repeats or tail are unsnapped: a new pixel length — the span that puts the tail,
+    or else the first repeat, on its nearest tick — kept only when every repeat and the tail then lie within 1 ms
+    of the grid. An unsnapped head moves onto its nearest tick in the same fix (alone when that already snaps the
+    rest), where the slider keeps its red line and velocity there; otherwise none, and neither for a slider
+    whose timing comes from its measured path (no written length, or a path ending on a repeated point)."""
     slider = o.raw
-    if not isinstance(slider, Slider) or slider.line is None or abs(ctx.unsnap(o.time)) >= 1 \
-            or derived.needs_path_length(slider):
+    if not isinstance(slider, Slider) or slider.line is None or derived.needs_path_length(slider):
         return None
-    velocity = derived.slider_velocity(ctx.beatmap, o.time)  # px per ms
-    spans = slider.span_count
-    for count, time in ((spans, o.end_time), (1, o.time + ctx.span_duration(slider))):
+    head, red = o.time, ctx.red_line_at(o.time)
+    velocity = derived.slider_velocity(ctx.beatmap, head)  # px per ms
+    if abs(ctx.unsnap(head)) >= 1:
+        if red is None:
+            return None
+        head = snapped_time(o.time, red.time, red.beat_length)
+        if ctx.red_line_at(head) is not red or derived.slider_velocity(ctx.beatmap, head) != velocity:
+            return None
+    moved = {"time": head} if head != o.time else {}
+    spans, span = slider.span_count, ctx.span_duration(slider)
+    if moved and all(abs(ctx.unsnap(head + span * k)) < 1 for k in range(1, spans + 1)):
+        return Change.of(slider, f"Move the slider head to {head:g} ms; its repeats and tail then land on the grid.",
+                         **moved)
+    for count, time in ((spans, o.end_time + head - o.time), (1, head + span)):
         red = ctx.red_line_at(time)
         if red is None:
             continue
-        span = (snapped_time(time, red.time, red.beat_length) - o.time) / count
-        length = round(span * velocity, 4)
-        if length > 0 and all(abs(ctx.unsnap(o.time + length / velocity * k)) < 1 for k in range(1, spans + 1)):
-            return Change.of(slider, f"Change the slider's length to {length:g} px so that its repeats and tail "
-                                     "land on the grid.", length=length)
+        length = round((snapped_time(time, red.time, red.beat_length) - head) / count * velocity, 4)
+        if length > 0 and all(abs(ctx.unsnap(head + length / velocity * k)) < 1 for k in range(1, spans + 1)):
+            where = f"Move the slider head to {head:g} ms and change" if moved else "Change"
+            return Change.of(slider, f"{where} the slider's length to {length:g} px so that its repeats and tail "
+                                     "land on the grid.", **moved, length=length)
     return None
 
 

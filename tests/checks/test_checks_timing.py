@@ -98,8 +98,27 @@ def test_unsnapped_slider_repeats_and_tail_are_fixed_by_a_length_change(slides: 
     assert not flagged(repaired, "timing.unsnapped-objects")
 
 
-def test_no_length_fix_while_the_head_is_unsnapped() -> None:
-    beatmap = parse(with_object_line(6, "384,288,4005,2,0,L|454:288,1,73"))
-    findings = flagged(beatmap, "timing.unsnapped-objects")
+@pytest.mark.parametrize("length, fixed, description", [
+    (73, "384,288,4000,2,0,L|454:288,1,70",
+     "Move the slider head to 4000 ms and change the slider's length to 70 px so that its repeats and tail land on "
+     "the grid."),
+    (70, "384,288,4000,2,0,L|454:288,1,70", "Move the slider head to 4000 ms; its repeats and tail then land on the grid."),
+])
+def test_unsnapped_head_moves_onto_the_grid_with_the_length_fix(length: int, fixed: str, description: str) -> None:
+    beatmap = parse(with_object_line(6, f"384,288,4005,2,0,L|454:288,1,{length}"))
+    head, tail = flagged(beatmap, "timing.unsnapped-objects")
+    assert head.message.startswith("Slider head") and tail.message.startswith("Slider tail")
+    assert tail.fix is not None and tail.fix.description == description
+    for chosen in ([tail], [head, tail], [tail, head]):  # alone, or with the head's own resnap in either order
+        repaired = apply_fixes(beatmap, chosen)
+        assert fixed in repaired.to_bytes().decode()
+        assert not flagged(repaired, "timing.unsnapped-objects")
+
+
+def test_no_combined_fix_where_moving_the_head_changes_its_velocity() -> None:
+    # A green line at 4003 (SV ×2) times the slider at 4005; on the grid at 4000 it would run at half the speed.
+    text = with_object_line(6, "384,288,4005,2,0,L|454:288,1,73").replace(
+        "17000,-100,4,2,0,60,0,1", "4003,-50,4,2,0,60,0,0\n4500,-100,4,2,0,60,0,0\n17000,-100,4,2,0,60,0,1")
+    findings = flagged(text, "timing.unsnapped-objects")
     assert [(f.message.split(" is")[0], f.fix is not None) for f in findings] == [("Slider head", True),
                                                                                  ("Slider tail", False)]
