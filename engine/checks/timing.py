@@ -41,7 +41,8 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
 
     Starts and spinner/hold ends come with a resnap fix. A slider's first unsnapped repeat or tail comes with a
     length change that puts every repeat and the tail on the grid, where one does, moving an unsnapped head onto
-    the grid with it (`slider_length_fix`).
+    the grid with it (`slider_length_fix`); an unsnapped head comes with that same fix where there is one, so
+    that resnapping it does not take repeats and a tail off the grid.
     """
     for o in ctx.objects:
         length_fix_offered = False
@@ -53,8 +54,9 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
             fix = None
             field = "time" if time == o.time else "end" if isinstance(o.raw, (Spinner, HoldNote)) else None
             if field is not None and red is not None and o.raw.line is not None:
+                fix = slider_length_fix(ctx, o) if field == "time" else None
                 snapped = snapped_time(time, red.time, red.beat_length)
-                fix = Change.of(o.raw, f"Move the {part.lower()} to {snapped:g} ms.", **{field: snapped})
+                fix = fix or Change.of(o.raw, f"Move the {part.lower()} to {snapped:g} ms.", **{field: snapped})
             elif field is None and not length_fix_offered:
                 fix, length_fix_offered = slider_length_fix(ctx, o), True
             yield ctx.flag(f"{part} is unsnapped by {off:+.2f} ms.", objects=[o], time=time,
@@ -63,11 +65,12 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
 
 
 def slider_length_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
-    """A fix for a slider whose repeats or tail are unsnapped: a new pixel length — the span that puts the tail,
-    or else the first repeat, on its nearest tick — kept only when every repeat and the tail then lie within 1 ms
-    of the grid. An unsnapped head moves onto its nearest tick in the same fix (alone when that already snaps the
-    rest), where the slider keeps its red line and velocity there; otherwise none, and neither for a slider
-    whose timing comes from its measured path (no written length, or a path ending on a repeated point)."""
+    """A fix for a slider whose head, repeats or tail are unsnapped: a new pixel length — the span that keeps a
+    tail that is on the grid where it is, or else puts the tail, or else the first repeat, on its nearest tick —
+    kept only when every repeat and the tail then lie within 1 ms of the grid. An unsnapped head moves onto its
+    nearest tick in the same fix (alone when that already snaps the rest), where the slider keeps its red line
+    and velocity there; otherwise none, and neither for a slider whose timing comes from its measured path (no
+    written length, or a path ending on a repeated point)."""
     slider = o.raw
     if not isinstance(slider, Slider) or slider.line is None or derived.needs_path_length(slider):
         return None
@@ -84,7 +87,8 @@ def slider_length_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
     if moved and all(abs(ctx.unsnap(head + span * k)) < 1 for k in range(1, spans + 1)):
         return Change.of(slider, f"Move the slider head to {head:g} ms; its repeats and tail then land on the grid.",
                          **moved)
-    for count, time in ((spans, o.end_time + head - o.time), (1, head + span)):
+    kept = [(spans, o.end_time)] if moved and abs(ctx.unsnap(o.end_time)) < 1 else []
+    for count, time in (*kept, (spans, o.end_time + head - o.time), (1, head + span)):
         red = ctx.red_line_at(time)
         if red is None:
             continue

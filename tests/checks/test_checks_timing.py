@@ -108,11 +108,23 @@ def test_unsnapped_head_moves_onto_the_grid_with_the_length_fix(length: int, fix
     beatmap = parse(with_object_line(6, f"384,288,4005,2,0,L|454:288,1,{length}"))
     head, tail = flagged(beatmap, "timing.unsnapped-objects")
     assert head.message.startswith("Slider head") and tail.message.startswith("Slider tail")
-    assert tail.fix is not None and tail.fix.description == description
+    assert tail.fix is not None and tail.fix.description == description and head.fix == tail.fix
     for chosen in ([tail], [head, tail], [tail, head]):  # alone, or with the head's own resnap in either order
         repaired = apply_fixes(beatmap, chosen)
         assert fixed in repaired.to_bytes().decode()
         assert not flagged(repaired, "timing.unsnapped-objects")
+
+
+def test_resnapping_a_head_keeps_a_snapped_tail_where_it_is() -> None:
+    # 68.6 px is 245 ms: the tail at 4250 is on the grid; moving the head alone to 4000 would put it at 4245.
+    beatmap = parse(with_object_line(6, "384,288,4005,2,0,L|454:288,1,68.6"))
+    [head] = flagged(beatmap, "timing.unsnapped-objects")
+    assert head.fix is not None and head.fix.description == (
+        "Move the slider head to 4000 ms and change the slider's length to 70 px so that its repeats and tail land "
+        "on the grid.")
+    repaired = apply_fixes(beatmap, [head])
+    assert "384,288,4000,2,0,L|454:288,1,70" in repaired.to_bytes().decode()
+    assert not flagged(repaired, "timing.unsnapped-objects")
 
 
 def test_no_combined_fix_where_moving_the_head_changes_its_velocity() -> None:
