@@ -146,12 +146,8 @@ class ConfigError(Exception):
 def load_settings(paths: Paths, overrides: dict[str, Any] | None = None) -> Settings:
     """Settings from `paths.config_file` (created with comments when missing), the environment and
     `overrides` (command-line flags, by field name; None values are ignored)."""
-    ensure_config_file(paths.config_file)
     flags = {k: v for k, v in (overrides or {}).items() if v is not None}
-    try:
-        tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{paths.config_file}: not valid TOML ({exc}); fix it or delete it to get the defaults back") from exc
+    _config_text(paths.config_file)
     token = _toml_file.set(paths.config_file)
     try:
         return Settings(**flags)
@@ -159,6 +155,17 @@ def load_settings(paths: Paths, overrides: dict[str, Any] | None = None) -> Sett
         raise ConfigError(describe_errors(exc, paths.config_file, flags)) from exc
     finally:
         _toml_file.reset(token)
+
+
+def _config_text(config_file: Path) -> str:
+    """The config file's text (written with the defaults when missing); refused when it is not valid TOML."""
+    ensure_config_file(config_file)
+    try:
+        text = config_file.read_text(encoding="utf-8")
+        tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_file}: not valid TOML ({exc}); fix it or delete it to get the defaults back") from exc
+    return text
 
 
 def describe_errors(exc: ValidationError, config_file: Path, flags: dict[str, Any]) -> str:
@@ -170,7 +177,7 @@ def describe_errors(exc: ValidationError, config_file: Path, flags: dict[str, An
         if error["type"] == "extra_forbidden":
             lines.append(f"{key}: unknown setting ({_source(loc, config_file, text, flags)}); known settings: {', '.join(_known_keys(loc[:-1]))}")
             continue
-        allowed = _allowed(loc)
+        allowed = allowed_range(loc)
         message = error["msg"].removeprefix("Value error, ")
         lines.append(f"{key} = {error.get('input')!r}: {message}{f' (allowed: {allowed})' if allowed else ''} [{_source(loc, config_file, text, flags)}]")
     return "invalid settings:\n  " + "\n  ".join(lines)
@@ -201,7 +208,8 @@ def _toml_line(text: str, loc: tuple[str, ...]) -> int | None:
     return None
 
 
-def _field_info(loc: tuple[str, ...]) -> Any:
+def field_info(loc: tuple[str, ...]) -> Any:
+    """The pydantic FieldInfo of a setting (e.g. ("backups", "keep_count")), or None for an unknown one."""
     model: Any = Settings
     info = None
     for part in loc:
@@ -213,8 +221,9 @@ def _field_info(loc: tuple[str, ...]) -> Any:
     return info
 
 
-def _allowed(loc: tuple[str, ...]) -> str:
-    info = _field_info(loc)
+def allowed_range(loc: tuple[str, ...]) -> str:
+    """A numeric setting's range in words ("1 to 100000"); "" for the others."""
+    info = field_info(loc)
     if info is None:
         return ""  # choices (Literal) are already listed in pydantic's message
     low = next((m.ge for m in info.metadata if isinstance(m, annotated_types.Ge)), None)
@@ -267,11 +276,10 @@ def _add_fields(container: Any, model: type[BaseModel], values: BaseModel) -> No
 def set_value(paths: Paths, key: str, value: Any) -> Settings:
     """Set `key` (dotted for tables, e.g. "backups.keep_count") in the config file, keeping its comments.
     The file is only changed when the new settings validate."""
-    ensure_config_file(paths.config_file)
     loc = tuple(key.split("."))
-    if key not in _all_keys():
-        raise ConfigError(f"{key}: unknown setting; known settings: {', '.join(_all_keys())}")
-    doc = tomlkit.parse(paths.config_file.read_text(encoding="utf-8"))
+    if key not in all_keys():
+        raise ConfigError(f"{key}: unknown setting; known settings: {', '.join(all_keys())}")
+    doc = tomlkit.parse(_config_text(paths.config_file))
     table: Any = doc
     for part in loc[:-1]:
         if part not in table:
@@ -290,7 +298,8 @@ def set_value(paths: Paths, key: str, value: Any) -> Settings:
     return load_settings(paths)
 
 
-def _all_keys() -> list[str]:
+def all_keys() -> list[str]:
+    """Every setting's key, dotted inside a table ("backups.keep_count"), in the model's order."""
     keys = []
     for name, info in Settings.model_fields.items():
         sub = info.annotation

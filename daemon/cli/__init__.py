@@ -14,6 +14,7 @@ from daemon.cli import generate as _generate  # noqa: F401  (registers generate,
 from daemon.cli import doctor as _doctor  # noqa: F401  (registers doctor)
 from daemon.cli import bookmarks as _bookmarks  # noqa: F401  (registers bookmarks)
 from daemon.cli import pause as _pause  # noqa: F401  (registers pause, resume)
+from daemon.cli import config as _config  # noqa: F401  (registers config show, get, set, path)
 
 def main() -> None:
     app()
