@@ -1,7 +1,7 @@
 """Concrete fixes as line edits, and applying chosen fixes to a beatmap.
 
-A check proposes a `Change` (fields of one object or timing point: its time, position, type bits); the
-runner turns them into `Fix`es with the engine's edit API (`engine.osu.edits`), which patches the changed
+A check proposes a `Change` (fields of one object or timing point: its time, position, type bits — and, where
+one fix must move two lines together, the changes that go `with` it); the runner turns them into `Fix`es with the engine's edit API (`engine.osu.edits`), which patches the changed
 fields onto the line, so everything else on the
 line — and every other line — stays byte for byte, and the fix is kept as line edits (old and new text)
 that travel as JSON. A fix applies only while its line still reads as it did when the finding was made;
@@ -33,36 +33,43 @@ class Change:
     target: HitObject | TimingPoint
     description: str
     fields: tuple[tuple[str, Any], ...]
+    also: tuple[Change, ...] = ()  # changes of other lines made in the same fix
 
     @classmethod
     def of(cls, target: HitObject | TimingPoint, description: str, **fields: Any) -> Change:
         return cls(target, description, tuple(fields.items()))
 
+    def together_with(self, *others: Change) -> Change:
+        """This change and `others` (their descriptions unused) as one fix."""
+        return replace(self, also=self.also + others)
+
 
 def attach_fixes(beatmap: Beatmap, pairs: Sequence[tuple[Finding, Change | None]]) -> list[Finding]:
     """The findings with their changes made into line-edit fixes by the engine's edit API: one edit call per
     kind of target (and per extra change of a line already changed), so a check proposing thousands of
-    fixes stays linear in the file's size."""
-    fixes: dict[int, Fix] = {}
+    fixes stays linear in the file's size. A change's `also` changes add their line edits to its fix."""
+    parts = [(i, part) for i, (_, change) in enumerate(pairs) if change is not None for part in (change, *change.also)]
+    edits: dict[int, list[LineEdit]] = {}
     for update, kind in ((update_hit_objects, HitObject), (update_timing_points, TimingPoint)):
-        pending = [i for i, (_, change) in enumerate(pairs) if change is not None and isinstance(change.target, kind)]
+        pending = [k for k, (_, part) in enumerate(parts) if isinstance(part.target, kind)]
         while pending:
             batch: dict[int | None, int] = {}
             later: list[int] = []
-            for i in pending:
-                line = pairs[i][1].target.line  # type: ignore[union-attr]
+            for k in pending:
+                line = parts[k][1].target.line
                 if line in batch:
-                    later.append(i)
+                    later.append(k)
                 else:
-                    batch[line] = i
-            changes = [pairs[i][1] for i in batch.values()]
-            edited = update(beatmap, [replace(c.target, **dict(c.fields)) for c in changes])  # type: ignore[arg-type, union-attr]
-            for line, i in batch.items():
+                    batch[line] = k
+            changes = [parts[k][1] for k in batch.values()]
+            edited = update(beatmap, [replace(c.target, **dict(c.fields)) for c in changes])  # type: ignore[arg-type]
+            for line, k in batch.items():
                 assert line is not None, "only objects and points read from the document can be fixed"
-                description = pairs[i][1].description  # type: ignore[union-attr]
-                fixes[i] = Fix(description, (LineEdit(line + 1, beatmap.line_text(line), edited.line_text(line)),))
+                edits.setdefault(parts[k][0], []).append(
+                    LineEdit(line + 1, beatmap.line_text(line), edited.line_text(line)))
             pending = later
-    return [replace(finding, fix=fixes[i]) if i in fixes else finding for i, (finding, _) in enumerate(pairs)]
+    return [replace(finding, fix=Fix(change.description, tuple(sorted(edits[i], key=lambda edit: edit.line))))
+            if change is not None and i in edits else finding for i, (finding, change) in enumerate(pairs)]
 
 
 def apply_fixes(beatmap: Beatmap, findings: Iterable[Finding]) -> Beatmap:

@@ -68,25 +68,31 @@ def slider_length_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
     """A fix for a slider whose head, repeats or tail are unsnapped: a new pixel length — the span that keeps a
     tail that is on the grid where it is, or else puts the tail, or else the first repeat, on its nearest tick —
     kept only when every repeat and the tail then lie within 1 ms of the grid. An unsnapped head moves onto its
-    nearest tick in the same fix (alone when that already snaps the rest), where the slider keeps its red line
-    and velocity there; otherwise none, and neither for a slider whose timing comes from its measured path (no
-    written length, or a path ending on a repeated point)."""
+    nearest tick in the same fix (alone when that already snaps the rest) where the slider keeps its red line
+    there, and its velocity — or the green line that sets it moves along (`_line_moving_with`). None otherwise,
+    and for a slider whose timing comes from its measured path (no written length, or a path ending on a
+    repeated point)."""
     slider = o.raw
     if not isinstance(slider, Slider) or slider.line is None or derived.needs_path_length(slider):
         return None
     head, red = o.time, ctx.red_line_at(o.time)
     velocity = derived.slider_velocity(ctx.beatmap, head)  # px per ms
+    line: TimingPoint | None = None
     if abs(ctx.unsnap(head)) >= 1:
         if red is None:
             return None
         head = snapped_time(o.time, red.time, red.beat_length)
-        if ctx.red_line_at(head) is not red or derived.slider_velocity(ctx.beatmap, head) != velocity:
+        if ctx.red_line_at(head) is not red:
+            return None
+        if derived.slider_velocity(ctx.beatmap, head) != velocity and (line := _line_moving_with(ctx, o, head)) is None:
             return None
     moved = {"time": head} if head != o.time else {}
+    with_line = "" if line is None else f" and its inherited line at {line.time:g} ms"
+    also = () if line is None else (Change.of(line, "", time=head),)
     spans, span = slider.span_count, ctx.span_duration(slider)
     if moved and all(abs(ctx.unsnap(head + span * k)) < 1 for k in range(1, spans + 1)):
-        return Change.of(slider, f"Move the slider head to {head:g} ms; its repeats and tail then land on the grid.",
-                         **moved)
+        return Change.of(slider, f"Move the slider head{with_line} to {head:g} ms; its repeats and tail then land on "
+                                 "the grid.", **moved).together_with(*also)
     kept = [(spans, o.end_time)] if moved and abs(ctx.unsnap(o.end_time)) < 1 else []
     for count, time in (*kept, (spans, o.end_time + head - o.time), (1, head + span)):
         red = ctx.red_line_at(time)
@@ -94,10 +100,21 @@ def slider_length_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
             continue
         length = round((snapped_time(time, red.time, red.beat_length) - head) / count * velocity, 4)
         if length > 0 and all(abs(ctx.unsnap(head + length / velocity * k)) < 1 for k in range(1, spans + 1)):
-            where = f"Move the slider head to {head:g} ms and change" if moved else "Change"
+            where = f"Move the slider head{with_line} to {head:g} ms and change" if moved else "Change"
             return Change.of(slider, f"{where} the slider's length to {length:g} px so that its repeats and tail "
-                                     "land on the grid.", **moved, length=length)
+                                     "land on the grid.", **moved, length=length).together_with(*also)
     return None
+
+
+def _line_moving_with(ctx: DifficultyContext, o: Obj, head: float) -> TimingPoint | None:
+    """The green line that sets a slider's speed, between the earlier tick its head moves onto and the head, when
+    it can move onto that tick too: the only timing line there, with no other object in between."""
+    lines = [point for point in ctx.timing_points if head <= point.time <= o.time]
+    if len(lines) != 1 or lines[0].uninherited or lines[0].time == head or lines[0].line is None:
+        return None
+    if any(other is not o and other.time < lines[0].time and other.end_time >= head for other in ctx.objects):
+        return None
+    return lines[0]
 
 
 @check("timing.unsnapped-green-lines", "Unsnapped inherited lines", category=TIMING, severity=Severity.MINOR)

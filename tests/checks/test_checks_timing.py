@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from engine.checks import apply_fixes, run_checks
 from engine.findings import Severity
+from engine.osu import OsuFormatError, read_beatmap
 from tests.checks.maps import assert_flags_issue_only, base_map, flagged, objects, parse, with_objects
+from tests.conftest import corpus_files
 
 BASE = base_map()
 RED = "1000,500,4,2,0,60,1,0"
@@ -127,10 +131,50 @@ def test_resnapping_a_head_keeps_a_snapped_tail_where_it_is() -> None:
     assert not flagged(repaired, "timing.unsnapped-objects")
 
 
-def test_no_combined_fix_where_moving_the_head_changes_its_velocity() -> None:
-    # A green line at 4003 (SV ×2) times the slider at 4005; on the grid at 4000 it would run at half the speed.
-    text = with_object_line(6, "384,288,4005,2,0,L|454:288,1,73").replace(
-        "17000,-100,4,2,0,60,0,1", "4003,-50,4,2,0,60,0,0\n4500,-100,4,2,0,60,0,0\n17000,-100,4,2,0,60,0,1")
-    findings = flagged(text, "timing.unsnapped-objects")
+def with_speed_line(*lines: str) -> str:
+    """The slider at 4005 (73 px) timed by green lines near its head (SV ×2 from `lines`, back to ×1 at 4500)."""
+    return with_object_line(6, "384,288,4005,2,0,L|454:288,1,73").replace(
+        "17000,-100,4,2,0,60,0,1", "\n".join([*lines, "4500,-100,4,2,0,60,0,0", "17000,-100,4,2,0,60,0,1"]))
+
+
+def test_the_green_line_setting_the_speed_moves_with_the_head() -> None:
+    # SV ×2 from 4003: 73 px is 130.4 ms. On the grid at 4000 the slider would run at ×1 unless the line moves too.
+    beatmap = parse(with_speed_line("4003,-50,4,2,0,60,0,0"))
+    head, tail = flagged(beatmap, "timing.unsnapped-objects")
+    assert tail.fix is not None and head.fix == tail.fix
+    assert tail.fix.description == ("Move the slider head and its inherited line at 4003 ms to 4000 ms and change "
+                                    "the slider's length to 70 px so that its repeats and tail land on the grid.")
+    [line] = flagged(beatmap, "timing.unsnapped-green-lines")
+    for chosen in ([tail], [head, tail, line], [line, tail]):  # with the line's own resnap in any order
+        repaired = apply_fixes(beatmap, chosen).to_bytes().decode()
+        assert "384,288,4000,2,0,L|454:288,1,70" in repaired and "\n4000,-50,4,2,0,60,0,0" in repaired
+        assert not flagged(repaired, "timing.unsnapped-objects") + flagged(repaired, "timing.unsnapped-green-lines")
+
+
+def test_no_combined_fix_where_more_than_one_line_would_have_to_move() -> None:
+    findings = flagged(with_speed_line("4003,-50,4,2,0,60,0,0", "4004,-40,4,2,0,60,0,0"), "timing.unsnapped-objects")
     assert [(f.message.split(" is")[0], f.fix is not None) for f in findings] == [("Slider head", True),
                                                                                  ("Slider tail", False)]
+    assert findings[0].fix is not None and findings[0].fix.description == "Move the slider head to 4000 ms."
+
+
+def test_corpus_slider_fixes_snap_their_sliders_also_with_the_moved_lines_own_fixes(corpus_dir: Path) -> None:
+    """On every corpus map, all unsnapped-object fixes applied together, with the green-line fixes of the lines
+    they move (a slider fix moving a line and that line's own resnap agree), leave every slider with a combined
+    fix on the grid."""
+    combined = moved = 0
+    for path in corpus_files():
+        try:
+            beatmap = read_beatmap(path)
+        except OsuFormatError:
+            continue
+        objects = [f for f in run_checks(beatmap, only=["timing.unsnapped-objects"]) if f.fix is not None]
+        sliders = {f.objects for f in objects if f.fix.description.startswith("Move the slider head")  # type: ignore[union-attr]
+                   and not f.message.startswith("Slider head")}
+        edited = {edit.line for f in objects for edit in f.fix.edits}  # type: ignore[union-attr]
+        lines = [f for f in run_checks(beatmap, only=["timing.unsnapped-green-lines"])
+                 if f.fix is not None and f.fix.edits[0].line in edited]
+        combined, moved = combined + len(sliders), moved + len(lines)
+        left = {f.objects for f in run_checks(apply_fixes(beatmap, objects + lines), only=["timing.unsnapped-objects"])}
+        assert not sliders & left, path.name
+    assert combined > 0 and moved > 0
