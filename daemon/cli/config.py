@@ -35,9 +35,8 @@ def _config(ctx: typer.Context) -> None:
 
 @config_app.command()
 def show(as_json: bool = JSON_OPTION) -> None:
-    """Every setting: its value, where it comes from (default, config file, environment variable) and, when
-    maid runs with another value, the running maid's."""
-    from rich.table import Table
+    """Every setting: its value, where it comes from (default, config file, environment) and the running maid's where it differs."""
+    from rich.table import Column, Table
 
     from daemon.config import all_keys, user_paths
 
@@ -47,7 +46,8 @@ def show(as_json: bool = JSON_OPTION) -> None:
         print_json({"configFile": str(paths.config_file), "daemonRunning": _daemon_answered(entries), "settings": entries})
         return
     differs = {key for key, entry in entries.items() if "daemonValue" in entry and entry["daemonValue"] != entry["value"]}
-    table = Table("setting", "value", "from", *(["running maid"] if differs else []), box=None, header_style="bold")
+    columns = [Column("setting", no_wrap=True), Column("value", overflow="fold"), Column("from"), *([Column("running maid")] if differs else [])]
+    table = Table(*columns, box=None, header_style="bold")
     for key, entry in entries.items():
         live = [_shown(entry["daemonValue"]) if key in differs else ""] if differs else []
         table.add_row(key, _shown(entry["value"]), _origin(entry), *live)
@@ -74,8 +74,7 @@ def get(key: str = typer.Argument(..., help="A setting, dotted inside a table: e
 def set_(key: str = typer.Argument(..., help="A setting, dotted inside a table: e.g. port, backups.keep_count."),
          value: str = typer.Argument(..., help="The new value: true/false, a number, a word, a path; \"\" unsets an optional setting."),
          as_json: bool = JSON_OPTION) -> None:
-    """Change one setting in config.toml: through the running maid, which applies it (or says it needs a
-    restart), or in the file itself when maid is not running (it applies at the next start)."""
+    """Change one setting: through the running maid (applied now or after a restart), or in config.toml when maid is not running."""
     from daemon.config import env_overridden, user_paths
 
     paths = user_paths()
@@ -106,6 +105,8 @@ def _set_outcome(key: str, value: Any, answer: dict[str, Any] | None, config_fil
         return (f"{key} = {_shown(value)} written to {config_file}; maid is not running: it applies at the next `maid start`."
                 + (" maid's bookmarks are taken out of the maps it marked at that start (those added with `maid bookmarks FILE` "
                    "stay until you clear them)." if bookmarks_off else ""))
+    if answer["overriddenBy"]:
+        return f"{key} = {_shown(value)} saved in {config_file}."
     if answer["restartRequired"]:
         return f"{key} = {_shown(value)} saved in {config_file}; maid uses it after a restart (`maid stop`, then `maid start`)."
     return (f"{key} = {_shown(value)} saved in {config_file}; maid applied it now."
@@ -246,8 +247,7 @@ def _daemon_answered(entries: dict[str, dict[str, Any]]) -> bool:
 
 
 def _origin(entry: dict[str, Any]) -> str:
-    origin = entry["environmentVariable"] or entry["source"]
-    return origin + ", the default" if entry["source"] == "config file" and entry["value"] == entry["default"] else origin
+    return str(entry["environmentVariable"] or entry["source"])
 
 
 def _json_value(value: Any) -> Any:

@@ -173,7 +173,7 @@ def test_with_a_running_daemon_set_goes_through_the_api(config_file: Path) -> No
             assert "maid uses it after a restart" in words((await cli("config", "set", "dtype", "float32")).stdout)
 
             flag = await cli("config", "set", "device", "cuda")
-            assert flag.exit_code == 0 and daemon.services.settings.device == "cpu"
+            assert flag.exit_code == 0 and daemon.services.settings.device == "cpu" and words(flag.stdout).endswith(f"saved in {config_file}.")
             assert 'warning: the running maid keeps device = "cpu": command-line flag --device overrides it' in words(flag.stderr)
 
             await cli("config", "set", "bookmark_findings", "on")
