@@ -1,9 +1,9 @@
 """Concrete fixes as line edits, and applying chosen fixes to a beatmap.
 
 A check proposes a `Change` (fields of one object or timing point: its time, position, type bits — and, where
-one fix must move two lines together, the changes that go `with` it); the runner turns them into `Fix`es with the engine's edit API (`engine.osu.edits`), which patches the changed
-fields onto the line, so everything else on the
-line — and every other line — stays byte for byte, and the fix is kept as line edits (old and new text)
+one fix must move two lines together, the changes made `also`); the runner turns them into `Fix`es with the
+engine's edit API (`engine.osu.edits`), which patches the changed fields onto the line, so everything else on
+the line — and every other line — stays byte for byte, and the fix is kept as line edits (old and new text)
 that travel as JSON. A fix applies only while its line still reads as it did when the finding was made;
 fixes touching the same line are applied in order, each onto the fields the previous one left untouched.
 """

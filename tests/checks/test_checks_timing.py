@@ -106,7 +106,8 @@ def test_unsnapped_slider_repeats_and_tail_are_fixed_by_a_length_change(slides: 
     (73, "384,288,4000,2,0,L|454:288,1,70",
      "Move the slider head to 4000 ms and change the slider's length to 70 px so that its repeats and tail land on "
      "the grid."),
-    (70, "384,288,4000,2,0,L|454:288,1,70", "Move the slider head to 4000 ms; its repeats and tail then land on the grid."),
+    (70, "384,288,4000,2,0,L|454:288,1,70",
+     "Move the slider head to 4000 ms; its repeats and tail then land on the grid."),
 ])
 def test_unsnapped_head_moves_onto_the_grid_with_the_length_fix(length: int, fixed: str, description: str) -> None:
     beatmap = parse(with_object_line(6, f"384,288,4005,2,0,L|454:288,1,{length}"))
@@ -168,13 +169,14 @@ def test_corpus_slider_fixes_snap_their_sliders_also_with_the_moved_lines_own_fi
             beatmap = read_beatmap(path)
         except OsuFormatError:
             continue
-        objects = [f for f in run_checks(beatmap, only=["timing.unsnapped-objects"]) if f.fix is not None]
-        sliders = {f.objects for f in objects if f.fix.description.startswith("Move the slider head")  # type: ignore[union-attr]
-                   and not f.message.startswith("Slider head")}
-        edited = {edit.line for f in objects for edit in f.fix.edits}  # type: ignore[union-attr]
+        objects = [(f, f.fix) for f in run_checks(beatmap, only=["timing.unsnapped-objects"]) if f.fix is not None]
+        sliders = {f.objects for f, fix in objects
+                   if fix.description.startswith("Move the slider head") and not f.message.startswith("Slider head")}
+        edited = {edit.line for _, fix in objects for edit in fix.edits}
         lines = [f for f in run_checks(beatmap, only=["timing.unsnapped-green-lines"])
                  if f.fix is not None and f.fix.edits[0].line in edited]
         combined, moved = combined + len(sliders), moved + len(lines)
-        left = {f.objects for f in run_checks(apply_fixes(beatmap, objects + lines), only=["timing.unsnapped-objects"])}
+        fixed = apply_fixes(beatmap, [f for f, _ in objects] + lines)
+        left = {f.objects for f in run_checks(fixed, only=["timing.unsnapped-objects"])}
         assert not sliders & left, path.name
     assert combined > 0 and moved > 0
