@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="maid",
@@ -35,22 +36,20 @@ def print_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print a clear error to stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print a clear error to stderr and return the Exit to raise. The message is printed literally: it often
+    holds a path or a value with brackets (`[Normal].osu`), which rich would read as markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
 def user_settings(paths: Any, overrides: dict[str, Any] | None = None) -> Any:
-    """daemon.config.Settings from the user's config file; a broken file is a clear error (printed
-    literally: settings sources and paths may hold brackets)."""
-    from rich.markup import escape
-
+    """daemon.config.Settings from the user's config file; a broken file is a clear error."""
     from daemon.config import ConfigError, load_settings
 
     try:
         return load_settings(paths, overrides)
     except ConfigError as exc:
-        raise fail(escape(str(exc))) from exc
+        raise fail(str(exc)) from exc
 
 
 def user_writeback() -> Any:

@@ -148,7 +148,7 @@ def parse_value(key: str, text: str) -> Any:
         error = exc.errors()[0]
         allowed = BOOL_WORDS if error["type"].startswith("bool") else allowed_range(loc)
         message = error["msg"].removeprefix("Value error, ")
-        raise _fail(f"{key} = {text!r}: {message}{f' (allowed: {allowed})' if allowed else ''}; nothing was changed") from exc
+        raise fail(f"{key} = {text!r}: {message}{f' (allowed: {allowed})' if allowed else ''}; nothing was changed") from exc
     return getattr(owner, loc[-1])
 
 
@@ -160,7 +160,7 @@ def _known(key: str) -> str:
     if key not in all_keys():
         close = get_close_matches(key, all_keys(), n=3, cutoff=0.6)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
-        raise _fail(f"unknown setting {key!r}; {hint}known settings: {', '.join(all_keys())}")
+        raise fail(f"unknown setting {key!r}; {hint}known settings: {', '.join(all_keys())}")
     return key
 
 
@@ -216,9 +216,9 @@ def _set_through_daemon(paths: Any, key: str, value: Any) -> dict[str, Any] | No
     except NotRunning:
         return None
     except ApiError as exc:
-        raise _fail(f"maid refused {key} = {_shown(value)}: {exc.message}") from exc
+        raise fail(f"maid refused {key} = {_shown(value)}: {exc.message}") from exc
     except (OSError, TimeoutError, WebSocketException) as exc:
-        raise _fail(f"maid is running but did not answer config/set ({exc}); {paths.config_file} is unchanged: "
+        raise fail(f"maid is running but did not answer config/set ({exc}); {paths.config_file} is unchanged: "
                     "try again, or stop maid and set it then", 1) from exc
 
 
@@ -228,7 +228,7 @@ def _set_in_file(paths: Any, key: str, value: Any) -> None:
     try:
         set_value(paths, key, value)
     except ConfigError as exc:
-        raise _fail(f"{exc}\n{paths.config_file} is unchanged") from exc
+        raise fail(f"{exc}\n{paths.config_file} is unchanged") from exc
 
 
 def _print_notes(config_file: Path, entries: dict[str, dict[str, Any]]) -> None:
@@ -267,9 +267,3 @@ def _say(text: str, warning: bool = False) -> None:
         err_console.print("[bold yellow]warning:[/] " + escape(text), highlight=False, soft_wrap=True)
     else:
         console.print(escape(text), highlight=False, soft_wrap=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    from rich.markup import escape
-
-    return fail(escape(message), code)

@@ -17,19 +17,12 @@ from typing import Any, Optional
 
 import typer
 
-from rich.markup import escape
-
 from daemon.cli.app import app, console, fail, print_json, user_settings, user_writeback
 
 api_app = typer.Typer(help="The websocket API: its JSON Schema.", no_args_is_help=True)
 backups_app = typer.Typer(help="maid's backups of your .osu files: list, restore, undo, and the journal of its writes.", no_args_is_help=True)
 app.add_typer(api_app, name="api")
 app.add_typer(backups_app, name="backups")
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    """`fail` for messages that may hold brackets (settings sources, paths): printed literally."""
-    return fail(escape(message), code)
 
 
 def _paths():  # type: ignore[no-untyped-def]
@@ -60,9 +53,9 @@ def start(
     try:
         run(paths, settings, flags)
     except AlreadyRunning as exc:
-        raise _fail(str(exc), 1) from exc
+        raise fail(str(exc), 1) from exc
     except OSError as exc:  # e.g. the port is taken
-        raise _fail(f"could not start: {exc}. If another program uses port {settings.port}, choose another with --port "
+        raise fail(f"could not start: {exc}. If another program uses port {settings.port}, choose another with --port "
                     f"or `port` in {paths.config_file}", 1) from exc
 
 
@@ -89,7 +82,7 @@ def stop(timeout: float = typer.Option(10.0, help="Seconds to wait for a clean s
     paths = _paths()
     record = discover(paths)
     if record is None:
-        raise _fail("maid is not running", 1)
+        raise fail("maid is not running", 1)
     pid = int(record["pid"])
     try:
         call(paths, "shutdown", timeout=timeout)
@@ -100,7 +93,7 @@ def stop(timeout: float = typer.Option(10.0, help="Seconds to wait for a clean s
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     if _alive(pid):
-        raise _fail(f"maid (pid {pid}) did not stop within {timeout:g} s", 1)
+        raise fail(f"maid (pid {pid}) did not stop within {timeout:g} s", 1)
     console.print(f"maid stopped (pid {pid})")
 
 
@@ -122,7 +115,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         if as_json:
             print_json({"running": False, "reason": str(exc)})
             raise typer.Exit(1) from exc
-        raise _fail(str(exc), 1) from exc
+        raise fail(str(exc), 1) from exc
     if as_json:
         print_json({"running": True, **result})
         return
@@ -162,7 +155,7 @@ def token(hub: bool = typer.Option(False, "--hub", help="Store a Hugging Face hu
         return
     value = typer.prompt("Hugging Face token", hide_input=True).strip()
     if not value:
-        raise _fail("no token given; nothing stored")
+        raise fail("no token given; nothing stored")
     console.print(f"hub token stored in {set_token(config_dir, 'hub', value).source}", highlight=False)
 
 
@@ -234,8 +227,8 @@ def _restore(path: Path, backup: Path | None) -> None:
         try:
             outcome = wb.undo(path) if backup is None else wb.restore(path, backup)
         except WriteBackError as exc:
-            raise _fail(str(exc), 1) from exc
+            raise fail(str(exc), 1) from exc
         written = outcome.sha256_after
     except ApiError as exc:
-        raise _fail(exc.message, 1) from exc
+        raise fail(exc.message, 1) from exc
     console.print(f"restored {path} (sha256 {written[:12]}); reload it in osu! (stable: Ctrl+L)", highlight=False)

@@ -62,3 +62,12 @@ def test_info_prints_metadata_verbatim_even_when_it_looks_like_markup(tmp_path: 
     path.write_bytes(b"osu file format v14\r\n[Metadata]\r\nTitle:[red]T\r\nVersion:[bold]x[/bold]\r\n")
     result = runner.invoke(app, ["info", str(path)])
     assert result.exit_code == 0 and "[red]T [[bold]x[/bold]]" in result.stdout
+
+
+def test_an_error_names_a_path_with_brackets_verbatim(tmp_path: Path) -> None:
+    """Difficulty file names hold brackets: an error prints them as they are, not as rich markup (`[blue]`
+    would otherwise colour the rest and vanish)."""
+    path = tmp_path / "Artist - Title (Mapper) [blue].osu"
+    path.write_bytes(b"")
+    result = runner.invoke(app, ["info", str(path)])
+    assert result.exit_code == 2 and "(Mapper) [blue].osu" in result.output
