@@ -42,7 +42,8 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
     Starts and spinner/hold ends come with a resnap fix. A slider's first unsnapped repeat or tail comes with a
     length change that puts every repeat and the tail on the grid, where one does, moving an unsnapped head onto
     the grid with it (`slider_length_fix`); an unsnapped head comes with that same fix where there is one, so
-    that resnapping it does not take repeats and a tail off the grid.
+    that resnapping it does not take repeats and a tail off the grid, else with a plain move where that keeps
+    the slider's speed (`slider_head_fix`).
     """
     for o in ctx.objects:
         length_fix_offered = False
@@ -53,10 +54,11 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
             red = ctx.red_line_at(time)
             fix = None
             field = "time" if time == o.time else "end" if isinstance(o.raw, (Spinner, HoldNote)) else None
-            if field is not None and red is not None and o.raw.line is not None:
-                fix = slider_length_fix(ctx, o) if field == "time" else None
+            if isinstance(o.raw, Slider) and field == "time":
+                fix = slider_length_fix(ctx, o) or slider_head_fix(ctx, o)
+            elif field is not None and red is not None and o.raw.line is not None:
                 snapped = snapped_time(time, red.time, red.beat_length)
-                fix = fix or Change.of(o.raw, f"Move the {part.lower()} to {snapped:g} ms.", **{field: snapped})
+                fix = Change.of(o.raw, f"Move the {part.lower()} to {snapped:g} ms.", **{field: snapped})
             elif field is None and not length_fix_offered:
                 fix, length_fix_offered = slider_length_fix(ctx, o), True
             yield ctx.flag(f"{part} is unsnapped by {off:+.2f} ms.", objects=[o], time=time,
@@ -75,17 +77,12 @@ def slider_length_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
     slider = o.raw
     if not isinstance(slider, Slider) or slider.line is None or derived.needs_path_length(slider):
         return None
-    head, red = o.time, ctx.red_line_at(o.time)
+    head, line = o.time, None
     velocity = derived.slider_velocity(ctx.beatmap, head)  # px per ms
-    line: TimingPoint | None = None
     if abs(ctx.unsnap(head)) >= 1:
-        if red is None:
+        if (placed := _head_on_grid(ctx, o)) is None:
             return None
-        head = snapped_time(o.time, red.time, red.beat_length)
-        if ctx.red_line_at(head) is not red:
-            return None
-        if derived.slider_velocity(ctx.beatmap, head) != velocity and (line := _line_moving_with(ctx, o, head)) is None:
-            return None
+        head, line = placed
     moved = {"time": head} if head != o.time else {}
     with_line = "" if line is None else f" and its inherited line at {line.time:g} ms"
     also = () if line is None else (Change.of(line, "", time=head),)
@@ -104,6 +101,34 @@ def slider_length_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
             return Change.of(slider, f"{where} the slider's length to {length:g} px so that its repeats and tail "
                                      "land on the grid.", **moved, length=length).together_with(*also)
     return None
+
+
+def slider_head_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
+    """The unsnapped head of a slider moved onto its nearest tick, its repeats and tail moving along, where the
+    slider keeps its red line and its speed there (or the green line setting it can move along); None where
+    osu! would then time the slider by another line (lazer takes its speed from the line at its start time)."""
+    if o.raw.line is None or (placed := _head_on_grid(ctx, o)) is None:
+        return None
+    head, line = placed
+    if line is None:
+        return Change.of(o.raw, f"Move the slider head to {head:g} ms.", time=head)
+    return Change.of(o.raw, f"Move the slider head and its inherited line at {line.time:g} ms to {head:g} ms.",
+                     time=head).together_with(Change.of(line, "", time=head))
+
+
+def _head_on_grid(ctx: DifficultyContext, o: Obj) -> tuple[float, TimingPoint | None] | None:
+    """Where a slider's unsnapped head goes on the grid, with the green line that must move along to keep the
+    slider's speed (None when none must); None when the move would change its red line or speed."""
+    red = ctx.red_line_at(o.time)
+    if red is None:
+        return None
+    head = snapped_time(o.time, red.time, red.beat_length)
+    if ctx.red_line_at(head) is not red:
+        return None
+    if derived.slider_velocity(ctx.beatmap, head) == derived.slider_velocity(ctx.beatmap, o.time):
+        return head, None
+    line = _line_moving_with(ctx, o, head)
+    return None if line is None else (head, line)
 
 
 def _line_moving_with(ctx: DifficultyContext, o: Obj, head: float) -> TimingPoint | None:
