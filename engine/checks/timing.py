@@ -70,10 +70,9 @@ def slider_length_fix(ctx: DifficultyContext, o: Obj) -> Change | None:
     """A fix for a slider whose head, repeats or tail are unsnapped: a new pixel length — the span that keeps a
     tail that is on the grid where it is, or else puts the tail, or else the first repeat, on its nearest tick —
     kept only when every repeat and the tail then lie within 1 ms of the grid. An unsnapped head moves onto its
-    nearest tick in the same fix (alone when that already snaps the rest) where the slider keeps its red line
-    there, and its velocity — or the green line that sets it moves along (`_line_moving_with`). None otherwise,
-    and for a slider whose timing comes from its measured path (no written length, or a path ending on a
-    repeated point)."""
+    nearest tick in the same fix (alone when that already snaps the rest), with the green line that sets its
+    speed where one must move along (`_head_on_grid`). None where no such fix exists, and for a slider whose
+    timing comes from its measured path (no written length, or a path ending on a repeated point)."""
     slider = o.raw
     if not isinstance(slider, Slider) or slider.line is None or derived.needs_path_length(slider):
         return None
