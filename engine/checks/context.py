@@ -2,13 +2,15 @@
 
 `DifficultyContext` wraps an `engine.osu` Beatmap and computes once what many checks need: objects sorted by
 time with their end times, effective new combos and combo numbers (as the editor numbers them in a
-timestamp), mania columns, slider paths on demand, red lines, the interpreted difficulty level. Checks
-report through `flag(...)`, which fills in the running check's id, category, file and severity. Nothing here
-reads files other than what it is given, and nothing here mutates the beatmap.
+timestamp), mania columns, slider paths on demand, red lines, barline times as osu! places them, the
+interpreted difficulty level. Checks report through `flag(...)`, which fills in the running check's id,
+category, file and severity. Nothing here reads files other than what it is given, and nothing here mutates
+the beatmap.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +29,21 @@ from engine.findings import Finding, Severity
 from engine.osu import derived
 from engine.osu.document import Beatmap
 from engine.osu.hitobjects import HitObject, HoldNote, Slider, Spinner
-from engine.osu.timing import TimingPoint
+from engine.osu.timing import BEAT_LENGTH_RANGE, TimingPoint
+
+PRECISION = 1e-7  # osu!framework's Precision.DOUBLE_EPSILON
+
+
+def bar_length(red: TimingPoint) -> float:
+    """ms from one barline of a red line to the next: beat length (clamped as osu! clamps it) × meter."""
+    return min(max(red.beat_length, BEAT_LENGTH_RANGE[0]), BEAT_LENGTH_RANGE[1]) * red.meter
+
+
+def on_whole_ms(time: float) -> float:
+    """`time` put on the nearest whole ms (halves away from zero) when within 1e-7 of it, as osu! puts a barline
+    whose sum of bar lengths falls a hair off a whole ms."""
+    whole = math.copysign(math.floor(abs(time) + 0.5), time)
+    return whole if abs(time - whole) <= PRECISION else time
 
 
 @dataclass(eq=False, slots=True)
@@ -129,6 +145,33 @@ class DifficultyContext:
     @cached_property
     def breaks(self) -> list[tuple[float, float]]:
         return sorted((item.start, item.end) for item in self.beatmap.events.breaks)
+
+    @cached_property
+    def barlines(self) -> list[float]:
+        """Barline times as osu! places them (lazer's BarLineGenerator), the one placement every barline check
+        uses: each red line's bars from the line (one bar later when it omits its first barline) up to the next
+        red line, the last red line's to one bar past the map's last object, none before 0 or the first object.
+        Each bar is the previous bar plus beat length × meter, put on the whole ms when within 1e-7 of it — so
+        the 7th bar of 571.428571428571 ms beats from 1000 ms (a hair short of 17000) lies on 17000, and an
+        object or line on that ms is on the barline, not 1 ms off. Of red lines at one time the first in the
+        file counts (lazer's decoder)."""
+        if not self.objects:
+            return []
+        reds = [red for previous, red in zip([None, *self.red_lines], self.red_lines)
+                if previous is None or previous.time != red.time]
+        earliest = min(0.0, self.objects[0].time)
+        last = 1 + max(o.end_time for o in self.objects)
+        times: list[float] = []
+        for red, following in zip(reds, [*reds[1:], None]):
+            bar = bar_length(red)
+            end = following.time if following is not None else last + bar
+            t = red.time if red.time > earliest else red.time + math.ceil((earliest - red.time) / bar) * bar
+            t += bar if red.omit_first_barline else 0.0
+            while end - PRECISION > t:
+                t = on_whole_ms(t)
+                times.append(t)
+                t += bar
+        return times
 
     def red_line_at(self, time: float) -> TimingPoint | None:
         return self.beatmap.timing.uninherited_at(time)

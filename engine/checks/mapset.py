@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 
-from engine.checks.context import DifficultyContext, MapsetContext, Obj
+from engine.checks.context import PRECISION, DifficultyContext, MapsetContext, Obj
 from engine.checks.hitsounds import ADDITIONS, edge_sounds
 from engine.checks.levels import Level
 from engine.checks.registry import CATCH, MANIA, STANDARD, TAIKO, Scope, check
@@ -291,10 +291,21 @@ def inconsistent_video(ctx: MapsetContext) -> Iterator[Finding]:
                        suggestion="Use one video offset in every difficulty.")
 
 
+def _first_barline(ctx: DifficultyContext, line: TimingPoint) -> float | None:
+    """The first barline osu! draws at or after the red line (`DifficultyContext.barlines`), None past the last."""
+    bars = ctx.barlines
+    index = bisect_left(bars, line.time - PRECISION)
+    return bars[index] if index < len(bars) else None
+
+
 @check("mapset.inconsistent-barlines", "Inconsistent omitted barlines", category=CONSISTENCY,
        severity=Severity.PROBLEM, scope=Scope.MAPSET, modes=frozenset({TAIKO, MANIA}))
 def inconsistent_barlines(ctx: MapsetContext) -> Iterator[Finding]:
-    """taiko/mania: a red line omitting its first barline in one difficulty but not in the reference (Problem)."""
+    """taiko/mania: a red line omitting its first barline in one difficulty but not in the reference (Problem),
+    where that changes the barlines osu! draws (`DifficultyContext.barlines`): the first barline at or after the
+    line differs. A line a bar of the previous red line lands on — a hair short of it until osu! puts the bar on
+    the whole ms, as the 8th bar of 571.428571428571 ms beats from 1000 on 17000 — shows a barline there either
+    way, so its setting is not flagged."""
     diffs = [d for d in ctx.difficulties if d.mode in (TAIKO, MANIA)]
     if len(diffs) < 2:
         return
@@ -302,7 +313,10 @@ def inconsistent_barlines(ctx: MapsetContext) -> Iterator[Finding]:
     for difficulty in diffs[1:]:
         for line in difficulty.red_lines:
             match = _near(reference.red_lines, line.time, 1)
-            if match is not None and match.omit_first_barline != line.omit_first_barline:
+            if match is None or match.omit_first_barline == line.omit_first_barline:
+                continue
+            ours, theirs = _first_barline(difficulty, line), _first_barline(reference, match)
+            if ours != theirs and (ours is None or theirs is None or abs(ours - theirs) >= 1):
                 yield ctx.flag(f"The red line at {line.time:g} ms {'omits' if line.omit_first_barline else 'keeps'} "
                                f"its first barline, unlike [{reference.version}].", difficulty=difficulty,
                                time=line.time, suggestion="Use the same barline setting in every difficulty.")

@@ -4,8 +4,8 @@ hidden by the last note or left behind by a scroll speed change.
 
 Thresholds are Mapset Verifier's (checks.md §4), measured in beats of the red line in effect. The finisher
 rules for Inner/Hell Oni (colour-change exceptions) are simplified to a ¼-beat Warning. Barlines lie where osu!
-draws them (`barlines`: lazer's generator, bars accumulated and put on the whole ms when a hair off it), which
-settles the cases Mapset Verifier leaves to be double-checked by hand.
+draws them (`DifficultyContext.barlines`: lazer's generator, bars accumulated and put on the whole ms when a hair
+off it), which settles the cases Mapset Verifier leaves to be double-checked by hand.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import math
 from collections import Counter
 from collections.abc import Iterator
 
-from engine.checks.context import DifficultyContext, Obj
+from engine.checks.context import PRECISION, DifficultyContext, Obj, bar_length, on_whole_ms
 from engine.checks.levels import Level
 from engine.checks.registry import TAIKO, check
 from engine.findings import Finding, Severity
 from engine.osu.hitobjects import HITSOUND_FINISH
-from engine.osu.timing import BEAT_LENGTH_RANGE
 
 MODE = "osu!taiko"
 ONLY = frozenset({TAIKO})
@@ -205,64 +204,43 @@ def kiai_flashes(ctx: DifficultyContext) -> Iterator[Finding]:
 @check("taiko.close-barlines", "Barlines too close after a new red line", category=MODE, severity=Severity.PROBLEM,
        modes=ONLY)
 def close_barlines(ctx: DifficultyContext) -> Iterator[Finding]:
-    """A red line (with its barline) less than half a beat after a barline of the previous section (Problem) or
-    less than a beat (Warning): two barlines show almost together."""
-    reds = ctx.red_lines
-    for previous, red in zip(reds, reds[1:]):
-        if red.omit_first_barline:
+    """A red line's barline less than half a beat after the barline before it (Problem) or less than a beat
+    (Warning), in beats of the red line that barline belongs to: two barlines show almost together. A red line
+    less than 1 ms from a downbeat of the section before it is on that downbeat. Barlines lie where osu! draws
+    them (`DifficultyContext.barlines`), so a red line 1 ms after a bar the sum of 666.666666666667 ms beats
+    puts a hair past 9000 is 1 ms after 9000 (not 0.999999999996 ms: on it), and the barline before a red line
+    is the last one drawn, not the previous red line when that one omits its first barline and ends before
+    its second."""
+    bars = ctx.barlines
+    for red in ctx.red_lines:
+        own = bisect.bisect_left(bars, red.time - PRECISION)
+        if red.omit_first_barline or own == 0 or own == len(bars) or bars[own] - red.time > PRECISION:
             continue
-        measure = previous.beat_length * previous.meter
-        gap = (red.time - previous.time) % measure
-        if gap < 1 or measure - gap < 1:
+        previous = bars[own - 1]
+        section = ctx.red_line_at(previous)
+        assert section is not None  # there are barlines only where there are red lines
+        gap = red.time - previous
+        if gap < 1 or on_whole_ms(previous + bar_length(section)) - red.time < 1:
             continue
-        if gap < previous.beat_length:
+        if gap < section.beat_length:
             yield ctx.flag(f"This red line's barline comes {gap:.0f} ms after the previous barline.", time=red.time,
                            line=None if red.line is None else red.line + 1,
-                           severity=Severity.PROBLEM if gap < previous.beat_length / 2 else Severity.WARNING,
+                           severity=Severity.PROBLEM if gap < section.beat_length / 2 else Severity.WARNING,
                            suggestion="Omit the first barline on this red line, or move it.")
-
-
-PRECISION = 1e-7  # osu!framework's Precision.DOUBLE_EPSILON
-
-
-def barlines(ctx: DifficultyContext) -> list[float]:
-    """Barline times as osu! places them (lazer's BarLineGenerator): each red line's bars from the line (one bar
-    later when it omits its first barline) up to the next red line, the last red line's to one bar past the map's
-    last object, none before 0 or the first object. Each bar is the previous bar plus beat length × meter, put
-    on the whole ms when within 1e-7 of it — so the 7th bar of 571.428571428571 ms beats from 1000 ms (a hair short
-    of 17000) lies on 17000, and an object or line on that ms is on the barline, not 1 ms off. Of red
-    lines at one time the first in the file counts (lazer's decoder)."""
-    if not ctx.objects:
-        return []
-    reds = [red for previous, red in zip([None, *ctx.red_lines], ctx.red_lines)
-            if previous is None or previous.time != red.time]
-    earliest = min(0.0, ctx.objects[0].time)
-    last = 1 + max(o.end_time for o in ctx.objects)
-    times: list[float] = []
-    for red, following in zip(reds, [*reds[1:], None]):
-        bar = min(max(red.beat_length, BEAT_LENGTH_RANGE[0]), BEAT_LENGTH_RANGE[1]) * red.meter
-        end = following.time if following is not None else last + bar
-        t = red.time if red.time > earliest else red.time + math.ceil((earliest - red.time) / bar) * bar
-        t += bar if red.omit_first_barline else 0.0
-        while end - PRECISION > t:
-            whole = math.copysign(math.floor(abs(t) + 0.5), t)
-            t = whole if abs(t - whole) <= PRECISION else t
-            times.append(t)
-            t += bar
-    return times
 
 
 @check("taiko.last-note-hiding-barline", "Unsnapped last note hiding its barline", category=MODE,
        severity=Severity.PROBLEM, modes=ONLY)
 def last_note_hiding_barline(ctx: DifficultyContext) -> Iterator[Finding]:
-    """The map's last object ending 1–2 ms before a barline (`barlines`): osu! draws no barline after the last
-    object, so that barline disappears (Problem for a note; Minor for a drumroll or spinner end). Mapset
+    """The map's last object ending 1–2 ms before a barline (`DifficultyContext.barlines`): osu! draws no
+    barline after the last object, so that barline disappears (Problem for a note; Minor for a drumroll or
+    spinner end). Mapset
     Verifier, working on unrounded bar times, cannot tell a bar a hair short of 17000 ms from one on it and asks
     to double-check such cases by hand; here the bar is on 17000 as in osu!, so a note at 16999 is flagged."""
     if not ctx.objects:
         return
     last = max(ctx.objects, key=lambda o: o.end_time)
-    bars = barlines(ctx)
+    bars = ctx.barlines
     following = bisect.bisect_right(bars, last.end_time)
     offset = last.end_time - bars[following] if following < len(bars) else 0.0
     if -2 < offset <= -1:
@@ -279,11 +257,12 @@ BARLINE_SV_MS = 5
 @check("taiko.barline-unaffected-by-sv", "Barline just before a scroll speed change", category=MODE,
        severity=Severity.WARNING, modes=ONLY)
 def barline_unaffected_by_sv(ctx: DifficultyContext) -> Iterator[Finding]:
-    """A green line changing the scroll speed up to 5 ms after a barline (`barlines`): the barline keeps the old
-    speed and drifts apart from the notes on it (Warning; usually a 1 ms unsnap from copying lines). A line on
-    the whole ms osu! puts a barline on is on it, whichever side of that ms the bar's unrounded time falls
-    (Mapset Verifier asks to double-check such lines by hand, or flags them 0 ms late), so it is not flagged."""
-    bars = barlines(ctx)
+    """A green line changing the scroll speed up to 5 ms after a barline (`DifficultyContext.barlines`): the
+    barline keeps the old speed and drifts apart from the notes on it (Warning; usually a 1 ms unsnap from
+    copying lines). A line on the whole ms osu! puts a barline on is on it, whichever side of that ms the bar's
+    unrounded time falls (Mapset Verifier asks to double-check such lines by hand, or flags them 0 ms late), so
+    it is not flagged."""
+    bars = ctx.barlines
     for point in ctx.timing_points:
         if point.uninherited:
             continue

@@ -1,5 +1,6 @@
-"""Taiko barline times as osu! places them, where floating-point rounding decides whether an object or a green
-line is on a barline or 1 ms off it: on a made-up map and on every corpus taiko map."""
+"""Taiko barline times as osu! places them, where floating-point rounding decides whether an object, a green
+line or a red line is on a barline or 1 ms off it: on made-up maps (last note, green line, close barlines,
+omitted barlines across difficulties) and on every corpus taiko map."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from engine.checks.context import DifficultyContext
-from engine.checks.taiko import barlines
 from engine.osu import Beatmap, read_beatmap
 from engine.osu.edits import add_hit_objects, add_timing_points, remove_hit_objects
 from engine.osu.hitobjects import Circle
@@ -32,8 +32,8 @@ def short_beat_map(last_note: int, green_line: int | None = None) -> str:
 def test_a_bar_a_hair_short_of_a_whole_ms_lies_on_it() -> None:
     ctx = DifficultyContext(parse(short_beat_map(ROUNDED_BAR)))
     assert 1000 + 7 * 4 * 571.428571428571 < ROUNDED_BAR
-    assert ROUNDED_BAR in barlines(ctx)
-    assert barlines(ctx)[:2] == [1000, 1000 + 4 * 571.428571428571]
+    assert ROUNDED_BAR in ctx.barlines
+    assert ctx.barlines[:2] == [1000, 1000 + 4 * 571.428571428571]
 
 
 def test_last_note_one_ms_before_a_rounded_barline_hides_it() -> None:
@@ -56,16 +56,65 @@ def test_omitted_first_barline_and_the_next_red_line_end_a_section() -> None:
     # before 11100 hides that bar.
     timing = ["1000,500,4,2,0,60,1,0", "9100,500,4,2,0,60,1,8"]
     ctx = DifficultyContext(parse(taiko(drums([1000, 12000]), timing=timing)))
-    assert barlines(ctx) == [1000, 3000, 5000, 7000, 9000, 11100, 13100]
+    assert ctx.barlines == [1000, 3000, 5000, 7000, 9000, 11100, 13100]
     assert not flagged(taiko(drums([1000, 9099]), timing=timing), "taiko.last-note-hiding-barline")
     assert flagged(taiko(drums([1000, 11099]), timing=timing), "taiko.last-note-hiding-barline")
+
+
+# 90 BPM as the editor writes it: 666.666666666667 ms, a hair over 2000/3. Bars from 1000 ms add up to
+# 9000.000000000004 after three; osu! puts that barline on 9000.
+LONG_BEAT = "1000,666.666666666667,4,2,0,60,1,0"
+
+
+def red_line_map(timing: list[str], version: str = "Muzukashii") -> str:
+    return taiko(drums([1000 + i * 500 for i in range(50)]), version=version, timing=timing)
+
+
+def test_red_line_1_ms_after_a_rounded_barline_is_close_to_it() -> None:
+    # The old arithmetic, (9001 - 1000) mod one bar, came to 0.999999999996 ms: under 1 ms, "on the barline".
+    assert (9001 - 1000) % (4 * 666.666666666667) < 1
+    assert 9000 in DifficultyContext(parse(red_line_map([LONG_BEAT, "9001,500,4,2,0,60,1,0"]))).barlines
+    [finding] = flagged(red_line_map([LONG_BEAT, "9001,500,4,2,0,60,1,0"]), "taiko.close-barlines")
+    assert finding.message == "This red line's barline comes 1 ms after the previous barline."
+    assert finding.severity.name == "PROBLEM" and finding.start_ms == 9001
+    assert not flagged(red_line_map([LONG_BEAT, "9000,500,4,2,0,60,1,0"]), "taiko.close-barlines")
+
+
+def test_barline_before_a_red_line_is_the_last_one_drawn() -> None:
+    # A red line at 8500 omitting its first barline ends at 8700 before drawing any: the barline before 8700's
+    # is 7000's, 1700 ms before it (the old arithmetic measured 200 ms from 8500 and flagged it).
+    timing = ["1000,500,4,2,0,60,1,0", "8500,500,4,2,0,60,1,8", "8700,500,4,2,0,60,1,0"]
+    assert DifficultyContext(parse(red_line_map(timing))).barlines[3:5] == [7000, 8700]
+    assert not flagged(red_line_map(timing), "taiko.close-barlines")
+    kept = [timing[0], "8500,500,4,2,0,60,1,0", timing[2]]
+    [finding] = flagged(red_line_map(kept), "taiko.close-barlines")
+    assert finding.message == "This red line's barline comes 200 ms after the previous barline."
+    assert finding.severity.name == "PROBLEM" and finding.start_ms == 8700
+
+
+def omitting_difficulties(timing: list[str]) -> list[Beatmap]:
+    """Two difficulties: the reference with red lines at 1000 and 9100 ms keeping their barlines, then one with
+    `timing` after its line at 1000."""
+    reference = parse(red_line_map(["1000,500,4,2,0,60,1,0", "9100,500,4,2,0,60,1,0"]), "a.osu")
+    return [reference, parse(red_line_map(["1000,500,4,2,0,60,1,0", *timing], "Oni"), "b.osu")]
+
+
+def test_omitted_barline_osu_ignores_is_consistent() -> None:
+    # Of two red lines at 9100 the first counts (lazer's decoder): a second one omitting its barline changes no
+    # barline (the old comparison of the settings flagged it); a first one omitting it does.
+    kept_then_omitted = ["9100,500,4,2,0,60,1,0", "9100,500,4,2,0,60,1,8"]
+    assert DifficultyContext(omitting_difficulties(kept_then_omitted)[1]).barlines[4:6] == [9000, 9100]
+    assert not flagged(omitting_difficulties(kept_then_omitted), "mapset.inconsistent-barlines")
+    [finding] = flagged(omitting_difficulties(kept_then_omitted[::-1]), "mapset.inconsistent-barlines")
+    assert finding.message == "The red line at 9100 ms omits its first barline, unlike [Muzukashii]."
+    assert finding.file == "b.osu" and finding.start_ms == 9100
 
 
 def whole_ms_barline(ctx: DifficultyContext) -> tuple[float, bool] | None:
     """The last barline on a whole ms well before the map's last object, preferring one that osu! moves onto the
     whole ms from just below it, and whether it is such a one (None when no barline is on a whole ms)."""
     end = max(o.end_time for o in ctx.objects)
-    whole = [t for t in barlines(ctx) if t < end - 10 and t == int(t)]
+    whole = [t for t in ctx.barlines if t < end - 10 and t == int(t)]
     for bar in reversed(whole):
         red = ctx.red_line_at(bar)
         assert red is not None
