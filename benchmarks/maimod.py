@@ -9,9 +9,10 @@ Three ways, which must give the same scores (checked):
 * full head, one window at a time: the LM head on every prompt position (as the reference's forward does).
 
 torch runs on 1 thread (the steady setting on the 2-core development machine); figures are the best of
---repeat runs.
+--repeat runs. `--real-size` scores with random weights at v30's published size instead (bfloat16 on CUDA,
+where the three ways only agree to bfloat16's precision: their largest difference is printed, not checked).
 
-    .venv/bin/python benchmarks/maimod.py [--batch 8] [--repeat 2] [--golden DIR] [--device cuda]
+    .venv/bin/python benchmarks/maimod.py [--batch 8] [--repeat 2] [--golden DIR] [--device cuda] [--real-size]
 """
 
 from __future__ import annotations
@@ -44,15 +45,23 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--real-size", action="store_true", help="random weights at the published v30 size")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    model = load_model(args.golden / "tiny-v30", device=args.device)
+    if args.real_size:
+        from generate import real_size_v30
+
+        model = real_size_v30(args.device, torch.bfloat16 if args.device.startswith("cuda") else torch.float32)
+    else:
+        model = load_model(args.golden / "tiny-v30", device=args.device)
+    exact = model.dtype == torch.float32
     beatmap = read_beatmap(args.golden / "tokens" / "maps" / "miiro_extra.osu")
     clip = load_audio(args.golden / "audio" / "clip_16k_mono.wav")
     map_ms = max(o.time for o in beatmap.hit_objects) + 2000
     whole = np.tile(clip, int(np.ceil(map_ms * 16 / len(clip))))
-    print(f"MaiMod on miiro_extra, tiny v30 on {args.device}, 1 CPU thread (best of {args.repeat} runs)")
+    name = f"v30 real-size random ({model.dtype})" if args.real_size else "tiny v30"
+    print(f"MaiMod on miiro_extra, {name} on {args.device}, 1 CPU thread (best of {args.repeat} runs)")
     for label, audio in (("fixture clip (10 s)", clip), (f"whole map ({len(whole) / 16000:.0f} s)", whole)):
         windows = plan_windows(len(audio), 4096).count
 
@@ -63,12 +72,17 @@ def main() -> None:
         single, theirs = best_of(args.repeat, lambda: score(1))
         with mock.patch.object(maimod, "_hidden_logits", full_head_logits):
             full, reference_like = best_of(args.repeat, lambda: score(1))
+        differ = 0.0
         for other in (theirs, reference_like):
             for a, b in zip(ours, other, strict=True):
-                assert a.expected == b.expected
-                np.testing.assert_allclose(a.surprisal, b.surprisal, rtol=1e-3, atol=1e-6)
+                if exact:
+                    assert a.expected == b.expected
+                    np.testing.assert_allclose(a.surprisal, b.surprisal, rtol=1e-3, atol=1e-6)
+                x, y = np.asarray(a.surprisal), np.asarray(b.surprisal)
+                differ = max(differ, float(np.max(np.abs(x - y) / np.maximum(np.abs(y), 1e-6), initial=0.0)))
+        agree = "" if exact else f" | largest relative difference between the ways {differ:.1e}"
         print(f"  {label}: {windows} windows | batch {args.batch}: {batched:.2f} s | one at a time: {single:.2f} s "
-              f"({single / batched:.2f}x) | full head, one at a time: {full:.2f} s ({full / batched:.2f}x)")
+              f"({single / batched:.2f}x) | full head, one at a time: {full:.2f} s ({full / batched:.2f}x){agree}")
 
 
 if __name__ == "__main__":
