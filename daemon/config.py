@@ -310,6 +310,21 @@ def all_keys() -> list[str]:
     return keys
 
 
+def flat_values(settings: BaseModel) -> dict[str, Any]:
+    """Every setting as JSON by its dotted key ("backups.keep_count"): what the API's config/get answers."""
+    return _flatten(settings.model_dump(mode="json"))
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat |= _flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def env_overridden(key: str) -> str | None:
     """The environment variable that overrides `key`, when one is set."""
     name = ENV_PREFIX + key.replace(".", "__").upper()

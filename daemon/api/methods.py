@@ -61,7 +61,7 @@ from daemon.api.models import (
     WriteResultInfo,
 )
 from daemon.automod import AutoMod, FindingsReport, maimod_runner
-from daemon.config import ConfigError, Paths, Settings, env_overridden, load_settings, set_value
+from daemon.config import ConfigError, Paths, Settings, env_overridden, flat_values, load_settings, set_value
 from daemon.jobs import Hold, Job, JobContext, JobQueue, JobSpec, JobState, Priority
 from daemon.models import ModelError, ModelManager
 from daemon.watcher import SavedFile, Watcher
@@ -221,7 +221,7 @@ async def model_unload(ctx: RequestContext, params: NoParams) -> ModelStatus:
 @rpc.method("config/get", ConfigGetParams, ConfigGetResult)
 async def config_get(ctx: RequestContext, params: ConfigGetParams) -> ConfigGetResult:
     """Every setting (dotted keys), or the one named by `key`."""
-    values = _flatten(ctx.services.settings.model_dump(mode="json"))
+    values = flat_values(ctx.services.settings)
     if params.key is None:
         return ConfigGetResult(values=values)
     if params.key not in values:
@@ -239,7 +239,7 @@ async def config_set(ctx: RequestContext, params: ConfigSetParams) -> ConfigSetR
     except ConfigError as exc:
         raise RpcError(ErrorCode.INVALID_PARAMS, str(exc)) from exc
     apply_live_settings(s)
-    value = _flatten(s.settings.model_dump(mode="json"))[params.key]
+    value = flat_values(s.settings)[params.key]
     flag = f"command-line flag --{params.key.replace('_', '-')}" if params.key in s.overrides else None
     return ConfigSetResult(key=params.key, value=value, overridden_by=flag or env_overridden(params.key),
                            restart_required=params.key not in LIVE_SETTINGS)
@@ -257,16 +257,6 @@ def apply_live_settings(s: Services) -> None:
         s.automod.device = loaded.device
     else:
         s.automod.maimod = None
-
-
-def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            flat |= _flatten(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 # ---- jobs -------------------------------------------------------------------------------------

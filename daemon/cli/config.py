@@ -170,10 +170,10 @@ def _entries(paths: Any, keys: list[str]) -> list[dict[str, Any]]:
     import tomllib
     from functools import reduce
 
-    from daemon.config import Settings, env_overridden
+    from daemon.config import Settings, env_overridden, flat_values
 
-    settings = user_settings(paths)  # writes the commented default file when there is none; a bad file is an error
-    defaults = Settings.model_construct()
+    # user_settings writes the commented default file when there is none; a bad file is an error
+    values, defaults = flat_values(user_settings(paths)), flat_values(Settings.model_construct())
     in_file = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
     live = _daemon_values(paths)
     entries = []
@@ -182,8 +182,7 @@ def _entries(paths: Any, keys: list[str]) -> list[dict[str, Any]]:
         variable = env_overridden(key)
         present = reduce(lambda table, part: table.get(part, {}) if isinstance(table, dict) else {}, loc[:-1], in_file)
         source = "environment" if variable else "config file" if loc[-1] in present else "default"
-        entry = {"value": _json_value(reduce(getattr, loc, settings)), "source": source, "environmentVariable": variable,
-                 "default": _json_value(reduce(getattr, loc, defaults))}
+        entry = {"value": values[key], "source": source, "environmentVariable": variable, "default": defaults[key]}
         if live is not None:
             entry["daemonValue"] = live.get(key)
         entries.append(entry)
