@@ -46,7 +46,8 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
     the slider's speed (`slider_head_fix`).
     """
     for o in ctx.objects:
-        length_fix_offered = False
+        length_fix: Change | None = None  # slider_length_fix(ctx, o), computed once, on the first unsnapped edge
+        length_fix_known = length_fix_offered = False
         for part, time in edges(ctx, o):
             off = ctx.unsnap(time)
             if abs(off) < 1:
@@ -54,13 +55,15 @@ def unsnapped_objects(ctx: DifficultyContext) -> Iterator[Finding]:
             red = ctx.red_line_at(time)
             fix = None
             field = "time" if time == o.time else "end" if isinstance(o.raw, (Spinner, HoldNote)) else None
+            if isinstance(o.raw, Slider) and not length_fix_known:
+                length_fix, length_fix_known = slider_length_fix(ctx, o), True
             if isinstance(o.raw, Slider) and field == "time":
-                fix = slider_length_fix(ctx, o) or slider_head_fix(ctx, o)
+                fix = length_fix or slider_head_fix(ctx, o)
             elif field is not None and red is not None and o.raw.line is not None:
                 snapped = snapped_time(time, red.time, red.beat_length)
                 fix = Change.of(o.raw, f"Move the {part.lower()} to {snapped:g} ms.", **{field: snapped})
             elif field is None and not length_fix_offered:
-                fix, length_fix_offered = slider_length_fix(ctx, o), True
+                fix, length_fix_offered = length_fix, True
             yield ctx.flag(f"{part} is unsnapped by {off:+.2f} ms.", objects=[o], time=time,
                            severity=Severity.PROBLEM if abs(off) >= 2 else Severity.MINOR,
                            suggestion="Resnap it to the nearest tick (Ctrl+Shift+S in the editor).", fix=fix)
